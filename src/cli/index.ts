@@ -1,0 +1,59 @@
+import { ConfigError, loadConfig } from '../config.js';
+import { serve, type Output } from './serve.js';
+
+export const HELP = `roster — a self-hosted server that speaks Twilio TaskRouter's v1 REST API
+
+Usage:
+  roster serve            start the server (default)
+  roster --help           show this help
+
+Environment:
+  PORT                        port to listen on (default 8080)
+  HOST                        address to listen on (default 127.0.0.1)
+  ROSTER_DATA_DIR             where the SQLite database and credentials live (default ./data)
+  ROSTER_PUBLIC_URL           base of every URL in responses (default http://HOST:PORT)
+  ROSTER_ACCOUNT_SID          account to serve (AC + 32 hex digits); set with ROSTER_AUTH_TOKEN
+  ROSTER_AUTH_TOKEN           that account's auth token
+  ROSTER_SQLITE_SYNCHRONOUS   NORMAL (default: survives a crash) or FULL (also survives power loss)
+  ROSTER_RATE_LIMIT_READS     GET requests per second per account (default 10000; 0 = no limit)
+  ROSTER_RATE_LIMIT_WRITES    POST/DELETE requests per second per account (default 5000; 0 = no limit)
+  ROSTER_BODY_LIMIT           largest request body in bytes (default 1048576)
+  ROSTER_LOG_LEVEL            pino log level (default info)
+`;
+
+const stdout: Output = { line: (t) => process.stdout.write(t + '\n') };
+
+/** Runs the `roster` command; returns the exit code for commands that finish. */
+export async function runCli(argv: string[]): Promise<number | 'running'> {
+  const [command = 'serve', ...rest] = argv;
+  if (command === '--help' || command === '-h' || command === 'help' || rest.includes('--help')) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  try {
+    if (command === 'serve') {
+      const server = await serve(loadConfig(), stdout);
+      const shutdown = (signal: string) => {
+        process.stdout.write(`${signal}: finishing requests in flight, then stopping\n`);
+        server.stop().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            process.stderr.write(`roster: error while stopping: ${(err as Error).message}\n`);
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.once('SIGINT', () => shutdown('SIGINT'));
+      return 'running';
+    }
+    process.stderr.write(`roster: unknown command "${command}"\n\n${HELP}`);
+    return 2;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`roster: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}

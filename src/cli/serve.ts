@@ -1,0 +1,64 @@
+import { buildApp } from '../app.js';
+import { ConfigError, type Config } from '../config.js';
+import { createServices } from '../services/index.js';
+import { createStore, prepareDataDir } from '../storage/create-store.js';
+import { resolveCredentials } from './credentials.js';
+
+export interface Output {
+  line(text: string): void;
+}
+
+/** Starts the server; resolves once it listens, with a function that shuts it down cleanly. */
+export async function serve(
+  config: Config,
+  out: Output,
+): Promise<{ url: string; stop: () => Promise<void> }> {
+  const dataDir = prepareDataDir(config.dataDir);
+  const store = createStore(config);
+  const services = createServices(store);
+  const creds = resolveCredentials(dataDir, config.account);
+  await services.accounts.ensure(creds.accountSid, creds.authToken);
+
+  const app = buildApp({
+    services,
+    publicUrl: config.publicUrl,
+    rateLimit: config.rateLimit,
+    bodyLimitBytes: config.bodyLimitBytes,
+    logger: { level: config.logLevel },
+  });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await app.close();
+    await store.close();
+    const code = (err as { code?: string }).code;
+    if (code === 'EADDRINUSE')
+      throw new ConfigError(`Port ${config.port} on ${config.host} is already in use`);
+    if (code === 'EACCES') throw new ConfigError(`No permission to listen on ${config.host}:${config.port}`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+      throw new ConfigError(`Cannot listen on host ${config.host}`);
+    throw err;
+  }
+
+  const url = config.publicUrl;
+  out.line(`Roster is listening on ${url} (data in ${dataDir})`);
+  if (creds.created) {
+    out.line(`Created account ${creds.accountSid} with auth token ${creds.authToken}`);
+    out.line(`(shown once; kept in ${creds.file})`);
+  } else {
+    out.line(
+      `Account ${creds.accountSid}; its auth token is ${creds.file ? `in ${creds.file}` : 'ROSTER_AUTH_TOKEN'}`,
+    );
+  }
+  out.line('Point twilio-node at it:');
+  out.line(`  const client = require('twilio')('${creds.accountSid}', authToken);`);
+  out.line(`  client.taskrouter.baseUrl = '${url}';`);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await app.close(); // stops accepting, lets in-flight requests finish
+      await store.close();
+    })());
+  return { url, stop };
+}

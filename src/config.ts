@@ -1,0 +1,74 @@
+import { isSid, SidPrefix } from './domain/sid.js';
+import type { SqliteSynchronous } from './storage/sqlite/sqlite-store.js';
+
+/** The only module that reads process.env. */
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  publicUrl: string;
+  account: { sid: string; authToken: string } | null;
+  logLevel: string;
+  sqliteSynchronous: SqliteSynchronous;
+  /** Requests per second per account, per kind; 0 turns the limit off. */
+  rateLimit: { readsPerSecond: number; writesPerSecond: number };
+  bodyLimitBytes: number;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const v = env[name];
+  if (v === undefined || v === '') return fallback;
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${v}"`);
+  }
+  return Number(v);
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const host = env.HOST || '127.0.0.1';
+  const port = intVar(env, 'PORT', 8080, 0, 65535);
+  const hostInUrl = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  const publicUrl = (env.ROSTER_PUBLIC_URL || `http://${hostInUrl}:${port}`).replace(/\/+$/, '');
+  try {
+    const u = new URL(publicUrl);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
+  } catch {
+    throw new ConfigError(`ROSTER_PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`);
+  }
+
+  const sid = env.ROSTER_ACCOUNT_SID || undefined;
+  const token = env.ROSTER_AUTH_TOKEN || undefined;
+  if ((sid === undefined) !== (token === undefined)) {
+    throw new ConfigError('Set both ROSTER_ACCOUNT_SID and ROSTER_AUTH_TOKEN, or neither');
+  }
+  if (sid !== undefined && !isSid(sid, SidPrefix.account)) {
+    throw new ConfigError(`ROSTER_ACCOUNT_SID must be "AC" followed by 32 hex digits, got "${sid}"`);
+  }
+  if (token !== undefined && (token.length < 8 || token.length > 256)) {
+    throw new ConfigError('ROSTER_AUTH_TOKEN must be 8 to 256 characters long');
+  }
+
+  const synchronous = (env.ROSTER_SQLITE_SYNCHRONOUS || 'NORMAL').toUpperCase();
+  if (synchronous !== 'NORMAL' && synchronous !== 'FULL') {
+    throw new ConfigError(`ROSTER_SQLITE_SYNCHRONOUS must be NORMAL or FULL, got "${synchronous}"`);
+  }
+
+  return {
+    host,
+    port,
+    dataDir: env.ROSTER_DATA_DIR || './data',
+    publicUrl,
+    account: sid !== undefined && token !== undefined ? { sid, authToken: token } : null,
+    logLevel: env.ROSTER_LOG_LEVEL || 'info',
+    sqliteSynchronous: synchronous,
+    rateLimit: {
+      readsPerSecond: intVar(env, 'ROSTER_RATE_LIMIT_READS', 10_000, 0, 1_000_000_000),
+      writesPerSecond: intVar(env, 'ROSTER_RATE_LIMIT_WRITES', 5_000, 0, 1_000_000_000),
+    },
+    bodyLimitBytes: intVar(env, 'ROSTER_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
+  };
+}

@@ -1,0 +1,154 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { InvalidParameterError, NotFoundError } from '../../../domain/errors.js';
+import { SidPrefix } from '../../../domain/sid.js';
+import type { Worker, WorkerChannel } from '../../../domain/types.js';
+import { workerEtag } from '../../../services/workers.js';
+import { listResponse } from '../../../twilio/pagination.js';
+import {
+  MAX_NAME_LENGTH,
+  optionalBool,
+  optionalInt,
+  optionalJsonObject,
+  optionalName,
+  optionalSid,
+  optionalString,
+  parsePageQuery,
+  requiredName,
+  type Params,
+} from '../../../twilio/params.js';
+import {
+  toWorkerChannelJson,
+  toWorkerJson,
+  toWorkersRealTimeStatisticsJson,
+} from '../../../twilio/serialize.js';
+import {
+  bodyParams,
+  echoFilters,
+  listRequest,
+  pathParams,
+  pathSid,
+  queryParams,
+  type RouteDeps,
+} from '../../context.js';
+
+const WORKER_FILTERS = ['ActivityName', 'ActivitySid', 'Available', 'FriendlyName'] as const;
+/** Filters that need TaskRouter's routing (queues, expressions), which Roster does not have yet. */
+const UNSUPPORTED_FILTERS = ['TargetWorkersExpression', 'TaskQueueName', 'TaskQueueSid', 'Ordering'] as const;
+const MAX_CAPACITY = 1000;
+
+function ifMatch(req: FastifyRequest): string | undefined {
+  const v = req.headers['if-match'];
+  return Array.isArray(v) ? v.join(',') : v;
+}
+
+function rejectUnsupported(q: Params): void {
+  for (const name of UNSUPPORTED_FILTERS) {
+    if (q[name] !== undefined && q[name] !== '') {
+      throw new InvalidParameterError(name, `Invalid parameter ${name}: not supported by Roster yet`);
+    }
+  }
+}
+
+export function workerRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const { workers, statistics } = deps.services;
+  const wsOf = (req: FastifyRequest) =>
+    pathSid(pathParams(req).WorkspaceSid, SidPrefix.workspace, 'Workspace');
+  const sidOf = (req: FastifyRequest) => pathSid(pathParams(req).Sid, SidPrefix.worker, 'Worker');
+  const workerOf = (req: FastifyRequest) => pathSid(pathParams(req).WorkerSid, SidPrefix.worker, 'Worker');
+  /** A WC SID or a task channel's unique name. */
+  const channelOf = (req: FastifyRequest) => {
+    const v = pathParams(req).Sid ?? '';
+    if (v.length > MAX_NAME_LENGTH) throw new NotFoundError('WorkerChannel', v.slice(0, MAX_NAME_LENGTH));
+    return v;
+  };
+  const sendWorker = (reply: FastifyReply, w: Worker, status = 200) =>
+    reply.code(status).header('ETag', workerEtag(w)).send(toWorkerJson(w, deps.urls));
+  const channelJson = (c: WorkerChannel) => toWorkerChannelJson(c, deps.urls);
+  const base = '/v1/Workspaces/:WorkspaceSid/Workers';
+
+  app.get(`${base}/RealTimeStatistics`, async (req) => {
+    const ws = wsOf(req);
+    const taskChannel = optionalString(queryParams(req), 'TaskChannel');
+    const stats = await statistics.workersRealTime(
+      req.accountSid,
+      ws,
+      taskChannel === '' ? undefined : taskChannel,
+    );
+    return toWorkersRealTimeStatisticsJson(stats, req.accountSid, ws, deps.urls);
+  });
+
+  app.get(base, async (req) => {
+    const ws = wsOf(req);
+    const q = queryParams(req);
+    rejectUnsupported(q);
+    const page = parsePageQuery(q);
+    const filter = {
+      activitySid: optionalSid(q, 'ActivitySid', SidPrefix.activity),
+      activityName: optionalString(q, 'ActivityName'),
+      available: optionalBool(q, 'Available'),
+      friendlyName: optionalString(q, 'FriendlyName'),
+    };
+    const result = await workers.list(req.accountSid, ws, filter, page);
+    const list = listRequest(req, deps, echoFilters(q, WORKER_FILTERS), page);
+    return listResponse('workers', result, list, (w: Worker) => toWorkerJson(w, deps.urls));
+  });
+
+  app.post(base, async (req, reply) => {
+    const ws = wsOf(req);
+    const b = bodyParams(req);
+    const worker = await workers.create(req.accountSid, ws, {
+      friendlyName: requiredName(b, 'FriendlyName'),
+      activitySid: optionalSid(b, 'ActivitySid', SidPrefix.activity),
+      attributes: optionalJsonObject(b, 'Attributes'),
+    });
+    return sendWorker(reply, worker, 201);
+  });
+
+  app.get(`${base}/:Sid`, async (req, reply) =>
+    sendWorker(reply, await workers.fetch(req.accountSid, wsOf(req), sidOf(req))),
+  );
+
+  app.post(`${base}/:Sid`, async (req, reply) => {
+    const ws = wsOf(req);
+    const sid = sidOf(req);
+    const b = bodyParams(req);
+    const patch = {
+      activitySid: optionalSid(b, 'ActivitySid', SidPrefix.activity),
+      attributes: optionalJsonObject(b, 'Attributes'),
+      friendlyName: optionalName(b, 'FriendlyName'),
+    };
+    optionalBool(b, 'RejectPendingReservations'); // validated; there are no reservations to reject yet
+    return sendWorker(reply, await workers.update(req.accountSid, ws, sid, patch, ifMatch(req)));
+  });
+
+  app.delete(`${base}/:Sid`, async (req, reply) => {
+    await workers.remove(req.accountSid, wsOf(req), sidOf(req), ifMatch(req));
+    return reply.code(204).send();
+  });
+
+  const channels = `${base}/:WorkerSid/Channels`;
+
+  app.get(channels, async (req) => {
+    const ws = wsOf(req);
+    const worker = workerOf(req);
+    const page = parsePageQuery(queryParams(req));
+    const result = await workers.listChannels(req.accountSid, ws, worker, page);
+    return listResponse('channels', result, listRequest(req, deps, {}, page), channelJson);
+  });
+
+  app.get(`${channels}/:Sid`, async (req) =>
+    channelJson(await workers.fetchChannel(req.accountSid, wsOf(req), workerOf(req), channelOf(req))),
+  );
+
+  app.post(`${channels}/:Sid`, async (req) => {
+    const ws = wsOf(req);
+    const worker = workerOf(req);
+    const sid = channelOf(req);
+    const b = bodyParams(req);
+    const patch = {
+      capacity: optionalInt(b, 'Capacity', 0, MAX_CAPACITY),
+      available: optionalBool(b, 'Available'),
+    };
+    return channelJson(await workers.updateChannel(req.accountSid, ws, worker, sid, patch));
+  });
+}

@@ -1,0 +1,84 @@
+import { ConflictError, NotFoundError } from '../domain/errors.js';
+import { newSid, SidPrefix } from '../domain/sid.js';
+import type { Activity } from '../domain/types.js';
+import type { ActivityFilter, PageQuery, StoreReader } from '../storage/store.js';
+import { requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
+
+export interface CreateActivityInput {
+  friendlyName: string;
+  available?: boolean;
+}
+
+export class ActivityService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  async list(accountSid: string, workspaceSid: string, filter: ActivityFilter, page: PageQuery) {
+    await requireWorkspace(this.deps.store, accountSid, workspaceSid);
+    return this.deps.store.listActivities(workspaceSid, filter, page);
+  }
+
+  async fetch(accountSid: string, workspaceSid: string, sid: string): Promise<Activity> {
+    await requireWorkspace(this.deps.store, accountSid, workspaceSid);
+    return requireActivity(this.deps.store, workspaceSid, sid);
+  }
+
+  create(accountSid: string, workspaceSid: string, input: CreateActivityInput): Promise<Activity> {
+    const sid = newSid(SidPrefix.activity);
+    const now = wholeSeconds(this.deps.now());
+    return this.deps.store.transaction(async (tx) => {
+      await requireWorkspace(tx, accountSid, workspaceSid);
+      await tx.insertActivity({
+        sid,
+        accountSid,
+        workspaceSid,
+        friendlyName: input.friendlyName,
+        available: input.available ?? false,
+        now,
+      });
+      return requireActivity(tx, workspaceSid, sid);
+    });
+  }
+
+  update(
+    accountSid: string,
+    workspaceSid: string,
+    sid: string,
+    friendlyName: string | undefined,
+  ): Promise<Activity> {
+    return this.deps.store.transaction(async (tx) => {
+      await requireWorkspace(tx, accountSid, workspaceSid);
+      const activity = await requireActivity(tx, workspaceSid, sid);
+      if (friendlyName === undefined) return activity;
+      await tx.updateActivity(sid, friendlyName, wholeSeconds(this.deps.now()));
+      return requireActivity(tx, workspaceSid, sid);
+    });
+  }
+
+  /** Refused while workers are in the activity or the workspace uses it as default or timeout. */
+  remove(accountSid: string, workspaceSid: string, sid: string): Promise<void> {
+    return this.deps.store.transaction(async (tx) => {
+      const ws = await requireWorkspace(tx, accountSid, workspaceSid);
+      await requireActivity(tx, workspaceSid, sid);
+      if (ws.defaultActivitySid === sid || ws.timeoutActivitySid === sid) {
+        throw new ConflictError(
+          `Activity ${sid} is the workspace's default or timeout activity and cannot be deleted`,
+        );
+      }
+      const count = (await tx.activityCounts(workspaceSid)).find((c) => c.activitySid === sid)?.workers ?? 0;
+      if (count > 0) {
+        throw new ConflictError(`Activity ${sid} cannot be deleted: ${count} worker(s) are in it`);
+      }
+      await tx.deleteActivity(sid);
+    });
+  }
+}
+
+export async function requireActivity(
+  reader: StoreReader,
+  workspaceSid: string,
+  sid: string,
+): Promise<Activity> {
+  const activity = await reader.getActivity(workspaceSid, sid);
+  if (!activity) throw new NotFoundError('Activity', sid);
+  return activity;
+}

@@ -1,0 +1,72 @@
+import { DEFAULT_WORKER_CHANNEL } from '../domain/defaults.js';
+import { NotFoundError } from '../domain/errors.js';
+import { newSid, SidPrefix } from '../domain/sid.js';
+import type { TaskChannel } from '../domain/types.js';
+import type { PageQuery, StoreReader, TaskChannelPatch } from '../storage/store.js';
+import { requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
+
+export interface CreateTaskChannelInput {
+  friendlyName: string;
+  uniqueName: string;
+  channelOptimizedRouting?: boolean;
+}
+
+export class TaskChannelService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  async list(accountSid: string, workspaceSid: string, page: PageQuery) {
+    await requireWorkspace(this.deps.store, accountSid, workspaceSid);
+    return this.deps.store.listTaskChannels(workspaceSid, page);
+  }
+
+  async fetch(accountSid: string, workspaceSid: string, sidOrUniqueName: string): Promise<TaskChannel> {
+    await requireWorkspace(this.deps.store, accountSid, workspaceSid);
+    return requireTaskChannel(this.deps.store, workspaceSid, sidOrUniqueName);
+  }
+
+  /** Every worker of the workspace gets a worker channel for the new task channel. */
+  create(accountSid: string, workspaceSid: string, input: CreateTaskChannelInput): Promise<TaskChannel> {
+    const sid = newSid(SidPrefix.taskChannel);
+    const now = wholeSeconds(this.deps.now());
+    return this.deps.store.transaction(async (tx) => {
+      await requireWorkspace(tx, accountSid, workspaceSid);
+      await tx.insertTaskChannel(
+        {
+          sid,
+          accountSid,
+          workspaceSid,
+          friendlyName: input.friendlyName,
+          uniqueName: input.uniqueName,
+          channelOptimizedRouting: input.channelOptimizedRouting ?? false,
+          now,
+        },
+        DEFAULT_WORKER_CHANNEL,
+      );
+      return requireTaskChannel(tx, workspaceSid, sid);
+    });
+  }
+
+  update(accountSid: string, workspaceSid: string, sidOrUniqueName: string, patch: TaskChannelPatch) {
+    return this.deps.store.transaction(async (tx) => {
+      await requireWorkspace(tx, accountSid, workspaceSid);
+      const channel = await requireTaskChannel(tx, workspaceSid, sidOrUniqueName);
+      await tx.updateTaskChannel(channel.sid, patch, wholeSeconds(this.deps.now()));
+      return requireTaskChannel(tx, workspaceSid, channel.sid);
+    });
+  }
+
+  /** Removes the workers' channels for it too, and with them its share of the statistics. */
+  remove(accountSid: string, workspaceSid: string, sidOrUniqueName: string): Promise<void> {
+    return this.deps.store.transaction(async (tx) => {
+      await requireWorkspace(tx, accountSid, workspaceSid);
+      const channel = await requireTaskChannel(tx, workspaceSid, sidOrUniqueName);
+      await tx.deleteTaskChannel(channel.sid);
+    });
+  }
+}
+
+export async function requireTaskChannel(reader: StoreReader, workspaceSid: string, sidOrUniqueName: string) {
+  const channel = await reader.getTaskChannel(workspaceSid, sidOrUniqueName);
+  if (!channel) throw new NotFoundError('TaskChannel', sidOrUniqueName);
+  return channel;
+}

@@ -1,0 +1,145 @@
+import { DEFAULT_WORKER_CHANNEL } from '../domain/defaults.js';
+import { InvalidParameterError, NotFoundError, PreconditionFailedError } from '../domain/errors.js';
+import { newSid, SidPrefix } from '../domain/sid.js';
+import type { Worker, WorkerChannel } from '../domain/types.js';
+import type {
+  PageQuery,
+  StoreReader,
+  StoreTx,
+  WorkerChannelPatch,
+  WorkerFilter,
+  WorkerPatch,
+} from '../storage/store.js';
+import { requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
+
+export interface CreateWorkerInput {
+  friendlyName: string;
+  activitySid?: string;
+  attributes?: string;
+}
+
+/** An If-Match precondition: the ETag the client last saw. */
+export type IfMatch = string | undefined;
+
+export class WorkerService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  async list(accountSid: string, workspaceSid: string, filter: WorkerFilter, page: PageQuery) {
+    await requireWorkspace(this.deps.store, accountSid, workspaceSid);
+    return this.deps.store.listWorkers(workspaceSid, filter, page);
+  }
+
+  async fetch(accountSid: string, workspaceSid: string, sid: string): Promise<Worker> {
+    await requireWorkspace(this.deps.store, accountSid, workspaceSid);
+    return requireWorker(this.deps.store, workspaceSid, sid);
+  }
+
+  /** Starts in the given activity, or the workspace's default; gets a channel per task channel. */
+  create(accountSid: string, workspaceSid: string, input: CreateWorkerInput): Promise<Worker> {
+    const sid = newSid(SidPrefix.worker);
+    const now = wholeSeconds(this.deps.now());
+    return this.deps.store.transaction(async (tx) => {
+      const ws = await requireWorkspace(tx, accountSid, workspaceSid);
+      const activitySid = input.activitySid ?? ws.defaultActivitySid;
+      await requireActivityParam(tx, workspaceSid, activitySid);
+      await tx.insertWorker(
+        {
+          sid,
+          accountSid,
+          workspaceSid,
+          friendlyName: input.friendlyName,
+          activitySid,
+          attributes: input.attributes ?? '{}',
+          now,
+        },
+        DEFAULT_WORKER_CHANNEL,
+      );
+      return requireWorker(tx, workspaceSid, sid);
+    });
+  }
+
+  update(accountSid: string, workspaceSid: string, sid: string, patch: WorkerPatch, ifMatch: IfMatch) {
+    return this.deps.store.transaction(async (tx) => {
+      await requireWorkspace(tx, accountSid, workspaceSid);
+      const worker = await requireWorker(tx, workspaceSid, sid);
+      checkIfMatch(worker, ifMatch);
+      if (patch.activitySid !== undefined) await requireActivityParam(tx, workspaceSid, patch.activitySid);
+      await tx.updateWorker(sid, patch, wholeSeconds(this.deps.now()));
+      return requireWorker(tx, workspaceSid, sid);
+    });
+  }
+
+  remove(accountSid: string, workspaceSid: string, sid: string, ifMatch: IfMatch): Promise<void> {
+    return this.deps.store.transaction(async (tx) => {
+      await requireWorkspace(tx, accountSid, workspaceSid);
+      checkIfMatch(await requireWorker(tx, workspaceSid, sid), ifMatch);
+      await tx.deleteWorker(sid);
+    });
+  }
+
+  async listChannels(accountSid: string, workspaceSid: string, workerSid: string, page: PageQuery) {
+    await requireWorkspace(this.deps.store, accountSid, workspaceSid);
+    await requireWorker(this.deps.store, workspaceSid, workerSid);
+    return this.deps.store.listWorkerChannels(workerSid, page);
+  }
+
+  async fetchChannel(accountSid: string, workspaceSid: string, workerSid: string, sidOrUniqueName: string) {
+    await requireWorkspace(this.deps.store, accountSid, workspaceSid);
+    await requireWorker(this.deps.store, workspaceSid, workerSid);
+    return requireWorkerChannel(this.deps.store, workerSid, sidOrUniqueName);
+  }
+
+  updateChannel(
+    accountSid: string,
+    workspaceSid: string,
+    workerSid: string,
+    sidOrUniqueName: string,
+    patch: WorkerChannelPatch,
+  ): Promise<WorkerChannel> {
+    return this.deps.store.transaction(async (tx) => {
+      await requireWorkspace(tx, accountSid, workspaceSid);
+      await requireWorker(tx, workspaceSid, workerSid);
+      const channel = await requireWorkerChannel(tx, workerSid, sidOrUniqueName);
+      await tx.updateWorkerChannel(channel.sid, patch, wholeSeconds(this.deps.now()));
+      return requireWorkerChannel(tx, workerSid, channel.sid);
+    });
+  }
+}
+
+/** The ETag of a worker: its version, quoted. */
+export function workerEtag(worker: Worker): string {
+  return `"${worker.version}"`;
+}
+
+function checkIfMatch(worker: Worker, ifMatch: IfMatch): void {
+  if (ifMatch === undefined) return;
+  const tags = ifMatch.split(',').map((t) => t.trim().replace(/^W\//, ''));
+  const etag = workerEtag(worker);
+  const matches = tags.some((t) => t === '*' || t === etag || `"${t}"` === etag);
+  if (!matches) {
+    throw new PreconditionFailedError(
+      `If-Match ${ifMatch.slice(0, 64)} does not match the worker's ETag ${etag}`,
+    );
+  }
+}
+
+async function requireActivityParam(tx: StoreTx, workspaceSid: string, activitySid: string): Promise<void> {
+  if (!(await tx.getActivity(workspaceSid, activitySid))) {
+    throw new InvalidParameterError(
+      'ActivitySid',
+      `ActivitySid ${activitySid} is not an activity of this workspace`,
+    );
+  }
+}
+
+export async function requireWorker(reader: StoreReader, workspaceSid: string, sid: string): Promise<Worker> {
+  const worker = await reader.getWorker(workspaceSid, sid);
+  if (!worker) throw new NotFoundError('Worker', sid);
+  return worker;
+}
+
+async function requireWorkerChannel(reader: StoreReader, workerSid: string, sidOrUniqueName: string) {
+  const channel = await reader.getWorkerChannel(workerSid, sidOrUniqueName);
+  if (!channel) throw new NotFoundError('WorkerChannel', sidOrUniqueName);
+  return channel;
+}

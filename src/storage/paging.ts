@@ -1,0 +1,47 @@
+import { InvalidParameterError } from '../domain/errors.js';
+import type { Page, PageQuery } from './store.js';
+
+/**
+ * Where a page starts, decoded from an opaque PageToken: rows after a key (next pages)
+ * or before one (previous pages), or an offset when only Page was given.
+ */
+export type PageStart =
+  { kind: 'after'; key: number } | { kind: 'before'; key: number } | { kind: 'offset'; offset: number };
+
+const TOKEN = /^P([AB])([0-9a-z]{1,12})$/;
+
+export function decodePageStart(query: PageQuery): PageStart {
+  if (query.pageToken !== undefined && query.pageToken !== '') {
+    const m = TOKEN.exec(query.pageToken);
+    const key = m ? parseInt(m[2]!, 36) : NaN;
+    if (!m || !Number.isSafeInteger(key)) {
+      throw new InvalidParameterError('PageToken', `Invalid PageToken: ${query.pageToken.slice(0, 64)}`);
+    }
+    return m[1] === 'A' ? { kind: 'after', key } : { kind: 'before', key };
+  }
+  return { kind: 'offset', offset: query.page * query.pageSize };
+}
+
+/**
+ * Builds a Page from rows fetched with one extra row (to learn whether more exist).
+ * Rows for a 'before' start arrive newest first and are put back in order here.
+ */
+export function toPage<T>(
+  rows: readonly T[],
+  start: PageStart,
+  pageSize: number,
+  keyOf: (row: T) => number,
+): Page<T> {
+  const hasMore = rows.length > pageSize;
+  const items = rows.slice(0, pageSize);
+  if (start.kind === 'before') items.reverse();
+  const first = items[0];
+  const last = items[items.length - 1];
+  const atStart = start.kind === 'offset' ? start.offset === 0 : start.kind === 'before' && !hasMore;
+  const atEnd = start.kind === 'before' ? false : !hasMore;
+  return {
+    items,
+    nextPageToken: last !== undefined && !atEnd ? `PA${keyOf(last).toString(36)}` : null,
+    previousPageToken: first !== undefined && !atStart ? `PB${keyOf(first).toString(36)}` : null,
+  };
+}

@@ -1,0 +1,649 @@
+import Database from 'better-sqlite3';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConflictError } from '../../domain/errors.js';
+import type {
+  Account,
+  Activity,
+  ActivityCount,
+  QueueOrder,
+  TaskChannel,
+  Worker,
+  WorkerChannel,
+  Workspace,
+} from '../../domain/types.js';
+import { decodePageStart, toPage } from '../paging.js';
+import type {
+  ActivityFilter,
+  NewActivity,
+  NewTaskChannel,
+  NewWorker,
+  NewWorkspace,
+  Page,
+  PageQuery,
+  Store,
+  StoreTx,
+  TaskChannelPatch,
+  WorkerChannelPatch,
+  WorkerFilter,
+  WorkerPatch,
+  WorkspaceFilter,
+  WorkspacePatch,
+} from '../store.js';
+
+export type SqliteSynchronous = 'NORMAL' | 'FULL';
+
+export interface SqliteStoreOptions {
+  /** A file path, or ':memory:' is not supported (reads use a second connection). */
+  path: string;
+  /** FULL survives power loss; NORMAL (WAL) survives a process crash. */
+  synchronous?: SqliteSynchronous;
+}
+
+const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+
+type Row = Record<string, unknown>;
+type Param = string | number | null;
+
+const iso = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+const date = (v: unknown): Date => new Date(v as string);
+const bool = (v: unknown): boolean => v === 1;
+const bit = (b: boolean): number => (b ? 1 : 0);
+/** Case-insensitive uniqueness key for friendly names. */
+export const nameKey = (name: string): string => name.toLowerCase();
+
+function isUniqueViolation(err: unknown): boolean {
+  return err instanceof Error && (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+const WORKSPACE_SELECT = `
+  SELECT w.id, w.sid, w.account_sid, w.friendly_name, w.event_callback_url, w.events_filter,
+         w.multi_task_enabled, w.prioritize_queue_order, w.default_activity_sid, w.timeout_activity_sid,
+         w.date_created, w.date_updated,
+         (SELECT friendly_name FROM activities WHERE sid = w.default_activity_sid) AS default_activity_name,
+         (SELECT friendly_name FROM activities WHERE sid = w.timeout_activity_sid) AS timeout_activity_name
+    FROM workspaces w`;
+
+const WORKER_SELECT = `
+  SELECT k.id, k.sid, k.account_sid, k.workspace_sid, k.friendly_name, k.activity_sid, k.attributes,
+         k.version, k.date_created, k.date_updated, k.date_status_changed,
+         a.friendly_name AS activity_name, a.available AS available
+    FROM workers k JOIN activities a ON a.sid = k.activity_sid`;
+
+const WORKER_CHANNEL_SELECT = `
+  SELECT c.id, c.sid, c.account_sid, c.workspace_sid, c.worker_sid, c.task_channel_sid, c.capacity,
+         c.available, c.assigned_tasks, c.date_created, c.date_updated, t.unique_name
+    FROM worker_channels c JOIN task_channels t ON t.sid = c.task_channel_sid`;
+
+function toWorkspace(r: Row): Workspace {
+  return {
+    sid: r.sid as string,
+    accountSid: r.account_sid as string,
+    friendlyName: r.friendly_name as string,
+    eventCallbackUrl: (r.event_callback_url as string | null) ?? null,
+    eventsFilter: (r.events_filter as string | null) ?? null,
+    multiTaskEnabled: bool(r.multi_task_enabled),
+    prioritizeQueueOrder: r.prioritize_queue_order as QueueOrder,
+    defaultActivitySid: r.default_activity_sid as string,
+    defaultActivityName: r.default_activity_name as string,
+    timeoutActivitySid: r.timeout_activity_sid as string,
+    timeoutActivityName: r.timeout_activity_name as string,
+    dateCreated: date(r.date_created),
+    dateUpdated: date(r.date_updated),
+  };
+}
+
+function toActivity(r: Row): Activity {
+  return {
+    sid: r.sid as string,
+    accountSid: r.account_sid as string,
+    workspaceSid: r.workspace_sid as string,
+    friendlyName: r.friendly_name as string,
+    available: bool(r.available),
+    dateCreated: date(r.date_created),
+    dateUpdated: date(r.date_updated),
+  };
+}
+
+function toTaskChannel(r: Row): TaskChannel {
+  return {
+    sid: r.sid as string,
+    accountSid: r.account_sid as string,
+    workspaceSid: r.workspace_sid as string,
+    uniqueName: r.unique_name as string,
+    friendlyName: r.friendly_name as string,
+    channelOptimizedRouting: bool(r.channel_optimized_routing),
+    dateCreated: date(r.date_created),
+    dateUpdated: date(r.date_updated),
+  };
+}
+
+function toWorker(r: Row): Worker {
+  return {
+    sid: r.sid as string,
+    accountSid: r.account_sid as string,
+    workspaceSid: r.workspace_sid as string,
+    friendlyName: r.friendly_name as string,
+    activitySid: r.activity_sid as string,
+    activityName: r.activity_name as string,
+    available: bool(r.available),
+    attributes: r.attributes as string,
+    version: r.version as number,
+    dateCreated: date(r.date_created),
+    dateUpdated: date(r.date_updated),
+    dateStatusChanged: date(r.date_status_changed),
+  };
+}
+
+function toWorkerChannel(r: Row): WorkerChannel {
+  return {
+    sid: r.sid as string,
+    accountSid: r.account_sid as string,
+    workspaceSid: r.workspace_sid as string,
+    workerSid: r.worker_sid as string,
+    taskChannelSid: r.task_channel_sid as string,
+    taskChannelUniqueName: r.unique_name as string,
+    capacity: r.capacity as number,
+    available: bool(r.available),
+    assignedTasks: r.assigned_tasks as number,
+    dateCreated: date(r.date_created),
+    dateUpdated: date(r.date_updated),
+  };
+}
+
+/** Applies numbered migrations from migrations/ that this database has not seen yet. */
+function migrate(db: Database.Database): void {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)',
+  );
+  const applied = new Set(
+    db
+      .prepare('SELECT version FROM schema_migrations')
+      .pluck()
+      .all()
+      .map((v) => v as string),
+  );
+  const files = readdirSync(MIGRATIONS_DIR)
+    .filter((f) => /^\d{3}-.+\.sql$/.test(f))
+    .sort();
+  for (const file of files) {
+    if (applied.has(file)) continue;
+    const sql = readFileSync(join(MIGRATIONS_DIR, file), 'utf8');
+    db.transaction(() => {
+      db.exec(sql);
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
+        file,
+        iso(new Date()),
+      );
+    }).immediate();
+  }
+}
+
+/**
+ * The queries, bound to one connection. The store reads through a connection of its own
+ * (WAL: it sees only committed data) and writes through another, inside transactions.
+ */
+class SqliteQueries implements StoreTx {
+  private readonly statements = new Map<string, Database.Statement>();
+  private effects: Array<() => void> = [];
+
+  constructor(private readonly db: Database.Database) {}
+
+  private stmt(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  private one(sql: string, ...params: Param[]): Row | undefined {
+    return this.stmt(sql).get(...params) as Row | undefined;
+  }
+
+  private run(sql: string, ...params: Param[]): Database.RunResult {
+    try {
+      return this.stmt(sql).run(...params);
+    } catch (err) {
+      if (isUniqueViolation(err))
+        throw new ConflictError('A resource with the same unique name already exists');
+      throw err;
+    }
+  }
+
+  /** Pages a query whose rows carry `id`, ordered by id. `where` must be non-empty. */
+  private page<T>(
+    select: string,
+    alias: string,
+    where: string,
+    params: Param[],
+    query: PageQuery,
+    map: (r: Row) => T,
+  ) {
+    const start = decodePageStart(query);
+    const limit = query.pageSize + 1;
+    let sql: string;
+    let all: Param[];
+    if (start.kind === 'offset') {
+      sql = `${select} WHERE ${where} ORDER BY ${alias}.id LIMIT ? OFFSET ?`;
+      all = [...params, limit, start.offset];
+    } else if (start.kind === 'after') {
+      sql = `${select} WHERE ${where} AND ${alias}.id > ? ORDER BY ${alias}.id LIMIT ?`;
+      all = [...params, start.key, limit];
+    } else {
+      sql = `${select} WHERE ${where} AND ${alias}.id < ? ORDER BY ${alias}.id DESC LIMIT ?`;
+      all = [...params, start.key, limit];
+    }
+    const rows = this.stmt(sql).all(...all) as Row[];
+    const page = toPage(rows, start, query.pageSize, (r) => r.id as number);
+    return { ...page, items: page.items.map(map) } satisfies Page<T>;
+  }
+
+  // ---- reads
+
+  async getAccount(sid: string): Promise<Account | null> {
+    const r = this.one('SELECT sid, auth_token FROM accounts WHERE sid = ?', sid);
+    return r ? { sid: r.sid as string, authToken: r.auth_token as string } : null;
+  }
+
+  async getWorkspace(accountSid: string, sid: string): Promise<Workspace | null> {
+    const r = this.one(`${WORKSPACE_SELECT} WHERE w.sid = ? AND w.account_sid = ?`, sid, accountSid);
+    return r ? toWorkspace(r) : null;
+  }
+
+  async listWorkspaces(accountSid: string, filter: WorkspaceFilter, query: PageQuery) {
+    let where = 'w.account_sid = ?';
+    const params: Param[] = [accountSid];
+    if (filter.friendlyName !== undefined) {
+      where += ' AND w.friendly_name = ?';
+      params.push(filter.friendlyName);
+    }
+    return this.page(WORKSPACE_SELECT, 'w', where, params, query, toWorkspace);
+  }
+
+  async getActivity(workspaceSid: string, sid: string): Promise<Activity | null> {
+    const r = this.one('SELECT * FROM activities WHERE sid = ? AND workspace_sid = ?', sid, workspaceSid);
+    return r ? toActivity(r) : null;
+  }
+
+  async listActivities(workspaceSid: string, filter: ActivityFilter, query: PageQuery) {
+    let where = 'a.workspace_sid = ?';
+    const params: Param[] = [workspaceSid];
+    if (filter.friendlyName !== undefined) {
+      where += ' AND a.name_key = ?';
+      params.push(nameKey(filter.friendlyName));
+    }
+    if (filter.available !== undefined) {
+      where += ' AND a.available = ?';
+      params.push(bit(filter.available));
+    }
+    return this.page('SELECT a.* FROM activities a', 'a', where, params, query, toActivity);
+  }
+
+  async getTaskChannel(workspaceSid: string, sidOrUniqueName: string): Promise<TaskChannel | null> {
+    const r = this.one(
+      'SELECT * FROM task_channels WHERE workspace_sid = ? AND (sid = ? OR unique_name = ?) ORDER BY sid = ? DESC LIMIT 1',
+      workspaceSid,
+      sidOrUniqueName,
+      sidOrUniqueName,
+      sidOrUniqueName,
+    );
+    return r ? toTaskChannel(r) : null;
+  }
+
+  async listTaskChannels(workspaceSid: string, query: PageQuery) {
+    return this.page(
+      'SELECT t.* FROM task_channels t',
+      't',
+      't.workspace_sid = ?',
+      [workspaceSid],
+      query,
+      toTaskChannel,
+    );
+  }
+
+  async getWorker(workspaceSid: string, sid: string): Promise<Worker | null> {
+    const r = this.one(`${WORKER_SELECT} WHERE k.sid = ? AND k.workspace_sid = ?`, sid, workspaceSid);
+    return r ? toWorker(r) : null;
+  }
+
+  async listWorkers(workspaceSid: string, filter: WorkerFilter, query: PageQuery) {
+    let where = 'k.workspace_sid = ?';
+    const params: Param[] = [workspaceSid];
+    if (filter.activitySid !== undefined) {
+      where += ' AND k.activity_sid = ?';
+      params.push(filter.activitySid);
+    }
+    if (filter.activityName !== undefined) {
+      where += ' AND a.name_key = ?';
+      params.push(nameKey(filter.activityName));
+    }
+    if (filter.available !== undefined) {
+      where += ' AND a.available = ?';
+      params.push(bit(filter.available));
+    }
+    if (filter.friendlyName !== undefined) {
+      where += ' AND k.name_key = ?';
+      params.push(nameKey(filter.friendlyName));
+    }
+    return this.page(WORKER_SELECT, 'k', where, params, query, toWorker);
+  }
+
+  async getWorkerChannel(workerSid: string, sidOrUniqueName: string): Promise<WorkerChannel | null> {
+    const r = this.one(
+      `${WORKER_CHANNEL_SELECT} WHERE c.worker_sid = ? AND (c.sid = ? OR t.unique_name = ?) ORDER BY c.sid = ? DESC LIMIT 1`,
+      workerSid,
+      sidOrUniqueName,
+      sidOrUniqueName,
+      sidOrUniqueName,
+    );
+    return r ? toWorkerChannel(r) : null;
+  }
+
+  async listWorkerChannels(workerSid: string, query: PageQuery) {
+    return this.page(WORKER_CHANNEL_SELECT, 'c', 'c.worker_sid = ?', [workerSid], query, toWorkerChannel);
+  }
+
+  async activityCounts(workspaceSid: string, taskChannelSid?: string): Promise<ActivityCount[]> {
+    const rows =
+      taskChannelSid === undefined
+        ? this.stmt('SELECT sid, friendly_name, workers FROM activities WHERE workspace_sid = ? ORDER BY id')
+            .raw()
+            .all(workspaceSid)
+        : this.stmt(
+            `SELECT a.sid, a.friendly_name, COALESCE(c.workers, 0)
+               FROM activities a LEFT JOIN channel_activity_counts c
+                 ON c.task_channel_sid = ? AND c.activity_sid = a.sid
+              WHERE a.workspace_sid = ? ORDER BY a.id`,
+          )
+            .raw()
+            .all(taskChannelSid, workspaceSid);
+    return (rows as [string, string, number][]).map(([activitySid, friendlyName, workers]) => ({
+      activitySid,
+      friendlyName,
+      workers,
+    }));
+  }
+
+  // ---- writes
+
+  async upsertAccount(account: Account, now: Date): Promise<void> {
+    this.run(
+      `INSERT INTO accounts (sid, auth_token, date_created, date_updated) VALUES (?, ?, ?, ?)
+       ON CONFLICT (sid) DO UPDATE SET auth_token = excluded.auth_token, date_updated = excluded.date_updated
+       WHERE auth_token <> excluded.auth_token`,
+      account.sid,
+      account.authToken,
+      iso(now),
+      iso(now),
+    );
+  }
+
+  async insertWorkspace(w: NewWorkspace): Promise<void> {
+    this.run(
+      `INSERT INTO workspaces (sid, account_sid, friendly_name, event_callback_url, events_filter, multi_task_enabled,
+         prioritize_queue_order, default_activity_sid, timeout_activity_sid, date_created, date_updated)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      w.sid,
+      w.accountSid,
+      w.friendlyName,
+      w.eventCallbackUrl,
+      w.eventsFilter,
+      bit(w.multiTaskEnabled),
+      w.prioritizeQueueOrder,
+      w.defaultActivitySid,
+      w.timeoutActivitySid,
+      iso(w.now),
+      iso(w.now),
+    );
+  }
+
+  async updateWorkspace(sid: string, p: WorkspacePatch, now: Date): Promise<void> {
+    this.run(
+      `UPDATE workspaces SET
+         friendly_name = COALESCE(?, friendly_name),
+         event_callback_url = CASE WHEN ? THEN ? ELSE event_callback_url END,
+         events_filter = CASE WHEN ? THEN ? ELSE events_filter END,
+         multi_task_enabled = COALESCE(?, multi_task_enabled),
+         prioritize_queue_order = COALESCE(?, prioritize_queue_order),
+         default_activity_sid = COALESCE(?, default_activity_sid),
+         timeout_activity_sid = COALESCE(?, timeout_activity_sid),
+         date_updated = ?
+       WHERE sid = ?`,
+      p.friendlyName ?? null,
+      bit(p.eventCallbackUrl !== undefined),
+      p.eventCallbackUrl ?? null,
+      bit(p.eventsFilter !== undefined),
+      p.eventsFilter ?? null,
+      p.multiTaskEnabled === undefined ? null : bit(p.multiTaskEnabled),
+      p.prioritizeQueueOrder ?? null,
+      p.defaultActivitySid ?? null,
+      p.timeoutActivitySid ?? null,
+      iso(now),
+      sid,
+    );
+  }
+
+  async deleteWorkspace(sid: string): Promise<void> {
+    // Children first: the count triggers of workers and channels then find nothing left to count.
+    this.run('DELETE FROM worker_channels WHERE workspace_sid = ?', sid);
+    this.run('DELETE FROM workers WHERE workspace_sid = ?', sid);
+    this.run(
+      'DELETE FROM channel_activity_counts WHERE task_channel_sid IN (SELECT sid FROM task_channels WHERE workspace_sid = ?)',
+      sid,
+    );
+    this.run('DELETE FROM task_channels WHERE workspace_sid = ?', sid);
+    this.run('DELETE FROM activities WHERE workspace_sid = ?', sid);
+    this.run('DELETE FROM workspaces WHERE sid = ?', sid);
+  }
+
+  async insertActivity(a: NewActivity): Promise<void> {
+    this.run(
+      `INSERT INTO activities (sid, account_sid, workspace_sid, friendly_name, name_key, available, date_created, date_updated)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      a.sid,
+      a.accountSid,
+      a.workspaceSid,
+      a.friendlyName,
+      nameKey(a.friendlyName),
+      bit(a.available),
+      iso(a.now),
+      iso(a.now),
+    );
+  }
+
+  async updateActivity(sid: string, friendlyName: string, now: Date): Promise<void> {
+    this.run(
+      'UPDATE activities SET friendly_name = ?, name_key = ?, date_updated = ? WHERE sid = ?',
+      friendlyName,
+      nameKey(friendlyName),
+      iso(now),
+      sid,
+    );
+  }
+
+  async deleteActivity(sid: string): Promise<void> {
+    this.run('DELETE FROM channel_activity_counts WHERE activity_sid = ?', sid);
+    this.run('DELETE FROM activities WHERE sid = ?', sid);
+  }
+
+  async insertTaskChannel(c: NewTaskChannel, wc: { capacity: number; available: boolean }): Promise<void> {
+    this.run(
+      `INSERT INTO task_channels (sid, account_sid, workspace_sid, unique_name, friendly_name, channel_optimized_routing,
+         date_created, date_updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      c.sid,
+      c.accountSid,
+      c.workspaceSid,
+      c.uniqueName,
+      c.friendlyName,
+      bit(c.channelOptimizedRouting),
+      iso(c.now),
+      iso(c.now),
+    );
+    this.run(
+      `INSERT INTO worker_channels (sid, account_sid, workspace_sid, worker_sid, task_channel_sid, capacity, available,
+         date_created, date_updated)
+       SELECT 'WC' || lower(hex(randomblob(16))), account_sid, workspace_sid, sid, ?, ?, ?, ?, ?
+         FROM workers WHERE workspace_sid = ? ORDER BY id`,
+      c.sid,
+      wc.capacity,
+      bit(wc.available),
+      iso(c.now),
+      iso(c.now),
+      c.workspaceSid,
+    );
+  }
+
+  async updateTaskChannel(sid: string, p: TaskChannelPatch, now: Date): Promise<void> {
+    this.run(
+      `UPDATE task_channels SET friendly_name = COALESCE(?, friendly_name),
+         channel_optimized_routing = COALESCE(?, channel_optimized_routing), date_updated = ? WHERE sid = ?`,
+      p.friendlyName ?? null,
+      p.channelOptimizedRouting === undefined ? null : bit(p.channelOptimizedRouting),
+      iso(now),
+      sid,
+    );
+  }
+
+  async deleteTaskChannel(sid: string): Promise<void> {
+    this.run('DELETE FROM worker_channels WHERE task_channel_sid = ?', sid);
+    this.run('DELETE FROM channel_activity_counts WHERE task_channel_sid = ?', sid);
+    this.run('DELETE FROM task_channels WHERE sid = ?', sid);
+  }
+
+  async insertWorker(k: NewWorker, wc: { capacity: number; available: boolean }): Promise<void> {
+    this.run(
+      `INSERT INTO workers (sid, account_sid, workspace_sid, friendly_name, name_key, activity_sid, attributes, version,
+         date_created, date_updated, date_status_changed) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`,
+      k.sid,
+      k.accountSid,
+      k.workspaceSid,
+      k.friendlyName,
+      nameKey(k.friendlyName),
+      k.activitySid,
+      k.attributes,
+      iso(k.now),
+      iso(k.now),
+      iso(k.now),
+    );
+    this.run(
+      `INSERT INTO worker_channels (sid, account_sid, workspace_sid, worker_sid, task_channel_sid, capacity, available,
+         date_created, date_updated)
+       SELECT 'WC' || lower(hex(randomblob(16))), account_sid, workspace_sid, ?, sid, ?, ?, ?, ?
+         FROM task_channels WHERE workspace_sid = ? ORDER BY id`,
+      k.sid,
+      wc.capacity,
+      bit(wc.available),
+      iso(k.now),
+      iso(k.now),
+      k.workspaceSid,
+    );
+  }
+
+  async updateWorker(sid: string, p: WorkerPatch, now: Date): Promise<void> {
+    this.run(
+      `UPDATE workers SET
+         friendly_name = COALESCE(?1, friendly_name),
+         name_key = COALESCE(?2, name_key),
+         attributes = COALESCE(?3, attributes),
+         date_status_changed = CASE WHEN ?4 IS NOT NULL AND ?4 <> activity_sid THEN ?5 ELSE date_status_changed END,
+         activity_sid = COALESCE(?4, activity_sid),
+         version = version + 1,
+         date_updated = ?5
+       WHERE sid = ?6`,
+      p.friendlyName ?? null,
+      p.friendlyName === undefined ? null : nameKey(p.friendlyName),
+      p.attributes ?? null,
+      p.activitySid ?? null,
+      iso(now),
+      sid,
+    );
+  }
+
+  async deleteWorker(sid: string): Promise<void> {
+    this.run('DELETE FROM workers WHERE sid = ?', sid);
+  }
+
+  async updateWorkerChannel(sid: string, p: WorkerChannelPatch, now: Date): Promise<void> {
+    this.run(
+      `UPDATE worker_channels SET capacity = COALESCE(?, capacity), available = COALESCE(?, available), date_updated = ?
+       WHERE sid = ?`,
+      p.capacity ?? null,
+      p.available === undefined ? null : bit(p.available),
+      iso(now),
+      sid,
+    );
+  }
+
+  onCommit(effect: () => void): void {
+    this.effects.push(effect);
+  }
+
+  /** Hands over the effects queued by the transaction that just ended. */
+  takeEffects(): Array<() => void> {
+    const e = this.effects;
+    this.effects = [];
+    return e;
+  }
+}
+
+export class SqliteStore extends SqliteQueries implements Store {
+  readonly dialect = 'sqlite' as const;
+  private readonly writer: Database.Database;
+  private readonly reader: Database.Database;
+  private readonly writes: SqliteQueries;
+  /** Transactions run one at a time on the writer connection; this chains them. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  static open(options: SqliteStoreOptions): SqliteStore {
+    const writer = new Database(options.path);
+    try {
+      writer.pragma('journal_mode = WAL');
+      writer.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
+      writer.pragma('busy_timeout = 5000');
+      writer.pragma('foreign_keys = OFF');
+      migrate(writer);
+      const reader = new Database(options.path, { readonly: true });
+      reader.pragma('busy_timeout = 5000');
+      return new SqliteStore(writer, reader);
+    } catch (err) {
+      writer.close();
+      throw err;
+    }
+  }
+
+  private constructor(writer: Database.Database, reader: Database.Database) {
+    super(reader);
+    this.writer = writer;
+    this.reader = reader;
+    this.writes = new SqliteQueries(writer);
+  }
+
+  transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      this.writer.exec('BEGIN IMMEDIATE');
+      let result: T;
+      try {
+        result = await work(this.writes);
+        this.writer.exec('COMMIT');
+      } catch (err) {
+        if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
+        this.writes.takeEffects();
+        throw err;
+      }
+      for (const effect of this.writes.takeEffects()) effect();
+      return result;
+    };
+    const next = this.queue.then(run, run);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    this.reader.close();
+    this.writer.close();
+  }
+}

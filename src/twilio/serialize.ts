@@ -1,0 +1,142 @@
+import { availableCapacityPercentage, type WorkersRealTimeStatistics } from '../domain/statistics.js';
+import type { Activity, TaskChannel, Worker, WorkerChannel, Workspace } from '../domain/types.js';
+
+/** ISO 8601 UTC without milliseconds, as Twilio writes dates. */
+export function twilioDate(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** Builds absolute URLs: `v1` is the public base URL followed by `/v1`. */
+export interface Urls {
+  v1: string;
+}
+
+export function workspaceUrl(urls: Urls, sid: string): string {
+  return `${urls.v1}/Workspaces/${sid}`;
+}
+
+export function toWorkspaceJson(ws: Workspace, urls: Urls) {
+  const url = workspaceUrl(urls, ws.sid);
+  return {
+    account_sid: ws.accountSid,
+    date_created: twilioDate(ws.dateCreated),
+    date_updated: twilioDate(ws.dateUpdated),
+    default_activity_name: ws.defaultActivityName,
+    default_activity_sid: ws.defaultActivitySid,
+    event_callback_url: ws.eventCallbackUrl,
+    events_filter: ws.eventsFilter,
+    friendly_name: ws.friendlyName,
+    multi_task_enabled: ws.multiTaskEnabled,
+    prioritize_queue_order: ws.prioritizeQueueOrder,
+    sid: ws.sid,
+    timeout_activity_name: ws.timeoutActivityName,
+    timeout_activity_sid: ws.timeoutActivitySid,
+    url,
+    links: {
+      activities: `${url}/Activities`,
+      statistics: `${url}/Statistics`,
+      real_time_statistics: `${url}/RealTimeStatistics`,
+      cumulative_statistics: `${url}/CumulativeStatistics`,
+      task_queues: `${url}/TaskQueues`,
+      tasks: `${url}/Tasks`,
+      workers: `${url}/Workers`,
+      workflows: `${url}/Workflows`,
+      task_channels: `${url}/TaskChannels`,
+      events: `${url}/Events`,
+    },
+  };
+}
+
+export function toActivityJson(a: Activity, urls: Urls) {
+  const ws = workspaceUrl(urls, a.workspaceSid);
+  return {
+    account_sid: a.accountSid,
+    available: a.available,
+    date_created: twilioDate(a.dateCreated),
+    date_updated: twilioDate(a.dateUpdated),
+    friendly_name: a.friendlyName,
+    sid: a.sid,
+    workspace_sid: a.workspaceSid,
+    url: `${ws}/Activities/${a.sid}`,
+    links: { workspace: ws },
+  };
+}
+
+export function toTaskChannelJson(c: TaskChannel, urls: Urls) {
+  const ws = workspaceUrl(urls, c.workspaceSid);
+  return {
+    account_sid: c.accountSid,
+    date_created: twilioDate(c.dateCreated),
+    date_updated: twilioDate(c.dateUpdated),
+    friendly_name: c.friendlyName,
+    sid: c.sid,
+    unique_name: c.uniqueName,
+    workspace_sid: c.workspaceSid,
+    channel_optimized_routing: c.channelOptimizedRouting,
+    url: `${ws}/TaskChannels/${c.sid}`,
+    links: { workspace: ws },
+  };
+}
+
+export function toWorkerJson(w: Worker, urls: Urls) {
+  const ws = workspaceUrl(urls, w.workspaceSid);
+  const url = `${ws}/Workers/${w.sid}`;
+  return {
+    account_sid: w.accountSid,
+    activity_name: w.activityName,
+    activity_sid: w.activitySid,
+    attributes: w.attributes,
+    available: w.available,
+    date_created: twilioDate(w.dateCreated),
+    date_status_changed: twilioDate(w.dateStatusChanged),
+    date_updated: twilioDate(w.dateUpdated),
+    friendly_name: w.friendlyName,
+    sid: w.sid,
+    workspace_sid: w.workspaceSid,
+    url,
+    links: {
+      activity: `${ws}/Activities/${w.activitySid}`,
+      channels: `${url}/Channels`,
+      reservations: `${url}/Reservations`,
+      statistics: `${url}/Statistics`,
+      workspace: ws,
+    },
+  };
+}
+
+export function toWorkerChannelJson(c: WorkerChannel, urls: Urls) {
+  return {
+    account_sid: c.accountSid,
+    assigned_tasks: c.assignedTasks,
+    available: c.available,
+    available_capacity_percentage: availableCapacityPercentage(c),
+    configured_capacity: c.capacity,
+    date_created: twilioDate(c.dateCreated),
+    date_updated: twilioDate(c.dateUpdated),
+    sid: c.sid,
+    task_channel_sid: c.taskChannelSid,
+    task_channel_unique_name: c.taskChannelUniqueName,
+    worker_sid: c.workerSid,
+    workspace_sid: c.workspaceSid,
+    url: `${workspaceUrl(urls, c.workspaceSid)}/Workers/${c.workerSid}/Channels/${c.sid}`,
+  };
+}
+
+export function toWorkersRealTimeStatisticsJson(
+  stats: WorkersRealTimeStatistics,
+  accountSid: string,
+  workspaceSid: string,
+  urls: Urls,
+) {
+  return {
+    account_sid: accountSid,
+    activity_statistics: stats.activityStatistics.map((a) => ({
+      sid: a.sid,
+      friendly_name: a.friendlyName,
+      workers: a.workers,
+    })),
+    total_workers: stats.totalWorkers,
+    workspace_sid: workspaceSid,
+    url: `${workspaceUrl(urls, workspaceSid)}/Workers/RealTimeStatistics`,
+  };
+}
