@@ -2,7 +2,7 @@ import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { newSid, SidPrefix } from '../domain/sid.js';
 import type { Activity } from '../domain/types.js';
 import type { ActivityFilter, PageQuery, StoreReader } from '../storage/store.js';
-import { requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
+import { publishOnCommit, requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
 
 export interface CreateActivityInput {
   friendlyName: string;
@@ -27,6 +27,7 @@ export class ActivityService {
     const now = wholeSeconds(this.deps.now());
     return this.deps.store.transaction(async (tx) => {
       await requireWorkspace(tx, accountSid, workspaceSid);
+      publishOnCommit(tx, this.deps, accountSid, workspaceSid);
       await tx.insertActivity({
         sid,
         accountSid,
@@ -47,6 +48,7 @@ export class ActivityService {
   ): Promise<Activity> {
     return this.deps.store.transaction(async (tx) => {
       await requireWorkspace(tx, accountSid, workspaceSid);
+      publishOnCommit(tx, this.deps, accountSid, workspaceSid);
       const activity = await requireActivity(tx, workspaceSid, sid);
       if (friendlyName === undefined) return activity;
       await tx.updateActivity(sid, friendlyName, wholeSeconds(this.deps.now()));
@@ -58,6 +60,7 @@ export class ActivityService {
   remove(accountSid: string, workspaceSid: string, sid: string): Promise<void> {
     return this.deps.store.transaction(async (tx) => {
       const ws = await requireWorkspace(tx, accountSid, workspaceSid);
+      publishOnCommit(tx, this.deps, accountSid, workspaceSid);
       await requireActivity(tx, workspaceSid, sid);
       if (ws.defaultActivitySid === sid || ws.timeoutActivitySid === sid) {
         throw new ConflictError(

@@ -1,11 +1,24 @@
 import { NotFoundError } from '../domain/errors.js';
 import type { Workspace } from '../domain/types.js';
-import type { Store, StoreReader } from '../storage/store.js';
+import type { Store, StoreReader, StoreTx } from '../storage/store.js';
+import type { ChangeBus } from './changes.js';
 
-/** What every service needs: the store and a clock (tests may pass a fixed one). */
+/** What every service needs: the store, a clock (tests may pass a fixed one) and the change bus. */
 export interface ServiceDeps {
   store: Store;
   now: () => Date;
+  changes: ChangeBus;
+}
+
+/** Announces a workspace's change once the transaction has committed (never after a rollback). */
+export function publishOnCommit(
+  tx: StoreTx,
+  deps: ServiceDeps,
+  accountSid: string,
+  workspaceSid: string,
+  kind: 'updated' | 'deleted' = 'updated',
+): void {
+  tx.onCommit(() => deps.changes.publish({ accountSid, workspaceSid, kind }));
 }
 
 /** The workspace, if the account owns it; another account's workspace is simply not found. */

@@ -3,7 +3,7 @@ import { NotFoundError } from '../domain/errors.js';
 import { newSid, SidPrefix } from '../domain/sid.js';
 import type { TaskChannel } from '../domain/types.js';
 import type { PageQuery, StoreReader, TaskChannelPatch } from '../storage/store.js';
-import { requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
+import { publishOnCommit, requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
 
 export interface CreateTaskChannelInput {
   friendlyName: string;
@@ -30,6 +30,7 @@ export class TaskChannelService {
     const now = wholeSeconds(this.deps.now());
     return this.deps.store.transaction(async (tx) => {
       await requireWorkspace(tx, accountSid, workspaceSid);
+      publishOnCommit(tx, this.deps, accountSid, workspaceSid);
       await tx.insertTaskChannel(
         {
           sid,
@@ -49,6 +50,7 @@ export class TaskChannelService {
   update(accountSid: string, workspaceSid: string, sidOrUniqueName: string, patch: TaskChannelPatch) {
     return this.deps.store.transaction(async (tx) => {
       await requireWorkspace(tx, accountSid, workspaceSid);
+      publishOnCommit(tx, this.deps, accountSid, workspaceSid);
       const channel = await requireTaskChannel(tx, workspaceSid, sidOrUniqueName);
       await tx.updateTaskChannel(channel.sid, patch, wholeSeconds(this.deps.now()));
       return requireTaskChannel(tx, workspaceSid, channel.sid);
@@ -59,6 +61,7 @@ export class TaskChannelService {
   remove(accountSid: string, workspaceSid: string, sidOrUniqueName: string): Promise<void> {
     return this.deps.store.transaction(async (tx) => {
       await requireWorkspace(tx, accountSid, workspaceSid);
+      publishOnCommit(tx, this.deps, accountSid, workspaceSid);
       const channel = await requireTaskChannel(tx, workspaceSid, sidOrUniqueName);
       await tx.deleteTaskChannel(channel.sid);
     });

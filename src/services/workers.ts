@@ -10,7 +10,7 @@ import type {
   WorkerFilter,
   WorkerPatch,
 } from '../storage/store.js';
-import { requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
+import { publishOnCommit, requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
 
 export interface CreateWorkerInput {
   friendlyName: string;
@@ -40,6 +40,7 @@ export class WorkerService {
     const now = wholeSeconds(this.deps.now());
     return this.deps.store.transaction(async (tx) => {
       const ws = await requireWorkspace(tx, accountSid, workspaceSid);
+      publishOnCommit(tx, this.deps, accountSid, workspaceSid);
       const activitySid = input.activitySid ?? ws.defaultActivitySid;
       await requireActivityParam(tx, workspaceSid, activitySid);
       await tx.insertWorker(
@@ -61,6 +62,7 @@ export class WorkerService {
   update(accountSid: string, workspaceSid: string, sid: string, patch: WorkerPatch, ifMatch: IfMatch) {
     return this.deps.store.transaction(async (tx) => {
       await requireWorkspace(tx, accountSid, workspaceSid);
+      publishOnCommit(tx, this.deps, accountSid, workspaceSid);
       const worker = await requireWorker(tx, workspaceSid, sid);
       checkIfMatch(worker, ifMatch);
       if (patch.activitySid !== undefined) await requireActivityParam(tx, workspaceSid, patch.activitySid);
@@ -72,6 +74,7 @@ export class WorkerService {
   remove(accountSid: string, workspaceSid: string, sid: string, ifMatch: IfMatch): Promise<void> {
     return this.deps.store.transaction(async (tx) => {
       await requireWorkspace(tx, accountSid, workspaceSid);
+      publishOnCommit(tx, this.deps, accountSid, workspaceSid);
       checkIfMatch(await requireWorker(tx, workspaceSid, sid), ifMatch);
       await tx.deleteWorker(sid);
     });
@@ -98,6 +101,7 @@ export class WorkerService {
   ): Promise<WorkerChannel> {
     return this.deps.store.transaction(async (tx) => {
       await requireWorkspace(tx, accountSid, workspaceSid);
+      publishOnCommit(tx, this.deps, accountSid, workspaceSid);
       await requireWorker(tx, workspaceSid, workerSid);
       const channel = await requireWorkerChannel(tx, workerSid, sidOrUniqueName);
       await tx.updateWorkerChannel(channel.sid, patch, wholeSeconds(this.deps.now()));

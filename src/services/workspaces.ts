@@ -8,7 +8,7 @@ import { InvalidParameterError } from '../domain/errors.js';
 import { newSid, SidPrefix } from '../domain/sid.js';
 import type { QueueOrder, Workspace } from '../domain/types.js';
 import type { PageQuery, StoreTx, WorkspaceFilter, WorkspacePatch } from '../storage/store.js';
-import { requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
+import { publishOnCommit, requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
 
 export interface CreateWorkspaceInput {
   friendlyName: string;
@@ -50,6 +50,7 @@ export class WorkspaceService {
         timeoutActivitySid: defaultActivity.sid,
         now,
       });
+      publishOnCommit(tx, this.deps, accountSid, sid);
       for (const a of activities) {
         await tx.insertActivity({ ...a, accountSid, workspaceSid: sid, now });
       }
@@ -73,6 +74,7 @@ export class WorkspaceService {
   update(accountSid: string, sid: string, patch: UpdateWorkspaceInput): Promise<Workspace> {
     return this.deps.store.transaction(async (tx) => {
       await requireWorkspace(tx, accountSid, sid);
+      publishOnCommit(tx, this.deps, accountSid, sid);
       await requireOwnActivity(tx, sid, patch.defaultActivitySid, 'DefaultActivitySid');
       await requireOwnActivity(tx, sid, patch.timeoutActivitySid, 'TimeoutActivitySid');
       await tx.updateWorkspace(sid, patch, wholeSeconds(this.deps.now()));
@@ -83,6 +85,7 @@ export class WorkspaceService {
   remove(accountSid: string, sid: string): Promise<void> {
     return this.deps.store.transaction(async (tx) => {
       await requireWorkspace(tx, accountSid, sid);
+      publishOnCommit(tx, this.deps, accountSid, sid, 'deleted');
       await tx.deleteWorkspace(sid);
     });
   }
