@@ -16,6 +16,7 @@ import { activityRoutes } from './http/routes/v1/activities.js';
 import { taskChannelRoutes } from './http/routes/v1/task-channels.js';
 import { workerRoutes } from './http/routes/v1/workers.js';
 import { workspaceRoutes } from './http/routes/v1/workspaces.js';
+import { registerLive, type LiveOptions } from './live/index.js';
 
 export interface AppOptions {
   services: Services;
@@ -24,6 +25,8 @@ export interface AppOptions {
   rateLimit?: { readsPerSecond: number; writesPerSecond: number };
   bodyLimitBytes?: number;
   logger?: FastifyServerOptions['logger'];
+  /** Statistics streams, /metrics and the dashboard (src/live). */
+  live?: LiveOptions;
 }
 
 /** Builds the HTTP app; never listens (tests inject, main.ts listens). */
@@ -33,7 +36,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
-    routerOptions: { maxParamLength: 256 },
+    routerOptions: { maxParamLength: 1000 },
     // Errors raised before routing (a URL that cannot be decoded) in Twilio's shape too.
     frameworkErrors: (err, req, rawReply) => {
       const reply = rawReply as unknown as FastifyReply;
@@ -59,6 +62,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   registerBodyParsers(app);
   registerHeaders(app);
   registerAuth(app, options.services.accounts, limiter);
+  registerLive(app, options.services.changes, options.live);
 
   workspaceRoutes(app, deps);
   activityRoutes(app, deps);

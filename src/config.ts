@@ -10,9 +10,15 @@ export interface Config {
   account: { sid: string; authToken: string } | null;
   logLevel: string;
   sqliteSynchronous: SqliteSynchronous;
+  /** DATABASE_URL: PostgreSQL instead of SQLite, shared by every node that points at it. */
+  postgres: { url: string; poolSize: number; statementTimeoutMs: number } | null;
   /** Requests per second per account, per kind; 0 turns the limit off. */
   rateLimit: { readsPerSecond: number; writesPerSecond: number };
   bodyLimitBytes: number;
+  /** Statistics streams: at most one event per interval; a heartbeat comment this often. */
+  stream: { intervalMs: number; heartbeatMs: number };
+  /** When set, /metrics asks for this bearer token; otherwise it is open. */
+  metricsToken: string | null;
 }
 
 export class ConfigError extends Error {}
@@ -57,6 +63,11 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(`ROSTER_SQLITE_SYNCHRONOUS must be NORMAL or FULL, got "${synchronous}"`);
   }
 
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+
   return {
     host,
     port,
@@ -65,10 +76,23 @@ export function loadConfig(env: Env = process.env): Config {
     account: sid !== undefined && token !== undefined ? { sid, authToken: token } : null,
     logLevel: env.ROSTER_LOG_LEVEL || 'info',
     sqliteSynchronous: synchronous,
+    postgres:
+      databaseUrl === undefined
+        ? null
+        : {
+            url: databaseUrl,
+            poolSize: intVar(env, 'ROSTER_PG_POOL_SIZE', 10, 1, 1000),
+            statementTimeoutMs: intVar(env, 'ROSTER_PG_STATEMENT_TIMEOUT_MS', 10_000, 0, 3_600_000),
+          },
     rateLimit: {
       readsPerSecond: intVar(env, 'ROSTER_RATE_LIMIT_READS', 10_000, 0, 1_000_000_000),
       writesPerSecond: intVar(env, 'ROSTER_RATE_LIMIT_WRITES', 5_000, 0, 1_000_000_000),
     },
     bodyLimitBytes: intVar(env, 'ROSTER_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    stream: {
+      intervalMs: intVar(env, 'ROSTER_STREAM_INTERVAL_MS', 100, 0, 60_000),
+      heartbeatMs: intVar(env, 'ROSTER_STREAM_HEARTBEAT_MS', 15_000, 100, 3_600_000),
+    },
+    metricsToken: env.ROSTER_METRICS_TOKEN || null,
   };
 }

@@ -1,10 +1,17 @@
 import { ConfigError, loadConfig } from '../config.js';
+import { DEMO_HELP, parseDemoArgs, runDemo } from './demo.js';
+import { runSeed } from './seed.js';
 import { serve, type Output } from './serve.js';
 
 export const HELP = `roster — a self-hosted server that speaks Twilio TaskRouter's v1 REST API
 
 Usage:
   roster serve            start the server (default)
+  roster seed --workers N [--name NAME]
+                          create a workspace with N workers spread over its activities and
+                          channels, in the same data directory; prints its SID last
+  roster demo [--workers N] [--pace X]
+                          Roster with a simulated contact centre (npm run demo); see demo --help
   roster --help           show this help
 
 Environment:
@@ -15,9 +22,17 @@ Environment:
   ROSTER_ACCOUNT_SID          account to serve (AC + 32 hex digits); set with ROSTER_AUTH_TOKEN
   ROSTER_AUTH_TOKEN           that account's auth token
   ROSTER_SQLITE_SYNCHRONOUS   NORMAL (default: survives a crash) or FULL (also survives power loss)
+  DATABASE_URL                postgres://user@host:port/db: keep data in PostgreSQL instead of
+                              SQLite; several nodes can share one database (migrations run at start)
+  ROSTER_PG_POOL_SIZE         PostgreSQL connections per node (default 10)
+  ROSTER_PG_STATEMENT_TIMEOUT_MS
+                              longest a PostgreSQL statement may run (default 10000; 0 = no limit)
   ROSTER_RATE_LIMIT_READS     GET requests per second per account (default 10000; 0 = no limit)
   ROSTER_RATE_LIMIT_WRITES    POST/DELETE requests per second per account (default 5000; 0 = no limit)
   ROSTER_BODY_LIMIT           largest request body in bytes (default 1048576)
+  ROSTER_STREAM_INTERVAL_MS   statistics streams: at most one event per this many ms (default 100)
+  ROSTER_STREAM_HEARTBEAT_MS  statistics streams: heartbeat comment interval (default 15000)
+  ROSTER_METRICS_TOKEN        when set, GET /metrics needs Authorization: Bearer <token>
   ROSTER_LOG_LEVEL            pino log level (default info)
 `;
 
@@ -26,6 +41,10 @@ const stdout: Output = { line: (t) => process.stdout.write(t + '\n') };
 /** Runs the `roster` command; returns the exit code for commands that finish. */
 export async function runCli(argv: string[]): Promise<number | 'running'> {
   const [command = 'serve', ...rest] = argv;
+  if (command === 'demo' && rest.includes('--help')) {
+    process.stdout.write(DEMO_HELP);
+    return 0;
+  }
   if (command === '--help' || command === '-h' || command === 'help' || rest.includes('--help')) {
     process.stdout.write(HELP);
     return 0;
@@ -47,6 +66,23 @@ export async function runCli(argv: string[]): Promise<number | 'running'> {
       process.once('SIGINT', () => shutdown('SIGINT'));
       return 'running';
     }
+    if (command === 'demo') {
+      const demo = await runDemo(loadConfig(), parseDemoArgs(rest), stdout);
+      const shutdown = () => {
+        process.stdout.write('Stopping the demo…\n');
+        demo.stop().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            process.stderr.write(`roster: error while stopping: ${(err as Error).message}\n`);
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', shutdown);
+      process.once('SIGINT', shutdown);
+      return 'running';
+    }
+    if (command === 'seed') return await runSeed(loadConfig(), rest, stdout);
     process.stderr.write(`roster: unknown command "${command}"\n\n${HELP}`);
     return 2;
   } catch (err) {

@@ -1,7 +1,7 @@
 import { buildApp } from '../app.js';
 import { ConfigError, type Config } from '../config.js';
 import { createServices } from '../services/index.js';
-import { createStore, prepareDataDir } from '../storage/create-store.js';
+import { createChangeBus, createStore, prepareDataDir } from '../storage/create-store.js';
 import { resolveCredentials } from './credentials.js';
 
 export interface Output {
@@ -15,21 +15,32 @@ export async function serve(
 ): Promise<{ url: string; stop: () => Promise<void> }> {
   const dataDir = prepareDataDir(config.dataDir);
   const store = createStore(config);
-  const services = createServices(store);
+  const changes = createChangeBus(store, (err) =>
+    process.stderr.write(`roster: change notifications: ${err.message}\n`),
+  );
+  const services = createServices(store, { changes });
   const creds = resolveCredentials(dataDir, config.account);
-  await services.accounts.ensure(creds.accountSid, creds.authToken);
+  try {
+    await services.accounts.ensure(creds.accountSid, creds.authToken); // on PostgreSQL, also migrates
+  } catch (err) {
+    await changes?.close();
+    await store.close();
+    throw err;
+  }
 
   const app = buildApp({
     services,
     publicUrl: config.publicUrl,
     rateLimit: config.rateLimit,
     bodyLimitBytes: config.bodyLimitBytes,
+    live: { stream: config.stream, metricsToken: config.metricsToken },
     logger: { level: config.logLevel },
   });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     await app.close();
+    await changes?.close();
     await store.close();
     const code = (err as { code?: string }).code;
     if (code === 'EADDRINUSE')
@@ -41,7 +52,7 @@ export async function serve(
   }
 
   const url = config.publicUrl;
-  out.line(`Roster is listening on ${url} (data in ${dataDir})`);
+  out.line(`Roster is listening on ${url} (data in ${config.postgres ? 'PostgreSQL' : dataDir})`);
   if (creds.created) {
     out.line(`Created account ${creds.accountSid} with auth token ${creds.authToken}`);
     out.line(`(shown once; kept in ${creds.file})`);
@@ -58,6 +69,7 @@ export async function serve(
   const stop = () =>
     (stopping ??= (async () => {
       await app.close(); // stops accepting, lets in-flight requests finish
+      await changes?.close();
       await store.close();
     })());
   return { url, stop };

@@ -38,6 +38,8 @@ export function parseForm(body: Buffer): Record<string, string | string[]> {
 
 /** Form bodies as Twilio sends them, and JSON objects for people who prefer them. */
 export function registerBodyParsers(app: FastifyInstance): void {
+  // Plain text means nothing to this API: it gets a 415 like any other unknown type.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_req, body, done) => {
     try {
       done(null, parseForm(body as Buffer));

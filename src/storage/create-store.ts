@@ -1,6 +1,9 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, type Config } from '../config.js';
+import type { ChangeBus } from '../services/changes.js';
+import { PgChangeBus } from './postgres/pg-change-bus.js';
+import { PostgresStore } from './postgres/postgres-store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './store.js';
 
@@ -18,8 +21,31 @@ export function prepareDataDir(dataDir: string): string {
   return dir;
 }
 
-/** The one place the backend is chosen. */
-export function createStore(config: Pick<Config, 'dataDir' | 'sqliteSynchronous'>): Store {
+/**
+ * The one place the backend is chosen: PostgreSQL when DATABASE_URL is set (its migrations
+ * run on first use), SQLite in the data directory otherwise.
+ */
+export function createStore(
+  config: Pick<Config, 'dataDir' | 'sqliteSynchronous'> & Partial<Pick<Config, 'postgres'>>,
+): Store {
+  if (config.postgres) {
+    return PostgresStore.open({
+      connectionString: config.postgres.url,
+      poolSize: config.postgres.poolSize,
+      statementTimeoutMs: config.postgres.statementTimeoutMs,
+    });
+  }
   const dir = prepareDataDir(config.dataDir);
   return SqliteStore.open({ path: join(dir, SQLITE_FILE), synchronous: config.sqliteSynchronous });
+}
+
+/**
+ * The change bus for a store: one that reaches every node (LISTEN/NOTIFY) on PostgreSQL;
+ * undefined (the services' node-local default) on SQLite, which has one node.
+ */
+export function createChangeBus(
+  store: Store,
+  onError?: (err: Error) => void,
+): (ChangeBus & { close(): Promise<void> }) | undefined {
+  return store instanceof PostgresStore ? new PgChangeBus(store, onError) : undefined;
 }

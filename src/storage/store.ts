@@ -100,6 +100,12 @@ export interface WorkerPatch {
   attributes?: string;
 }
 
+/** A worker channel's settings when it is made. */
+export interface WorkerChannelSettings {
+  capacity: number;
+  available: boolean;
+}
+
 export interface WorkerChannelPatch {
   capacity?: number;
   available?: boolean;
@@ -167,6 +173,19 @@ export interface StoreTx extends StoreReader {
   deleteWorker(sid: string): Promise<void>;
 
   updateWorkerChannel(sid: string, patch: WorkerChannelPatch, now: Date): Promise<void>;
+
+  /**
+   * Bulk loading (`roster seed`): inserts many workers of one workspace in one call, each with
+   * one worker channel per task channel of the workspace, as `insertWorker` does, and keeps the
+   * statistics exact the same way (within this transaction). `channelFor` decides each worker
+   * channel's settings. The caller has checked the activities; worker channel SIDs are made
+   * by the store. Throws ConflictError when a friendly name is taken (case-insensitively).
+   */
+  insertWorkers(
+    workspaceSid: string,
+    workers: readonly NewWorker[],
+    channelFor: (worker: NewWorker, taskChannel: TaskChannel) => WorkerChannelSettings,
+  ): Promise<void>;
 
   /** Runs after a successful commit, never after a rollback. */
   onCommit(effect: () => void): void;

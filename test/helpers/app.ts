@@ -7,6 +7,8 @@ import { newAuthToken, newSid, SidPrefix } from '../../src/domain/sid.js';
 import { createServices, type Services } from '../../src/services/index.js';
 import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
 import type { Store } from '../../src/storage/store.js';
+import { openPostgresTestStore, schemaForDir, testBackend } from './postgres.js';
+import { expectNoSpecViolations, installSpecHook, type SpecHook } from './spec-hook.js';
 
 export const PUBLIC_URL = 'http://roster.test';
 
@@ -23,11 +25,13 @@ export interface TestApp {
   services: Services;
   dir: string;
   account: TestAccount;
+  /** Every response is checked against the spec; close() fails on violations (or assert per test). */
+  spec: SpecHook;
   /** Makes another account on the same server. */
   newAccount(): Promise<TestAccount>;
   /** Injects with the default account's credentials; `form` becomes a form body. */
   request(
-    opts: InjectOptions & { form?: Record<string, string>; as?: TestAccount },
+    opts: InjectOptions & { form?: Record<string, string | undefined>; as?: TestAccount },
   ): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
@@ -36,12 +40,17 @@ export function basicAuth(sid: string, token: string): string {
   return 'Basic ' + Buffer.from(`${sid}:${token}`).toString('base64');
 }
 
-export function formBody(fields: Record<string, string>): string {
-  return new URLSearchParams(fields).toString().replace(/\+/g, '%20');
+export function formBody(fields: Record<string, string | undefined>): string {
+  const defined = Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined);
+  return new URLSearchParams(defined).toString().replace(/\+/g, '%20');
 }
 
-/** A fresh store in a temp dir (SQLite file). */
+/**
+ * A store of this Vitest project's backend for `dir`: a SQLite file in it, or on PostgreSQL
+ * a schema named after it (dropped at the end of the run).
+ */
 export function openTestStore(dir: string): Store {
+  if (testBackend() === 'postgres') return openPostgresTestStore({ schema: schemaForDir(dir) });
   return SqliteStore.open({ path: join(dir, 'roster.db') });
 }
 
@@ -50,6 +59,7 @@ export async function createTestApp(options: Partial<AppOptions> & { dir?: strin
   const store = openTestStore(dir);
   const services = options.services ?? createServices(store);
   const app = buildApp({ publicUrl: PUBLIC_URL, ...options, services });
+  const spec = installSpecHook(app);
   await app.ready();
 
   const newAccount = async (): Promise<TestAccount> => {
@@ -66,6 +76,7 @@ export async function createTestApp(options: Partial<AppOptions> & { dir?: strin
     services,
     dir,
     account,
+    spec,
     newAccount,
     request({ form, as, headers, ...opts }) {
       const h: Record<string, string> = {
@@ -82,6 +93,7 @@ export async function createTestApp(options: Partial<AppOptions> & { dir?: strin
       await app.close();
       await store.close();
       if (!options.dir) rmSync(dir, { recursive: true, force: true });
+      expectNoSpecViolations(spec);
     },
   };
 }

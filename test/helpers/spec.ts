@@ -52,13 +52,12 @@ function unknownKeys(body: unknown, schema: Schema, path = '$'): string[] {
     if (!sub) out.push(`${path}.${k}`);
     else if (Array.isArray(v) && resolve(sub).items) {
       v.forEach((item, i) => out.push(...unknownKeys(item, resolve(sub).items!, `${path}.${k}[${i}]`)));
-    }
+    } else out.push(...unknownKeys(v, sub, `${path}.${k}`)); // nested objects such as `meta`
   }
   return out;
 }
 
-/** Asserts that `body` is what the spec says operation `operationId` answers with `status`. */
-export function expectMatchesSpec(operationId: string, status: number, body: unknown): void {
+function validatorFor(operationId: string, status: number) {
   const key = `${operationId}:${status}`;
   let entry = validators.get(key);
   if (!entry) {
@@ -66,6 +65,22 @@ export function expectMatchesSpec(operationId: string, status: number, body: unk
     entry = { validate: ajv.compile({ ...schema, components: spec.components }), schema };
     validators.set(key, entry);
   }
+  return entry;
+}
+
+/** What is wrong with `body` as `operationId`'s `status` response ([] when nothing); asserts nothing. */
+export function specProblems(operationId: string, status: number, body: unknown): string[] {
+  const entry = validatorFor(operationId, status);
+  const schemaErrors = entry.validate(body)
+    ? []
+    : (entry.validate.errors ?? []).map((e) => `${e.instancePath || '$'} ${e.message ?? e.keyword}`);
+  const extra = unknownKeys(body, entry.schema).map((k) => `${k} is not in the spec`);
+  return [...schemaErrors, ...extra];
+}
+
+/** Asserts that `body` is what the spec says operation `operationId` answers with `status`. */
+export function expectMatchesSpec(operationId: string, status: number, body: unknown): void {
+  const entry = validatorFor(operationId, status);
   const ok = entry.validate(body);
   expect(
     ok ? [] : entry.validate.errors,

@@ -26,6 +26,7 @@ import type {
   StoreTx,
   TaskChannelPatch,
   WorkerChannelPatch,
+  WorkerChannelSettings,
   WorkerFilter,
   WorkerPatch,
   WorkspaceFilter,
@@ -42,6 +43,9 @@ export interface SqliteStoreOptions {
 }
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+
+/** Page cache for bulk loading, as SQLite's cache_size counts it (negative: KiB): 256 MiB. */
+const BULK_CACHE_SIZE = -256 * 1024;
 
 type Row = Record<string, unknown>;
 type Param = string | number | null;
@@ -204,11 +208,15 @@ class SqliteQueries implements StoreTx {
   }
 
   private run(sql: string, ...params: Param[]): Database.RunResult {
+    return this.stmt(sql).run(...params);
+  }
+
+  /** Runs a write whose unique violation means the client chose a name that is taken. */
+  private runUnique(conflict: string, sql: string, ...params: Param[]): Database.RunResult {
     try {
       return this.stmt(sql).run(...params);
     } catch (err) {
-      if (isUniqueViolation(err))
-        throw new ConflictError('A resource with the same unique name already exists');
+      if (isUniqueViolation(err)) throw new ConflictError(conflict);
       throw err;
     }
   }
@@ -440,7 +448,8 @@ class SqliteQueries implements StoreTx {
   }
 
   async insertActivity(a: NewActivity): Promise<void> {
-    this.run(
+    this.runUnique(
+      `An activity named ${a.friendlyName} already exists in this workspace`,
       `INSERT INTO activities (sid, account_sid, workspace_sid, friendly_name, name_key, available, date_created, date_updated)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       a.sid,
@@ -455,7 +464,8 @@ class SqliteQueries implements StoreTx {
   }
 
   async updateActivity(sid: string, friendlyName: string, now: Date): Promise<void> {
-    this.run(
+    this.runUnique(
+      `An activity named ${friendlyName} already exists in this workspace`,
       'UPDATE activities SET friendly_name = ?, name_key = ?, date_updated = ? WHERE sid = ?',
       friendlyName,
       nameKey(friendlyName),
@@ -470,7 +480,8 @@ class SqliteQueries implements StoreTx {
   }
 
   async insertTaskChannel(c: NewTaskChannel, wc: { capacity: number; available: boolean }): Promise<void> {
-    this.run(
+    this.runUnique(
+      `A task channel with unique name ${c.uniqueName} already exists in this workspace`,
       `INSERT INTO task_channels (sid, account_sid, workspace_sid, unique_name, friendly_name, channel_optimized_routing,
          date_created, date_updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       c.sid,
@@ -514,7 +525,8 @@ class SqliteQueries implements StoreTx {
   }
 
   async insertWorker(k: NewWorker, wc: { capacity: number; available: boolean }): Promise<void> {
-    this.run(
+    this.runUnique(
+      `A worker named ${k.friendlyName} already exists in this workspace`,
       `INSERT INTO workers (sid, account_sid, workspace_sid, friendly_name, name_key, activity_sid, attributes, version,
          date_created, date_updated, date_status_changed) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`,
       k.sid,
@@ -543,23 +555,92 @@ class SqliteQueries implements StoreTx {
   }
 
   async updateWorker(sid: string, p: WorkerPatch, now: Date): Promise<void> {
-    this.run(
-      `UPDATE workers SET
-         friendly_name = COALESCE(?1, friendly_name),
-         name_key = COALESCE(?2, name_key),
-         attributes = COALESCE(?3, attributes),
-         date_status_changed = CASE WHEN ?4 IS NOT NULL AND ?4 <> activity_sid THEN ?5 ELSE date_status_changed END,
-         activity_sid = COALESCE(?4, activity_sid),
-         version = version + 1,
-         date_updated = ?5
-       WHERE sid = ?6`,
-      p.friendlyName ?? null,
-      p.friendlyName === undefined ? null : nameKey(p.friendlyName),
-      p.attributes ?? null,
-      p.activitySid ?? null,
-      iso(now),
-      sid,
-    );
+    try {
+      this.stmt(
+        `UPDATE workers SET
+           friendly_name = COALESCE(@name, friendly_name),
+           name_key = COALESCE(@key, name_key),
+           attributes = COALESCE(@attributes, attributes),
+           date_status_changed = CASE WHEN @activity IS NOT NULL AND @activity <> activity_sid
+                                      THEN @now ELSE date_status_changed END,
+           activity_sid = COALESCE(@activity, activity_sid),
+           version = version + 1,
+           date_updated = @now
+         WHERE sid = @sid`,
+      ).run({
+        name: p.friendlyName ?? null,
+        key: p.friendlyName === undefined ? null : nameKey(p.friendlyName),
+        attributes: p.attributes ?? null,
+        activity: p.activitySid ?? null,
+        now: iso(now),
+        sid,
+      });
+    } catch (err) {
+      if (isUniqueViolation(err))
+        throw new ConflictError(`A worker named ${p.friendlyName} already exists in this workspace`);
+      throw err;
+    }
+  }
+
+  async insertWorkers(
+    workspaceSid: string,
+    workers: readonly NewWorker[],
+    channelFor: (worker: NewWorker, taskChannel: TaskChannel) => WorkerChannelSettings,
+  ): Promise<void> {
+    if (workers.length === 0) return;
+    const taskChannels = (
+      this.stmt('SELECT * FROM task_channels WHERE workspace_sid = ? ORDER BY id').all(workspaceSid) as Row[]
+    ).map(toTaskChannel);
+    // Rows go in as one JSON array per table and statement: binding millions of values one by
+    // one costs more than the inserts. The count triggers fire per row as for any insert;
+    // workers go first so that their channels' triggers find the worker's activity.
+    const workerRows: unknown[] = [];
+    const channelRows: unknown[] = [];
+    let lastNow: Date | undefined;
+    let at = '';
+    for (const k of workers) {
+      if (k.workspaceSid !== workspaceSid) throw new Error(`Worker ${k.sid} is not in ${workspaceSid}`);
+      if (k.now !== lastNow) {
+        lastNow = k.now;
+        at = iso(k.now);
+      }
+      workerRows.push([
+        k.sid,
+        k.accountSid,
+        k.friendlyName,
+        nameKey(k.friendlyName),
+        k.activitySid,
+        k.attributes,
+        at,
+      ]);
+      for (const c of taskChannels) {
+        const settings = channelFor(k, c);
+        channelRows.push([k.accountSid, k.sid, c.sid, settings.capacity, bit(settings.available), at]);
+      }
+    }
+    // A batch touches far more pages than the default 2 MB cache holds; a big cache for the
+    // duration of the call saves re-reading index pages (the pages are freed again after it).
+    const cacheSize = this.db.pragma('cache_size', { simple: true }) as number;
+    this.db.pragma(`cache_size = ${BULK_CACHE_SIZE}`);
+    try {
+      this.stmt(
+        `INSERT INTO workers (sid, account_sid, workspace_sid, friendly_name, name_key, activity_sid, attributes,
+           version, date_created, date_updated, date_status_changed)
+         SELECT r ->> 0, r ->> 1, ?, r ->> 2, r ->> 3, r ->> 4, r ->> 5, 0, r ->> 6, r ->> 6, r ->> 6
+           FROM (SELECT value AS r FROM json_each(?))`,
+      ).run(workspaceSid, JSON.stringify(workerRows));
+      this.stmt(
+        `INSERT INTO worker_channels (sid, account_sid, workspace_sid, worker_sid, task_channel_sid, capacity,
+           available, date_created, date_updated)
+         SELECT 'WC' || lower(hex(randomblob(16))), r ->> 0, ?, r ->> 1, r ->> 2, r ->> 3, r ->> 4, r ->> 5, r ->> 5
+           FROM (SELECT value AS r FROM json_each(?))`,
+      ).run(workspaceSid, JSON.stringify(channelRows));
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new ConflictError('A worker with one of these names already exists');
+      throw err;
+    } finally {
+      this.db.pragma(`cache_size = ${cacheSize}`);
+    }
   }
 
   async deleteWorker(sid: string): Promise<void> {

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidParameterError, NotFoundError } from '../../../domain/errors.js';
 import { SidPrefix } from '../../../domain/sid.js';
 import type { Worker, WorkerChannel } from '../../../domain/types.js';
+import { wantsEventStream } from '../../../live/index.js';
 import { workerEtag } from '../../../services/workers.js';
 import { listResponse } from '../../../twilio/pagination.js';
 import {
@@ -66,15 +67,20 @@ export function workerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const channelJson = (c: WorkerChannel) => toWorkerChannelJson(c, deps.urls);
   const base = '/v1/Workspaces/:WorkspaceSid/Workers';
 
-  app.get(`${base}/RealTimeStatistics`, async (req) => {
+  app.get(`${base}/RealTimeStatistics`, async (req, reply) => {
     const ws = wsOf(req);
     const taskChannel = optionalString(queryParams(req), 'TaskChannel');
-    const stats = await statistics.workersRealTime(
-      req.accountSid,
-      ws,
-      taskChannel === '' ? undefined : taskChannel,
-    );
-    return toWorkersRealTimeStatisticsJson(stats, req.accountSid, ws, deps.urls);
+    const accountSid = req.accountSid;
+    const load = async () =>
+      toWorkersRealTimeStatisticsJson(
+        await statistics.workersRealTime(accountSid, ws, taskChannel === '' ? undefined : taskChannel),
+        accountSid,
+        ws,
+        deps.urls,
+      );
+    if (!wantsEventStream(req)) return load();
+    const key = { accountSid, workspaceSid: ws, taskChannel: taskChannel ?? '' };
+    return app.statisticsStreams.open(req, reply, key, load);
   });
 
   app.get(base, async (req) => {

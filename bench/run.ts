@@ -1,0 +1,483 @@
+/**
+ * `npm run bench`: Roster on a seeded store against a bare Fastify "ceiling" that answers
+ * the same bytes from memory, with the same autocannon settings, interleaved. Writes the
+ * results into BENCHMARKS.md. Only ever talks to 127.0.0.1.
+ *
+ *   npm run bench [-- --duration 5 --rounds 3 --connections 10 --workers 1000000 --profile --no-write]
+ */
+import autocannon from 'autocannon';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { summarizeProfile } from './profile.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BENCH_DIR = join(ROOT, '.bench');
+const DATA_DIR = join(BENCH_DIR, 'data');
+const STORE_INFO = join(DATA_DIR, 'bench-store.json');
+const MAIN = join(ROOT, 'dist', 'main.js');
+
+function option(name: string, fallback: number): number {
+  const at = process.argv.indexOf(`--${name}`);
+  if (at === -1) return fallback;
+  const v = Number(process.argv[at + 1]);
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} needs a positive number`);
+  return v;
+}
+const flag = (name: string) => process.argv.includes(`--${name}`);
+
+const DURATION = option('duration', 5);
+const ROUNDS = option('rounds', 3);
+const CONNECTIONS = option('connections', 10);
+const WORKERS = option('workers', 1_000_000);
+const SMALL_WORKERS = 10;
+
+interface StoreInfo {
+  workers: number;
+  bigWorkspace: string;
+  smallWorkspace: string;
+  seedSeconds: number;
+  seedCpuSeconds: number;
+  seededAt: string;
+}
+
+interface Server {
+  name: string;
+  url: string;
+  child: ChildProcess;
+  startupMs: number;
+}
+
+const log = (text: string) => process.stderr.write(text + '\n');
+
+/** Spawns a server and resolves when its stdout says where it listens (no sleeps). */
+async function startServer(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+  listening: RegExp,
+): Promise<Server> {
+  const started = performance.now();
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const lines = createInterface({ input: child.stdout! });
+  for await (const line of lines) {
+    const m = listening.exec(line);
+    if (m) {
+      const startupMs = performance.now() - started;
+      lines.on('line', () => undefined);
+      return { name, url: m[1]!, child, startupMs };
+    }
+  }
+  throw new Error(`${name} exited before listening:\n${stderr}`);
+}
+
+async function stopServer(server: Server): Promise<void> {
+  if (server.child.exitCode !== null || server.child.signalCode !== null) return;
+  const exited = once(server.child, 'exit');
+  server.child.kill('SIGTERM');
+  await exited;
+}
+
+function rosterEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    HOST: '127.0.0.1',
+    PORT: '0',
+    ROSTER_DATA_DIR: DATA_DIR,
+    ROSTER_RATE_LIMIT_READS: '0',
+    ROSTER_RATE_LIMIT_WRITES: '0',
+    ROSTER_LOG_LEVEL: 'info',
+    ...extra,
+  };
+}
+
+function startRoster(name: string, extra: Record<string, string> = {}, nodeArgs: string[] = []) {
+  return startServer(
+    name,
+    [...nodeArgs, MAIN, 'serve'],
+    rosterEnv(extra),
+    /Server listening at (http:\/\/[0-9.:]+)/,
+  );
+}
+
+/** Runs `roster seed` as users do; returns the workspace SID (its last line of stdout). */
+function seed(workers: number): { workspace: string; seconds: number; cpuSeconds: number } {
+  const started = performance.now();
+  const before = readCpu();
+  const out = execFileSync(process.execPath, [MAIN, 'seed', '--workers', String(workers)], {
+    cwd: ROOT,
+    env: { ...process.env, ROSTER_DATA_DIR: DATA_DIR },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  const cpuSeconds = readCpu() - before;
+  const workspace = out.trim().split('\n').at(-1)!;
+  if (!/^WS[0-9a-f]{32}$/.test(workspace)) throw new Error(`seed printed no workspace SID:\n${out}`);
+  return { workspace, seconds: (performance.now() - started) / 1000, cpuSeconds };
+}
+
+/** CPU seconds used by finished child processes (user + system). */
+function readCpu(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  const ticks = Number(stat[13]) + Number(stat[14]); // cutime + cstime
+  return ticks / 100;
+}
+
+/** The seeded store, from .bench/ when it is there with the same size, else seeded anew. */
+function ensureStore(): StoreInfo {
+  if (existsSync(STORE_INFO)) {
+    const info = JSON.parse(readFileSync(STORE_INFO, 'utf8')) as StoreInfo;
+    if (info.workers === WORKERS) return info;
+  }
+  rmSync(DATA_DIR, { recursive: true, force: true });
+  mkdirSync(DATA_DIR, { recursive: true });
+  log(`Seeding ${WORKERS.toLocaleString('en')} workers into ${DATA_DIR} (cached for later runs)...`);
+  const big = seed(WORKERS);
+  log(`  ${big.seconds.toFixed(1)} s (${big.cpuSeconds.toFixed(1)} s CPU)`);
+  const small = seed(SMALL_WORKERS);
+  const info: StoreInfo = {
+    workers: WORKERS,
+    bigWorkspace: big.workspace,
+    smallWorkspace: small.workspace,
+    seedSeconds: big.seconds,
+    seedCpuSeconds: big.cpuSeconds,
+    seededAt: new Date().toISOString(),
+  };
+  writeFileSync(STORE_INFO, JSON.stringify(info, null, 2) + '\n');
+  return info;
+}
+
+function credentials(): string {
+  const c = JSON.parse(readFileSync(join(DATA_DIR, 'credentials.json'), 'utf8')) as {
+    account_sid: string;
+    auth_token: string;
+  };
+  return 'Basic ' + Buffer.from(`${c.account_sid}:${c.auth_token}`).toString('base64');
+}
+
+/** One kind of load; `requests` builds a fresh request list (with its own counters) per run. */
+interface Scenario {
+  name: string;
+  label: string;
+  requests: () => autocannon.Request[];
+  /** Which Roster server it runs against. */
+  roster: 'normal' | 'full';
+}
+
+interface Measurement {
+  rps: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+async function measure(url: string, auth: string, requests: autocannon.Request[], seconds: number) {
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    pipelining: 1,
+    duration: seconds,
+    headers: { authorization: auth },
+    requests,
+  });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p90: result.latency.p90,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  } satisfies Measurement;
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** The measurement whose throughput is the median of the rounds. */
+function medianRun(runs: Measurement[]): Measurement {
+  const m = median(runs.map((r) => r.rps));
+  return runs.reduce((best, r) => (Math.abs(r.rps - m) < Math.abs(best.rps - m) ? r : best));
+}
+
+function rssMiB(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function git(args: string[]): string {
+  try {
+    return execFileSync('git', args, {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  } catch {
+    return '';
+  }
+}
+
+async function profile(scenario: Scenario, auth: string, updateUrl: (base: string) => void): Promise<string> {
+  const dir = join(BENCH_DIR, 'profiles', scenario.name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const server = await startRoster(`roster (profiled)`, {}, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  updateUrl(server.url);
+  await measure(server.url, auth, scenario.requests(), DURATION);
+  await stopServer(server);
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) return '(no profile written)';
+  return summarizeProfile(join(dir, file));
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(MAIN)) throw new Error('dist/main.js is missing: run `npm run build` (npm run bench does)');
+  mkdirSync(BENCH_DIR, { recursive: true });
+  const info = ensureStore();
+  const auth = credentials();
+
+  // Start-up on the seeded store: three cold starts, the median counts; the last one serves.
+  const startups: number[] = [];
+  let roster: Server | undefined;
+  for (let i = 0; i < 3; i++) {
+    if (roster) await stopServer(roster);
+    roster = await startRoster('roster');
+    startups.push(roster.startupMs);
+  }
+  const normal = roster!;
+  const full = await startRoster('roster (FULL)', { ROSTER_SQLITE_SYNCHRONOUS: 'FULL' });
+  const idleRss = rssMiB(normal.child.pid!);
+
+  const get = async (path: string) => {
+    const res = await fetch(normal.url + path, { headers: { authorization: auth } });
+    if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+    return { text: await res.text() };
+  };
+  const big = `/v1/Workspaces/${info.bigWorkspace}`;
+  const small = `/v1/Workspaces/${info.smallWorkspace}`;
+  const statsBig = `${big}/Workers/RealTimeStatistics`;
+  const statsBigVoice = `${statsBig}?TaskChannel=voice`;
+  const statsSmall = `${small}/Workers/RealTimeStatistics`;
+  const bigStats = JSON.parse((await get(statsBig)).text) as { total_workers: number };
+  if (bigStats.total_workers !== info.workers) {
+    throw new Error(
+      `The cached store has ${bigStats.total_workers} workers, not ${info.workers}: delete .bench/`,
+    );
+  }
+  const activities = (
+    JSON.parse((await get(`${big}/Activities`)).text) as { activities: { sid: string }[] }
+  ).activities.map((a) => a.sid);
+  // Workers spread over the whole table: pages from far apart.
+  const sample: string[] = [];
+  for (const page of [0, 200, 500, 900]) {
+    const body = JSON.parse((await get(`${big}/Workers?PageSize=250&Page=${page}`)).text) as {
+      workers: { sid: string }[];
+    };
+    sample.push(...body.workers.map((w) => w.sid));
+  }
+
+  /** Worker activity updates that always change the activity, round the sample. */
+  const updates = (): autocannon.Request[] => {
+    let i = 0;
+    return [
+      {
+        method: 'POST',
+        setupRequest: (req) => {
+          const n = i++;
+          const worker = n % sample.length;
+          const activity = activities[(Math.floor(n / sample.length) + worker) % activities.length]!;
+          return {
+            ...req,
+            path: `${big}/Workers/${sample[worker]}`,
+            headers: { ...req.headers, 'content-type': 'application/x-www-form-urlencoded' },
+            body: `ActivitySid=${activity}`,
+          };
+        },
+      },
+    ];
+  };
+  const scenarios: Scenario[] = [
+    {
+      name: 'stats-10',
+      label: `Statistics read, ${SMALL_WORKERS} workers`,
+      roster: 'normal',
+      requests: () => [{ method: 'GET', path: statsSmall }],
+    },
+    {
+      name: 'stats-1m',
+      label: `Statistics read, ${info.workers.toLocaleString('en')} workers`,
+      roster: 'normal',
+      requests: () => [{ method: 'GET', path: statsBig }],
+    },
+    {
+      name: 'stats-1m-voice',
+      label: `Statistics read, ${info.workers.toLocaleString('en')} workers, TaskChannel=voice`,
+      roster: 'normal',
+      requests: () => [{ method: 'GET', path: statsBigVoice }],
+    },
+    {
+      name: 'update',
+      label: 'Worker activity update (durable: WAL, synchronous=NORMAL)',
+      roster: 'normal',
+      requests: updates,
+    },
+    {
+      name: 'update-full',
+      label: 'Worker activity update (synchronous=FULL)',
+      roster: 'full',
+      requests: updates,
+    },
+    {
+      name: 'mix',
+      label: '90% statistics reads / 10% activity updates',
+      roster: 'normal',
+      requests: () => [
+        ...Array.from({ length: 9 }, () => ({ method: 'GET' as const, path: statsBig })),
+        ...updates(),
+      ],
+    },
+  ];
+
+  // The ceiling answers every one of those with the bytes Roster gives.
+  const captured: Record<string, string> = {};
+  for (const path of [statsSmall, statsBig, statsBigVoice]) captured[`GET ${path}`] = (await get(path)).text;
+  const one = await fetch(`${normal.url}${big}/Workers/${sample[0]}`, {
+    method: 'POST',
+    headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' },
+    body: `ActivitySid=${activities[1]}`,
+  });
+  captured.POST = await one.text();
+  const responsesFile = join(BENCH_DIR, 'ceiling-responses.json');
+  writeFileSync(responsesFile, JSON.stringify(captured));
+  const ceiling = await startServer(
+    'ceiling',
+    ['--import', 'tsx', join(ROOT, 'bench', 'ceiling.ts'), responsesFile],
+    {},
+    /Ceiling listening at (\S+)/,
+  );
+
+  let peakRss = idleRss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMiB(normal.child.pid!))), 100);
+  const results = new Map<string, { roster: Measurement[]; ceiling: Measurement[] }>();
+  try {
+    log(`Warming up (${CONNECTIONS} connections)...`);
+    for (const s of scenarios) {
+      await measure((s.roster === 'full' ? full : normal).url, auth, s.requests(), 1);
+      await measure(ceiling.url, auth, s.requests(), 1);
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const s of scenarios) {
+        const entry = results.get(s.name) ?? { roster: [], ceiling: [] };
+        results.set(s.name, entry);
+        const target = s.roster === 'full' ? full : normal;
+        // Alternate which goes first, so drift in the machine hits both alike.
+        const order = round % 2 === 0 ? (['roster', 'ceiling'] as const) : (['ceiling', 'roster'] as const);
+        for (const who of order) {
+          const m = await measure(who === 'roster' ? target.url : ceiling.url, auth, s.requests(), DURATION);
+          entry[who].push(m);
+          log(
+            `round ${round + 1}/${ROUNDS} ${s.name.padEnd(15)} ${who.padEnd(8)} ${m.rps.toFixed(0).padStart(7)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms${m.non2xx || m.errors ? `  non-2xx ${m.non2xx} errors ${m.errors}` : ''}`,
+          );
+        }
+      }
+    }
+  } finally {
+    clearInterval(sampler);
+  }
+  const rssUnderLoad = peakRss;
+  await stopServer(ceiling);
+  await stopServer(full);
+
+  let profiles = '';
+  if (flag('profile')) {
+    for (const name of ['stats-1m', 'update']) {
+      const s = scenarios.find((x) => x.name === name)!;
+      log(`Profiling ${name}...`);
+      profiles += `\n#### ${s.label}\n\n\`\`\`\n${await profile(s, auth, () => undefined)}\n\`\`\`\n`;
+    }
+  }
+  await stopServer(normal);
+
+  // ---- report
+  const rows = scenarios.map((s) => {
+    const r = results.get(s.name)!;
+    const mine = medianRun(r.roster);
+    const ceil = medianRun(r.ceiling);
+    const failed = r.roster.some((m) => m.non2xx > 0 || m.errors > 0);
+    return { s, mine, ceil, ratio: mine.rps / ceil.rps, failed };
+  });
+  const target: Record<string, number> = { 'stats-1m': 0.8, update: 0.3 };
+  const table = [
+    '| Measurement | Roster req/s | p50 / p90 / p99 ms | Ceiling req/s | p50 / p90 / p99 ms | Ratio | Target |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map(
+      ({ s, mine, ceil, ratio, failed }) =>
+        `| ${s.label}${failed ? ' (errors!)' : ''} | ${mine.rps.toFixed(0)} | ${mine.p50} / ${mine.p90} / ${mine.p99} | ${ceil.rps.toFixed(0)} | ${ceil.p50} / ${ceil.p90} / ${ceil.p99} | **${ratio.toFixed(2)}×** | ${target[s.name] ? `≥ ${target[s.name]}× ${ratio >= target[s.name]! ? 'met' : 'MISSED'}` : ''} |`,
+    ),
+  ].join('\n');
+
+  const commit = git(['rev-parse', '--short', 'HEAD']) || 'unknown';
+  const dirty = git(['status', '--porcelain', '--untracked-files=no']) ? ' (with uncommitted changes)' : '';
+  const cpu = os.cpus();
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(', ');
+  const section = `<!-- bench:results:start -->
+Run of ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} on ${cpu.length} × ${cpu[0]?.model.trim() ?? 'CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}; Node ${process.version}; commit ${commit}${dirty}. Load average at the end: ${load}.
+autocannon ${CONNECTIONS} connections, pipelining 1, ${DURATION} s per measurement, ${ROUNDS} rounds interleaved (Roster and ceiling alternate which goes first); the median round is shown. Rate limits off.
+
+${table}
+
+| Store and process | Value |
+| --- | --- |
+| Workers in the big workspace | ${info.workers.toLocaleString('en')} (store ${(fileSize(join(DATA_DIR, 'roster.db')) / 2 ** 30).toFixed(2)} GiB) |
+| \`roster seed --workers ${info.workers}\` (when the cache was built, ${info.seededAt.slice(0, 10)}) | ${info.seedSeconds.toFixed(1)} s wall, ${info.seedCpuSeconds.toFixed(1)} s CPU |
+| Start-up to listening, median of 3 | ${median(startups).toFixed(0)} ms (${startups.map((s) => s.toFixed(0)).join(', ')}) |
+| RSS idle after start-up | ${idleRss.toFixed(0)} MiB |
+| Peak RSS under load (sampled every 100 ms) | ${rssUnderLoad.toFixed(0)} MiB |
+${profiles ? `\n### Profiles of this run (self time by function, top entries)\n${profiles}` : ''}<!-- bench:results:end -->`;
+
+  process.stdout.write(`\n${section}\n`);
+  if (!flag('no-write')) {
+    const file = join(ROOT, 'BENCHMARKS.md');
+    const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\n';
+    const re = /<!-- bench:results:start -->[\s\S]*<!-- bench:results:end -->/;
+    writeFileSync(
+      file,
+      re.test(current) ? current.replace(re, section) : `${current.trimEnd()}\n\n${section}\n`,
+    );
+    log('Wrote BENCHMARKS.md');
+  }
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

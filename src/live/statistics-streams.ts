@@ -1,0 +1,297 @@
+import type { ServerResponse } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { NotFoundError } from '../domain/errors.js';
+import type { ChangeBus, WorkspaceChange } from '../services/changes.js';
+
+/** What a stream is about: one workspace of one account, with or without a TaskChannel filter. */
+export interface TopicKey {
+  accountSid: string;
+  workspaceSid: string;
+  /** The TaskChannel query value as given ('' for none). */
+  taskChannel: string;
+}
+
+/** Computes the payload, exactly as the GET serves it. Throws NotFoundError when it is gone. */
+export type LoadPayload = () => Promise<unknown>;
+
+export interface StreamOptions {
+  /** At most one event per topic per this many ms; bursts in between are coalesced. */
+  intervalMs: number;
+  /** A comment line this often keeps proxies from closing idle streams. */
+  heartbeatMs: number;
+  /** A subscriber whose socket has not drained for this long is disconnected. */
+  stallTimeoutMs: number;
+}
+
+export const DEFAULT_STREAM_OPTIONS: StreamOptions = {
+  intervalMs: 100,
+  heartbeatMs: 15_000,
+  stallTimeoutMs: 30_000,
+};
+
+export interface StreamObserver {
+  opened?(): void;
+  closed?(): void;
+  /** Recomputing a topic failed for another reason than the workspace being gone. */
+  loadFailed?(err: unknown): void;
+}
+
+/** One connected client. Holds at most one event it could not write yet: the latest. */
+class Subscriber {
+  /** Since when the socket has refused more data; 0 while it drains. */
+  blockedSince = 0;
+  pending: Buffer | null = null;
+
+  constructor(
+    readonly raw: ServerResponse,
+    private readonly now: () => number,
+  ) {
+    raw.on('drain', () => {
+      this.blockedSince = 0;
+      const next = this.pending;
+      this.pending = null;
+      if (next) this.write(next);
+    });
+  }
+
+  /** Writes, or keeps the frame to write on drain, replacing one kept before. */
+  send(frame: Buffer): void {
+    if (this.blockedSince) this.pending = frame;
+    else this.write(frame);
+  }
+
+  private write(frame: Buffer): void {
+    if (this.raw.destroyed || this.raw.writableEnded) return;
+    if (!this.raw.write(frame)) this.blockedSince = this.now();
+  }
+}
+
+/** Every subscriber of one key shares one computation and one encoded frame per event. */
+class Topic {
+  readonly subscribers = new Set<Subscriber>();
+  /** The last computed payload's frame and id (null until first computed). */
+  frame: Buffer | null = null;
+  json = '';
+  id = 0;
+  private dirty = false;
+  private loading: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private lastLoadAt = -Infinity;
+  private error: unknown;
+  closed = false;
+
+  constructor(
+    private readonly streams: StatisticsStreams,
+    readonly key: string,
+    readonly workspaceSid: string,
+    private readonly load: LoadPayload,
+  ) {}
+
+  /** Loads now (the first time), or waits for a load in flight; throws what the first load threw. */
+  async ready(): Promise<void> {
+    if (!this.frame) await (this.loading ??= this.refresh());
+    if (!this.frame) throw this.error;
+  }
+
+  /** A change happened: load again once the interval since the last load allows. */
+  changed(): void {
+    this.dirty = true;
+    if (this.timer || this.loading || this.closed) return;
+    const wait = Math.max(0, this.lastLoadAt + this.streams.options.intervalMs - this.streams.clock());
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.loading = this.refresh();
+    }, wait);
+  }
+
+  /** Never rejects: a failure is kept in `error` for `ready()`. */
+  private async refresh(): Promise<void> {
+    this.dirty = false;
+    this.lastLoadAt = this.streams.clock();
+    // The id is read before loading: the payload reflects at least every change up to it.
+    const id = this.streams.versionOf(this.workspaceSid);
+    try {
+      const json = JSON.stringify(await this.load());
+      this.error = undefined;
+      if (json !== this.json) {
+        this.json = json;
+        this.id = id;
+        this.frame = Buffer.from(`id: ${id}\ndata: ${json}\n\n`);
+        for (const s of this.subscribers) s.send(this.frame);
+      }
+    } catch (err) {
+      this.error = err;
+      if (err instanceof NotFoundError) this.streams.endTopic(this);
+      else this.streams.observer.loadFailed?.(err);
+      // Otherwise subscribers keep the last state; the next change tries again.
+    } finally {
+      this.loading = null;
+      if (this.dirty && !this.closed) this.changed();
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
+
+/**
+ * Server-Sent Events of a workspace's Workers/RealTimeStatistics.
+ *
+ * Change notifications (never a timer per subscriber) mark a topic dirty; it is recomputed
+ * at most once per interval however many subscribe, and the encoded event is shared.
+ *
+ * Event ids: per workspace, an integer that starts near the current time in microseconds
+ * when this node first hears of the workspace and grows by one with each change it hears
+ * of. So ids keep growing across restarts, and a `Last-Event-ID` from another node or an
+ * earlier process is simply not the current one.
+ */
+export class StatisticsStreams {
+  private readonly topics = new Map<string, Topic>();
+  private readonly versions = new Map<string, number>();
+  private readonly unsubscribe: () => void;
+  private readonly heartbeat: NodeJS.Timeout;
+  private static readonly HEARTBEAT = Buffer.from(': heartbeat\n\n');
+  private closing = false;
+
+  constructor(
+    changes: ChangeBus,
+    readonly options: StreamOptions = DEFAULT_STREAM_OPTIONS,
+    readonly observer: StreamObserver = {},
+    readonly clock: () => number = () => performance.now(),
+  ) {
+    this.unsubscribe = changes.subscribe((c) => this.onChange(c));
+    this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  /** Open streams on this node. */
+  get size(): number {
+    let n = 0;
+    for (const t of this.topics.values()) n += t.subscribers.size;
+    return n;
+  }
+
+  /** Bytes written to streams but not yet taken by the sockets, plus events held back. */
+  get bufferedBytes(): number {
+    let n = 0;
+    for (const t of this.topics.values()) {
+      for (const s of t.subscribers) n += s.raw.writableLength + (s.pending?.length ?? 0);
+    }
+    return n;
+  }
+
+  versionOf(workspaceSid: string): number {
+    let v = this.versions.get(workspaceSid);
+    if (v === undefined) {
+      v = Date.now() * 1000;
+      this.versions.set(workspaceSid, v);
+    }
+    return v;
+  }
+
+  private onChange(change: WorkspaceChange): void {
+    if (change.kind === 'deleted') this.versions.delete(change.workspaceSid);
+    else this.versions.set(change.workspaceSid, this.versionOf(change.workspaceSid) + 1);
+    for (const topic of this.topics.values()) {
+      if (topic.workspaceSid === change.workspaceSid) topic.changed();
+    }
+  }
+
+  /**
+   * Answers the request with the stream. Errors (an unknown workspace or task channel) are
+   * thrown before anything is written, so they reach the client as ordinary Twilio errors.
+   */
+  async open(req: FastifyRequest, reply: FastifyReply, key: TopicKey, load: LoadPayload): Promise<void> {
+    const id = `${key.accountSid}|${key.workspaceSid}|${key.taskChannel}`;
+    let topic = this.topics.get(id);
+    if (!topic) {
+      topic = new Topic(this, id, key.workspaceSid, load);
+      this.topics.set(id, topic);
+    }
+    try {
+      await topic.ready();
+    } catch (err) {
+      if (topic.subscribers.size === 0) this.drop(topic);
+      throw err;
+    }
+    if (this.closing || topic.closed) throw new NotFoundError('Workspace', key.workspaceSid);
+
+    reply.hijack();
+    const raw = reply.raw;
+    const headers: Record<string, string | number | string[]> = {};
+    for (const [name, value] of Object.entries(reply.getHeaders())) {
+      if (value !== undefined) headers[name] = value;
+    }
+    raw.writeHead(200, {
+      ...headers,
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    raw.socket?.setNoDelay(true);
+    const sub = new Subscriber(raw, this.clock);
+    topic.subscribers.add(sub);
+    this.observer.opened?.();
+    const gone = () => {
+      if (!topic.subscribers.delete(sub)) return;
+      this.observer.closed?.();
+      if (topic.subscribers.size === 0) this.drop(topic);
+    };
+    raw.on('close', gone);
+
+    // Tell EventSource-like clients how soon to come back, then the state unless they have it.
+    sub.send(Buffer.from(`retry: 1000\n\n`));
+    const lastEventId = lastEventIdOf(req);
+    if (lastEventId === undefined || lastEventId !== String(topic.id)) {
+      sub.send(topic.frame!);
+    }
+  }
+
+  /** The workspace is gone (or the server stops): its streams end. */
+  endTopic(topic: Topic): void {
+    for (const s of topic.subscribers) s.raw.end();
+    this.drop(topic);
+  }
+
+  private drop(topic: Topic): void {
+    topic.close();
+    if (this.topics.get(topic.key) === topic) this.topics.delete(topic.key);
+  }
+
+  private beat(): void {
+    const now = this.clock();
+    for (const topic of this.topics.values()) {
+      for (const s of topic.subscribers) {
+        if (s.blockedSince && now - s.blockedSince > this.options.stallTimeoutMs) s.raw.destroy();
+        else if (!s.blockedSince) s.send(StatisticsStreams.HEARTBEAT);
+      }
+    }
+  }
+
+  /** Ends every stream, so that the server can close. */
+  close(): void {
+    this.closing = true;
+    this.unsubscribe();
+    clearInterval(this.heartbeat);
+    for (const topic of [...this.topics.values()]) this.endTopic(topic);
+  }
+}
+
+function lastEventIdOf(req: FastifyRequest): string | undefined {
+  const h = req.headers['last-event-id'];
+  const v = Array.isArray(h) ? h[0] : h;
+  if (v !== undefined && v.trim() !== '') return v.trim();
+  // EventSource polyfills that cannot set headers pass it in the query.
+  const q = (req.query as Record<string, unknown> | undefined)?.lastEventId;
+  return typeof q === 'string' && q !== '' ? q : undefined;
+}
+
+/** Whether the client asked for the event stream rather than JSON. */
+export function wantsEventStream(req: FastifyRequest): boolean {
+  const accept = req.headers.accept;
+  return typeof accept === 'string' && accept.toLowerCase().includes('text/event-stream');
+}

@@ -1,0 +1,114 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { basicAuth } from '../helpers/app.js';
+import { freePort, runRoster } from '../helpers/process.js';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'roster-cli-'));
+  dirs.push(d);
+  return d;
+}
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+describe('roster serve', () => {
+  it('creates an account on first start, keeps it, and shuts down cleanly on SIGTERM', async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    const env = { ROSTER_DATA_DIR: dir, PORT: String(port) };
+    const first = runRoster(['serve'], env);
+    const [, sid, token] = await first.waitFor(
+      /Created account (AC[0-9a-f]{32}) with auth token ([0-9a-f]{32})/,
+    );
+    await first.waitFor(/client\.taskrouter\.baseUrl = 'http:\/\/127\.0\.0\.1:\d+'/);
+    expect(first.stdout()).toContain(`Roster is listening on http://127.0.0.1:${port}`);
+    const creds = JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8'));
+    expect(creds).toEqual({ account_sid: sid, auth_token: token });
+    expect(statSync(join(dir, 'credentials.json')).mode & 0o077).toBe(0);
+
+    const base = `http://127.0.0.1:${port}`;
+    const auth = { authorization: basicAuth(sid!, token!) };
+    const created = await fetch(`${base}/v1/Workspaces`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'FriendlyName=Kept',
+    });
+    expect(created.status).toBe(201);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toEqual({ code: 0, signal: null });
+
+    const second = runRoster(['serve'], env);
+    await second.waitFor(/client\.taskrouter\.baseUrl/);
+    expect(second.stdout()).toContain(
+      `Account ${sid}; its auth token is in ${join(dir, 'credentials.json')}`,
+    );
+    expect(second.stdout()).not.toContain(token!);
+    const list = await fetch(`${base}/v1/Workspaces`, { headers: auth });
+    expect((await list.json()).workspaces.map((w: { friendly_name: string }) => w.friendly_name)).toEqual([
+      'Kept',
+    ]);
+    second.child.kill('SIGINT');
+    expect((await second.exited).code).toBe(0);
+  });
+
+  it('serves the account given in the environment', async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    const sid = 'AC' + 'ab'.repeat(16);
+    const proc = runRoster(['serve'], {
+      ROSTER_DATA_DIR: dir,
+      PORT: String(port),
+      ROSTER_ACCOUNT_SID: sid,
+      ROSTER_AUTH_TOKEN: 'secret-token-1',
+      ROSTER_PUBLIC_URL: 'https://roster.example.com/',
+    });
+    await proc.waitFor(/listening/);
+    const res = await fetch(`http://127.0.0.1:${port}/v1/Workspaces`, {
+      headers: { authorization: basicAuth(sid, 'secret-token-1') },
+    });
+    expect(res.status).toBe(200);
+    expect((await res.json()).meta.url).toBe('https://roster.example.com/v1/Workspaces?PageSize=50&Page=0');
+    proc.child.kill('SIGTERM');
+    expect((await proc.exited).code).toBe(0);
+  });
+
+  it.each([
+    [{ ROSTER_ACCOUNT_SID: 'ACnope', ROSTER_AUTH_TOKEN: 'secret-token-1' }, /ROSTER_ACCOUNT_SID must be/],
+    [{ ROSTER_ACCOUNT_SID: 'AC' + '0'.repeat(32) }, /Set both ROSTER_ACCOUNT_SID and ROSTER_AUTH_TOKEN/],
+    [{ PORT: 'eighty' }, /PORT must be an integer/],
+    [{ ROSTER_DATA_DIR: '/etc/hostname/data' }, /ROSTER_DATA_DIR .* cannot be used/],
+    [{ ROSTER_PUBLIC_URL: 'ftp://x' }, /ROSTER_PUBLIC_URL must be an http\(s\) URL/],
+  ])('stops with one clear line on bad configuration %#', async (env, message) => {
+    const proc = runRoster(['serve'], { ...{ ROSTER_DATA_DIR: tempDir() }, ...env });
+    expect((await proc.exited).code).toBe(1);
+    const lines = proc.stderr().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(message);
+    expect(lines[0]).toMatch(/^roster: /);
+  });
+
+  it('stops with one clear line when the port is taken', async () => {
+    const blocker = createServer();
+    blocker.listen(0, '127.0.0.1');
+    await once(blocker, 'listening');
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const proc = runRoster(['serve'], { ROSTER_DATA_DIR: tempDir(), PORT: String(port) });
+      expect((await proc.exited).code).toBe(1);
+      expect(proc.stderr().trim()).toBe(`roster: Port ${port} on 127.0.0.1 is already in use`);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('prints help', async () => {
+    const proc = runRoster(['--help'], {});
+    expect((await proc.exited).code).toBe(0);
+    expect(proc.stdout()).toContain('Usage:');
+    expect(proc.stdout()).toContain('ROSTER_DATA_DIR');
+  });
+});

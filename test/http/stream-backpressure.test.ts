@@ -1,0 +1,79 @@
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+import { stalledSubscriber } from './stream-client.js';
+
+let t: TestApp;
+let port: number;
+
+beforeAll(async () => {
+  // No coalescing: every change is an event, so a stalled reader falls behind quickly.
+  t = await createTestApp({
+    live: { stream: { intervalMs: 0, heartbeatMs: 60_000, stallTimeoutMs: 600_000 } },
+  });
+  await t.app.listen({ host: '127.0.0.1', port: 0 });
+  port = (t.app.server.address() as AddressInfo).port;
+});
+afterAll(() => t.close());
+
+describe('a slow subscriber', () => {
+  it('never makes the server buffer more than the latest event, and gets the last state when it reads', async () => {
+    const ws = (
+      await t.request({ method: 'POST', url: '/v1/Workspaces', form: { FriendlyName: 'Slow' } })
+    ).json();
+    // Many activities make every event large (tens of kB).
+    for (let i = 0; i < 400; i++) {
+      const res = await t.request({
+        method: 'POST',
+        url: `/v1/Workspaces/${ws.sid}/Activities`,
+        form: { FriendlyName: `Activity number ${String(i).padStart(4, '0')}`, Available: 'true' },
+      });
+      expect(res.statusCode).toBe(201);
+    }
+    const activities = (await t.request({ url: `/v1/Workspaces/${ws.sid}/Activities?PageSize=1000` })).json()
+      .activities as { sid: string }[];
+    const worker = (
+      await t.request({
+        method: 'POST',
+        url: `/v1/Workspaces/${ws.sid}/Workers`,
+        form: { FriendlyName: 'w' },
+      })
+    ).json().sid as string;
+
+    const path = `/v1/Workspaces/${ws.sid}/Workers/RealTimeStatistics`;
+    const frameSize = JSON.stringify((await t.request({ url: path })).json()).length + 64;
+    const slow = stalledSubscriber(port, path, t.account.auth);
+    await waitFor(() => t.app.statisticsStreams.size === 1);
+
+    let written = 0;
+    let maxBuffered = 0;
+    // Until the socket pushes back (the kernel's buffers are full), then a good many more.
+    let afterBlocked = 0;
+    for (let i = 0; afterBlocked < 100 && written < 100 * 1024 * 1024; i++) {
+      const activity = activities[i % activities.length]!.sid;
+      const res = await t.request({
+        method: 'POST',
+        url: `/v1/Workspaces/${ws.sid}/Workers/${worker}`,
+        form: { ActivitySid: activity },
+      });
+      expect(res.statusCode).toBe(200);
+      written += frameSize;
+      maxBuffered = Math.max(maxBuffered, t.app.statisticsStreams.bufferedBytes);
+      if (maxBuffered > 0) afterBlocked++;
+    }
+    // Far more was produced than the kernel's buffers hold, and the server kept at most
+    // its socket's high-water mark plus the one latest event.
+    expect(maxBuffered).toBeGreaterThan(0);
+    expect(maxBuffered).toBeLessThanOrEqual(64 * 1024 + 2 * frameSize);
+
+    const last = (await t.request({ url: path })).body;
+    slow.resume();
+    await waitFor(() => slow.received().includes(`data: ${last}\n\n`));
+    slow.socket.destroy();
+    await waitFor(() => t.app.statisticsStreams.size === 0);
+  });
+});
+
+async function waitFor(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setImmediate(r));
+}

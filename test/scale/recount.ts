@@ -1,0 +1,64 @@
+import Database from 'better-sqlite3';
+import type { ActivityCount } from '../../src/domain/types.js';
+
+/**
+ * Statistics recounted from the workers themselves, straight from the SQLite file on a
+ * connection of its own: what the kept counts must equal. O(workers), for tests only.
+ */
+export class Recounter {
+  private readonly db: Database.Database;
+  private readonly all: Database.Statement;
+  private readonly byChannel: Database.Statement;
+  private readonly total: Database.Statement;
+
+  constructor(path: string) {
+    this.db = new Database(path, { readonly: true });
+    this.all = this.db.prepare(
+      `SELECT a.sid, a.friendly_name,
+              (SELECT count(*) FROM workers k WHERE k.activity_sid = a.sid) AS workers
+         FROM activities a WHERE a.workspace_sid = ? ORDER BY a.id`,
+    );
+    this.byChannel = this.db.prepare(
+      `SELECT a.sid, a.friendly_name,
+              (SELECT count(*) FROM workers k JOIN worker_channels c ON c.worker_sid = k.sid
+                WHERE k.activity_sid = a.sid AND c.task_channel_sid = ? AND c.available = 1 AND c.capacity > 0)
+                AS workers
+         FROM activities a WHERE a.workspace_sid = ? ORDER BY a.id`,
+    );
+    this.total = this.db.prepare('SELECT count(*) FROM workers WHERE workspace_sid = ?').pluck();
+  }
+
+  /** Per activity, in the order statistics list them; with a task channel SID, only eligible workers. */
+  counts(workspaceSid: string, taskChannelSid?: string): ActivityCount[] {
+    const rows = (
+      taskChannelSid === undefined
+        ? this.all.raw().all(workspaceSid)
+        : this.byChannel.raw().all(taskChannelSid, workspaceSid)
+    ) as [string, string, number][];
+    return rows.map(([activitySid, friendlyName, workers]) => ({ activitySid, friendlyName, workers }));
+  }
+
+  totalWorkers(workspaceSid: string): number {
+    return this.total.get(workspaceSid) as number;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+/** A small seeded PRNG (mulberry32), so a failing run can be replayed with its seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function pick<T>(random: () => number, items: readonly T[]): T {
+  return items[Math.floor(random() * items.length)]!;
+}
