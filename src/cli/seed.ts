@@ -79,14 +79,8 @@ function risingSids(prefix: string, from: number, count: number, total: number):
  * Each channel's settings from random bits of the worker's SID: most are available with
  * capacity 1 to 3, some unavailable or at capacity 0, so every TaskChannel view differs.
  */
-function channelSettings(
-  worker: NewWorker,
-  channel: TaskChannel,
-  channelIndex: number,
-): WorkerChannelSettings {
-  void channel;
-  const bits = parseInt(worker.sid.slice(-6), 16) >>> (channelIndex * 4);
-  const v = bits & 0xf;
+function channelSettings(worker: NewWorker, channelIndex: number): WorkerChannelSettings {
+  const v = (parseInt(worker.sid.slice(-6), 16) >>> (channelIndex * 4)) & 0xf;
   return { available: v !== 0 && v !== 1, capacity: v === 2 ? 0 : 1 + (v % 3) };
 }
 
@@ -109,7 +103,7 @@ export async function seed(config: Config, options: SeedOptions): Promise<SeedRe
     for (const c of (await store.listTaskChannels(ws.sid, { pageSize: 1000, page: 0 })).items) {
       channelIndex.set(c.sid, channelIndex.size);
     }
-    const channelFor = (w: NewWorker, c: TaskChannel) => channelSettings(w, c, channelIndex.get(c.sid) ?? 0);
+    const channelFor = (w: NewWorker, c: TaskChannel) => channelSettings(w, channelIndex.get(c.sid) ?? 0);
 
     const batchSize = options.batchSize ?? SEED_BATCH;
     const width = String(Math.max(total - 1, 0)).length;

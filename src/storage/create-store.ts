@@ -1,5 +1,5 @@
-import { accessSync, constants, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { ConfigError, type Config } from '../config.js';
 import type { ChangeBus } from '../services/changes.js';
 import { PgChangeBus } from './postgres/pg-change-bus.js';
@@ -13,12 +13,23 @@ export const SQLITE_FILE = 'roster.db';
 export function prepareDataDir(dataDir: string): string {
   const dir = resolve(dataDir);
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     accessSync(dir, constants.W_OK);
   } catch (err) {
     throw new ConfigError(`ROSTER_DATA_DIR ${dir} cannot be used: ${(err as Error).message}`);
   }
   return dir;
+}
+
+/**
+ * mkdir -p, one level at a time: Node's own recursive mkdirSync never returns for a path
+ * under /proc, where it keeps retrying ENOENT.
+ */
+function makeDirs(dir: string): void {
+  if (existsSync(dir)) return;
+  const parent = dirname(dir);
+  if (parent !== dir) makeDirs(parent);
+  mkdirSync(dir);
 }
 
 /**

@@ -81,6 +81,7 @@ describe('roster serve', () => {
     [{ ROSTER_ACCOUNT_SID: 'AC' + '0'.repeat(32) }, /Set both ROSTER_ACCOUNT_SID and ROSTER_AUTH_TOKEN/],
     [{ PORT: 'eighty' }, /PORT must be an integer/],
     [{ ROSTER_DATA_DIR: '/etc/hostname/data' }, /ROSTER_DATA_DIR .* cannot be used/],
+    [{ ROSTER_DATA_DIR: '/proc/roster-data' }, /ROSTER_DATA_DIR .* cannot be used/],
     [{ ROSTER_PUBLIC_URL: 'ftp://x' }, /ROSTER_PUBLIC_URL must be an http\(s\) URL/],
   ])('stops with one clear line on bad configuration %#', async (env, message) => {
     const proc = runRoster(['serve'], { ...{ ROSTER_DATA_DIR: tempDir() }, ...env });
