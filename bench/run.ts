@@ -54,6 +54,21 @@ interface Server {
 
 const log = (text: string) => process.stderr.write(text + '\n');
 
+/** What the ceiling replays: Roster's body and headers, so that both put the same bytes on the wire. */
+interface CapturedResponse {
+  text: string;
+  headers: Record<string, string>;
+}
+/** Headers Node's HTTP server writes by itself are left for the ceiling's server to write. */
+const OWN_HEADERS = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']);
+async function captureResponse(res: Response): Promise<CapturedResponse> {
+  const headers: Record<string, string> = {};
+  res.headers.forEach((value, name) => {
+    if (!OWN_HEADERS.has(name)) headers[name] = value;
+  });
+  return { text: await res.text(), headers };
+}
+
 /** Spawns a server and resolves when its stdout says where it listens (no sleeps). */
 async function startServer(
   name: string,
@@ -269,7 +284,7 @@ async function main(): Promise<void> {
   const get = async (path: string) => {
     const res = await fetch(normal.url + path, { headers: { authorization: auth } });
     if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
-    return { text: await res.text() };
+    return captureResponse(res);
   };
   const big = `/v1/Workspaces/${info.bigWorkspace}`;
   const small = `/v1/Workspaces/${info.smallWorkspace}`;
@@ -357,14 +372,14 @@ async function main(): Promise<void> {
   ];
 
   // The ceiling answers every one of those with the bytes Roster gives.
-  const captured: Record<string, string> = {};
-  for (const path of [statsSmall, statsBig, statsBigVoice]) captured[`GET ${path}`] = (await get(path)).text;
+  const captured: Record<string, CapturedResponse> = {};
+  for (const path of [statsSmall, statsBig, statsBigVoice]) captured[`GET ${path}`] = await get(path);
   const one = await fetch(`${normal.url}${big}/Workers/${sample[0]}`, {
     method: 'POST',
     headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' },
     body: `ActivitySid=${activities[1]}`,
   });
-  captured.POST = await one.text();
+  captured.POST = await captureResponse(one);
   const responsesFile = join(BENCH_DIR, 'ceiling-responses.json');
   writeFileSync(responsesFile, JSON.stringify(captured));
   const ceiling = await startServer(

@@ -4,12 +4,15 @@ import Fastify, {
   type FastifyReply,
   type FastifyServerOptions,
 } from 'fastify';
+import { createServer } from 'node:http';
 import type { Services } from './services/index.js';
 import { notFoundBody, twilioError, ErrorCode } from './twilio/errors.js';
+import { statisticsEncoder } from './twilio/serialize.js';
 import { registerAuth } from './http/auth.js';
 import { registerBodyParsers } from './http/body.js';
 import { resourcePath, type RouteDeps } from './http/context.js';
 import { registerErrorHandling, sendError } from './http/errors.js';
+import { fastStatistics } from './http/fast-statistics.js';
 import { registerHeaders } from './http/headers.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { activityRoutes } from './http/routes/v1/activities.js';
@@ -27,11 +30,32 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   /** Statistics streams, /metrics and the dashboard (src/live). */
   live?: LiveOptions;
+  /** Serve the common statistics read before the framework (src/http/fast-statistics.ts); default on. */
+  fastStatistics?: boolean;
 }
 
 /** Builds the HTTP app; never listens (tests inject, main.ts listens). */
 export function buildApp(options: AppOptions): FastifyInstance {
+  const fastPath: { serve?: ReturnType<typeof fastStatistics> } = {};
   const app = Fastify({
+    // Listening servers offer the statistics read to the fast path first (injected requests never do).
+    serverFactory:
+      options.fastStatistics === false
+        ? undefined
+        : (handler, opts) => {
+            const server = createServer((req, res) => {
+              const served = fastPath.serve?.(req, res);
+              if (!served) return handler(req, res);
+              served.then(
+                (done) => done || handler(req, res),
+                () => handler(req, res),
+              );
+            });
+            // As Fastify sets up the servers it makes itself.
+            server.keepAliveTimeout = Number(opts.keepAliveTimeout ?? 72_000);
+            server.requestTimeout = Number(opts.requestTimeout ?? 0);
+            return server;
+          },
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
     logController: new LogController({ disableRequestLogging: true }),
@@ -50,10 +74,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
     },
   });
 
+  const urls = { v1: `${options.publicUrl}/v1` };
   const deps: RouteDeps = {
     services: options.services,
-    urls: { v1: `${options.publicUrl}/v1` },
+    urls,
     publicUrl: options.publicUrl,
+    encodeStatistics: statisticsEncoder(urls),
   };
   const limits = options.rateLimit ?? { readsPerSecond: 0, writesPerSecond: 0 };
   const limiter = new RateLimiter({ Read: limits.readsPerSecond, Write: limits.writesPerSecond });
@@ -68,5 +94,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
   activityRoutes(app, deps);
   taskChannelRoutes(app, deps);
   workerRoutes(app, deps);
+
+  fastPath.serve = fastStatistics({
+    services: options.services,
+    limiter,
+    encode: deps.encodeStatistics,
+    observe: (method, route, status, ms) => app.metrics.observe(method, route, status, ms),
+  });
   return app;
 }

@@ -4,7 +4,7 @@ import { isSid, type SidPrefix } from '../domain/sid.js';
 import type { Services } from '../services/index.js';
 import type { ListRequest } from '../twilio/pagination.js';
 import type { Params } from '../twilio/params.js';
-import type { Urls } from '../twilio/serialize.js';
+import type { statisticsEncoder, Urls } from '../twilio/serialize.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -18,6 +18,8 @@ export interface RouteDeps {
   services: Services;
   urls: Urls;
   publicUrl: string;
+  /** The statistics body, encoded once per change (shared with the fast path). */
+  encodeStatistics: ReturnType<typeof statisticsEncoder>;
 }
 
 /** A SID in a path: one of the wrong shape names nothing, so it is a 404 like any unknown SID. */

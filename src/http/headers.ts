@@ -9,14 +9,24 @@ const EXPOSE_HEADERS = 'ETag, Retry-After, X-Rate-Limit-Limit, X-Rate-Limit-Rema
  * CORS on every response. With credentials allowed, browsers refuse `*`, so a request's
  * Origin is echoed back (and caches told so with Vary).
  */
+export function corsHeaders(origin: string | undefined): [string, string][] {
+  return [
+    ['Access-Control-Allow-Origin', origin ?? '*'],
+    ...(origin ? [['Vary', 'Origin'] as [string, string]] : []),
+    ['Access-Control-Allow-Methods', ALLOW_METHODS],
+    ['Access-Control-Allow-Headers', ALLOW_HEADERS],
+    ['Access-Control-Allow-Credentials', 'true'],
+    ['Access-Control-Expose-Headers', EXPOSE_HEADERS],
+  ];
+}
+
+/** The headers of a request without Origin, computed once. */
+export const CORS_HEADERS_ANY_ORIGIN = corsHeaders(undefined);
+
 function setCors(req: FastifyRequest, reply: FastifyReply): void {
   const origin = req.headers.origin;
-  reply.header('Access-Control-Allow-Origin', origin ?? '*');
-  if (origin) reply.header('Vary', 'Origin');
-  reply.header('Access-Control-Allow-Methods', ALLOW_METHODS);
-  reply.header('Access-Control-Allow-Headers', ALLOW_HEADERS);
-  reply.header('Access-Control-Allow-Credentials', 'true');
-  reply.header('Access-Control-Expose-Headers', EXPOSE_HEADERS);
+  for (const [name, value] of origin ? corsHeaders(origin) : CORS_HEADERS_ANY_ORIGIN)
+    reply.header(name, value);
 }
 
 export function registerHeaders(app: FastifyInstance): void {

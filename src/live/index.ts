@@ -5,11 +5,14 @@ import { Metrics, registerMetrics } from './metrics.js';
 import { DEFAULT_STREAM_OPTIONS, StatisticsStreams, type StreamOptions } from './statistics-streams.js';
 
 export { wantsEventStream, type StatisticsStreams } from './statistics-streams.js';
+export type { Metrics } from './metrics.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** Server-Sent Event streams of RealTimeStatistics (src/live). */
     statisticsStreams: StatisticsStreams;
+    /** The Prometheus metrics served at /metrics. */
+    metrics: Metrics;
   }
 }
 
@@ -38,6 +41,7 @@ export function registerLive(app: FastifyInstance, changes: ChangeBus, options: 
     },
   );
   app.decorate('statisticsStreams', streams);
+  app.decorate('metrics', metrics);
   metrics.bufferedBytes = () => streams.bufferedBytes;
   // Open streams would keep app.close() waiting for ever: end them first.
   app.addHook('preClose', async () => streams.close());

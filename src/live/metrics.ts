@@ -48,6 +48,12 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'roster_' });
   }
 
+  /** Counts one response; `elapsedMs` is null for event streams, whose duration means nothing. */
+  observe(method: string, route: string, status: number, elapsedMs: number | null): void {
+    this.requests.inc({ method, route, status: String(status) });
+    if (elapsedMs !== null) this.duration.observe({ method, route }, elapsedMs / 1000);
+  }
+
   storeError(err: unknown): void {
     const code = (err as { code?: unknown } | null)?.code;
     this.storeErrors.inc({ code: typeof code === 'string' ? code.slice(0, 40) : 'unknown' });
@@ -60,11 +66,14 @@ export class Metrics {
  */
 export function registerMetrics(app: FastifyInstance, metrics: Metrics, token: string | null): void {
   app.addHook('onResponse', async (req, reply) => {
-    const route = req.routeOptions.url ?? 'unmatched';
-    metrics.requests.inc({ method: req.method, route, status: String(reply.statusCode) });
     const type = reply.getHeader('content-type');
-    if (typeof type === 'string' && type.startsWith('text/event-stream')) return;
-    metrics.duration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+    const stream = typeof type === 'string' && type.startsWith('text/event-stream');
+    metrics.observe(
+      req.method,
+      req.routeOptions.url ?? 'unmatched',
+      reply.statusCode,
+      stream ? null : reply.elapsedTime,
+    );
   });
   app.addHook('onError', async (_req, _reply, err) => {
     const status = (err as { statusCode?: number }).statusCode;

@@ -1,8 +1,15 @@
 import { workersRealTimeStatistics, type WorkersRealTimeStatistics } from '../domain/statistics.js';
+import type { ActivityCount } from '../domain/types.js';
 import { requireWorkspace, type ServiceDeps } from './context.js';
 import { requireTaskChannel } from './task-channels.js';
 
 export class StatisticsService {
+  /**
+   * A store that caches (SQLite) hands back the same counts until something changes; the same
+   * statistics object then lets the wire layer reuse its encoded body too.
+   */
+  private readonly computed = new WeakMap<readonly ActivityCount[], WorkersRealTimeStatistics>();
+
   constructor(private readonly deps: ServiceDeps) {}
 
   /** O(activities): reads the counts the store keeps, never the workers. */
@@ -17,6 +24,12 @@ export class StatisticsService {
       taskChannel === undefined
         ? undefined
         : (await requireTaskChannel(store, workspaceSid, taskChannel)).sid;
-    return workersRealTimeStatistics(await store.activityCounts(workspaceSid, channelSid));
+    const counts = await store.activityCounts(workspaceSid, channelSid);
+    let stats = this.computed.get(counts);
+    if (!stats) {
+      stats = workersRealTimeStatistics(counts);
+      this.computed.set(counts, stats);
+    }
+    return stats;
   }
 }

@@ -670,13 +670,21 @@ class SqliteQueries implements StoreTx {
   }
 }
 
+interface PendingTransaction {
+  work: (tx: StoreTx) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
 export class SqliteStore extends SqliteQueries implements Store {
   readonly dialect = 'sqlite' as const;
   private readonly writer: Database.Database;
   private readonly reader: Database.Database;
   private readonly writes: SqliteQueries;
-  /** Transactions run one at a time on the writer connection; this chains them. */
+  /** Batches run one at a time on the writer connection; this chains them. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Transactions asked for in this turn of the event loop, not yet started. */
+  private pending: PendingTransaction[] | null = null;
 
   static open(options: SqliteStoreOptions): SqliteStore {
     const writer = new Database(options.path);
@@ -700,29 +708,124 @@ export class SqliteStore extends SqliteQueries implements Store {
     this.writer = writer;
     this.reader = reader;
     this.writes = new SqliteQueries(writer);
+    this.dataVersion = reader.prepare('PRAGMA data_version').pluck();
   }
 
+  // ---- The read cache. The hot reads (auth, workspace, statistics) are answered from memory
+  // while nothing has been committed since they were read. SQLite's data_version on the reader
+  // connection changes with every commit by another connection: this process's writer, or
+  // another process such as `roster seed`. It is checked once per turn of the event loop
+  // (everything a turn serves arrived before the turn began) and again after each local commit,
+  // so a read that starts after a write has returned always sees it.
+
+  private readonly dataVersion: Database.Statement;
+  private cachedVersion = -1;
+  private versionChecked = false;
+  private readonly cache = new Map<string, unknown>();
+  private static readonly CACHE_LIMIT = 10_000;
+
+  private checkVersion(): void {
+    if (this.versionChecked) return;
+    this.versionChecked = true;
+    setImmediate(() => (this.versionChecked = false));
+    const version = this.dataVersion.get() as number;
+    if (version !== this.cachedVersion || this.cache.size >= SqliteStore.CACHE_LIMIT) {
+      this.cache.clear();
+      this.cachedVersion = version;
+    }
+  }
+
+  private async cached<T>(key: string, read: () => Promise<T>): Promise<T> {
+    this.checkVersion();
+    if (this.cache.has(key)) return this.cache.get(key) as T;
+    // Read after the check, so the value is at least as new as the version it is kept under.
+    const value = await read();
+    this.cache.set(key, value);
+    return value;
+  }
+
+  override getAccount(sid: string): Promise<Account | null> {
+    return this.cached(`account|${sid}`, () => super.getAccount(sid));
+  }
+
+  override getWorkspace(accountSid: string, sid: string): Promise<Workspace | null> {
+    return this.cached(`workspace|${accountSid}|${sid}`, () => super.getWorkspace(accountSid, sid));
+  }
+
+  override getTaskChannel(workspaceSid: string, sidOrUniqueName: string): Promise<TaskChannel | null> {
+    return this.cached(`channel|${workspaceSid}|${sidOrUniqueName}`, () =>
+      super.getTaskChannel(workspaceSid, sidOrUniqueName),
+    );
+  }
+
+  override activityCounts(workspaceSid: string, taskChannelSid?: string): Promise<ActivityCount[]> {
+    return this.cached(`counts|${workspaceSid}|${taskChannelSid ?? ''}`, () =>
+      super.activityCounts(workspaceSid, taskChannelSid),
+    );
+  }
+
+  /**
+   * Group commit: the transactions asked for in one turn of the event loop run one after another,
+   * each in a savepoint of its own, inside one SQLite transaction; one COMMIT makes them all
+   * durable, and only then does any of them resolve. A transaction that fails rolls back its own
+   * savepoint alone. So a write costs one commit (with FULL, one fsync) per batch, not per request.
+   */
   transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
-    const run = async (): Promise<T> => {
-      this.writer.exec('BEGIN IMMEDIATE');
-      let result: T;
-      try {
-        result = await work(this.writes);
-        this.writer.exec('COMMIT');
-      } catch (err) {
-        if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
-        this.writes.takeEffects();
-        throw err;
+    return new Promise<T>((resolve, reject) => {
+      if (!this.pending) {
+        const batch: PendingTransaction[] = (this.pending = []);
+        setImmediate(() => {
+          this.pending = null;
+          this.queue = this.queue.then(() => this.runBatch(batch));
+        });
       }
-      for (const effect of this.writes.takeEffects()) effect();
-      return result;
+      this.pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
+    });
+  }
+
+  private async runBatch(batch: PendingTransaction[]): Promise<void> {
+    const writer = this.writer;
+    const done: { t: PendingTransaction; result: unknown; effects: Array<() => void> }[] = [];
+    /** Nothing of the batch was committed: every transaction still waiting learns so. */
+    const failAll = (err: unknown, rest: PendingTransaction[]) => {
+      for (const d of done) d.t.reject(err);
+      for (const t of rest) t.reject(err);
     };
-    const next = this.queue.then(run, run);
-    this.queue = next.catch(() => undefined);
-    return next;
+    try {
+      writer.exec('BEGIN IMMEDIATE');
+    } catch (err) {
+      return failAll(err, batch);
+    }
+    for (const [i, t] of batch.entries()) {
+      writer.exec('SAVEPOINT tx');
+      try {
+        const result = await t.work(this.writes);
+        writer.exec('RELEASE tx');
+        done.push({ t, result, effects: this.writes.takeEffects() });
+      } catch (err) {
+        this.writes.takeEffects();
+        if (!writer.inTransaction) return failAll(err, batch.slice(i)); // SQLite gave up the whole transaction
+        writer.exec('ROLLBACK TO tx');
+        writer.exec('RELEASE tx');
+        t.reject(err);
+      }
+    }
+    try {
+      writer.exec('COMMIT');
+    } catch (err) {
+      if (writer.inTransaction) writer.exec('ROLLBACK');
+      return failAll(err, []);
+    }
+    this.versionChecked = false; // the next read looks at data_version again
+    for (const d of done) {
+      for (const effect of d.effects) effect();
+      d.t.resolve(d.result);
+    }
   }
 
   async close(): Promise<void> {
+    // A batch asked for in this turn is chained on the next; let it run first.
+    while (this.pending) await new Promise((resolve) => setImmediate(resolve));
     await this.queue;
     this.reader.close();
     this.writer.close();

@@ -17,11 +17,7 @@ import {
   requiredName,
   type Params,
 } from '../../../twilio/params.js';
-import {
-  toWorkerChannelJson,
-  toWorkerJson,
-  toWorkersRealTimeStatisticsJson,
-} from '../../../twilio/serialize.js';
+import { toWorkerChannelJson, toWorkerJson } from '../../../twilio/serialize.js';
 import {
   bodyParams,
   echoFilters,
@@ -72,13 +68,12 @@ export function workerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     const taskChannel = optionalString(queryParams(req), 'TaskChannel');
     const accountSid = req.accountSid;
     const load = async () =>
-      toWorkersRealTimeStatisticsJson(
+      deps.encodeStatistics(
         await statistics.workersRealTime(accountSid, ws, taskChannel === '' ? undefined : taskChannel),
         accountSid,
         ws,
-        deps.urls,
       );
-    if (!wantsEventStream(req)) return load();
+    if (!wantsEventStream(req)) return reply.type('application/json; charset=utf-8').send(await load());
     const key = { accountSid, workspaceSid: ws, taskChannel: taskChannel ?? '' };
     return app.statisticsStreams.open(req, reply, key, load);
   });
