@@ -6,6 +6,20 @@ import type { RateLimiter, RequestKind } from './rate-limit.js';
 /** Decodes `Authorization: Basic base64(user:password)`; null when absent or malformed. */
 export function basicCredentials(header: string | undefined): { user: string; password: string } | null {
   if (!header) return null;
+  let decoded = decodedHeaders.get(header);
+  if (decoded === undefined) {
+    decoded = decodeBasic(header);
+    // A client sends the same header on every request: remember the decoding (a pure function
+    // of the header), not whether it is valid, which is checked against the store every time.
+    if (decodedHeaders.size >= 10_000) decodedHeaders.clear();
+    decodedHeaders.set(header, decoded);
+  }
+  return decoded;
+}
+
+const decodedHeaders = new Map<string, { user: string; password: string } | null>();
+
+function decodeBasic(header: string): { user: string; password: string } | null {
   const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
   if (!m) return null;
   const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');

@@ -50,9 +50,25 @@ export class Metrics {
 
   /** Counts one response; `elapsedMs` is null for event streams, whose duration means nothing. */
   observe(method: string, route: string, status: number, elapsedMs: number | null): void {
-    this.requests.inc({ method, route, status: String(status) });
-    if (elapsedMs !== null) this.duration.observe({ method, route }, elapsedMs / 1000);
+    const key = `${method} ${status} ${route}`;
+    let bound = this.bound.get(key);
+    if (!bound) {
+      // prom-client resolves a label set on every call; resolve each one once.
+      bound = {
+        count: this.requests.labels({ method, route, status: String(status) }),
+        time: this.duration.labels({ method, route }),
+      };
+      this.bound.set(key, bound);
+    }
+    bound.count.inc();
+    if (elapsedMs !== null) bound.time.observe(elapsedMs / 1000);
   }
+
+  /** Label sets seen so far; routes are patterns, so there are few. */
+  private readonly bound = new Map<
+    string,
+    { count: { inc(): void }; time: { observe(value: number): void } }
+  >();
 
   storeError(err: unknown): void {
     const code = (err as { code?: unknown } | null)?.code;
