@@ -125,6 +125,7 @@ async function main(): Promise<void> {
       [2, 'sharded counters'],
       [2, 'one counter row per activity (for comparison)'],
     ];
+    const measured: { nodes: number; counters: string; updatesPerSecond: number; errors: number }[] = [];
     for (const [nodes, counters] of runs) {
       if (counters !== 'sharded counters') {
         // Every connection adds to slot 0: the single hot row the shards avoid.
@@ -143,6 +144,7 @@ async function main(): Promise<void> {
       console.log(
         `  ${nodes} node${nodes > 1 ? 's' : ' '}, ${counters}: ${Math.round(updates / seconds)} updates/s (${updates} in ${seconds}s, ${errors} errors)`,
       );
+      measured.push({ nodes, counters, updatesPerSecond: Math.round(updates / seconds), errors });
     }
     // The counts are still exact after all that.
     const check = await admin.query(
@@ -150,6 +152,9 @@ async function main(): Promise<void> {
               (SELECT sum(workers) FROM ${schema}.activity_counts)::int AS counted`,
     );
     console.log(`  recount: ${check.rows[0].workers} workers, ${check.rows[0].counted} counted`);
+    // For `npm run bench`, which puts these numbers into BENCHMARKS.md.
+    const recount = { workers: check.rows[0].workers as number, counted: check.rows[0].counted as number };
+    console.log(`RESULT ${JSON.stringify({ workerCount, concurrency, seconds, runs: measured, recount })}`);
   } finally {
     await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await admin.end();

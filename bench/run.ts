@@ -3,10 +3,10 @@
  * the same bytes from memory, with the same autocannon settings, interleaved. Writes the
  * results into BENCHMARKS.md. Only ever talks to 127.0.0.1.
  *
- *   npm run bench [-- --duration 5 --rounds 3 --connections 10 --workers 1000000 --profile --no-write]
+ *   npm run bench [-- --duration 5 --rounds 3 --connections 10 --workers 1000000 --profile --no-write --no-postgres]
  */
 import autocannon from 'autocannon';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -430,6 +430,7 @@ async function main(): Promise<void> {
     }
   }
   await stopServer(normal);
+  const postgres = flag('no-postgres') ? '' : postgresSection();
 
   // ---- report
   const rows = scenarios.map((s) => {
@@ -469,7 +470,7 @@ ${table}
 | Start-up to listening, median of 3 | ${median(startups).toFixed(0)} ms (${startups.map((s) => s.toFixed(0)).join(', ')}) |
 | RSS idle after start-up | ${idleRss.toFixed(0)} MiB |
 | Peak RSS under load (sampled every 100 ms) | ${rssUnderLoad.toFixed(0)} MiB |
-${profiles ? `\n### Profiles of this run (self time by function, top entries)\n${profiles}` : ''}<!-- bench:results:end -->`;
+${postgres}${profiles ? `\n### Profiles of this run (self time by function, top entries)\n${profiles}` : ''}<!-- bench:results:end -->`;
 
   process.stdout.write(`\n${section}\n`);
   if (!flag('no-write')) {
@@ -482,6 +483,42 @@ ${profiles ? `\n### Profiles of this run (self time by function, top entries)\n$
     );
     log('Wrote BENCHMARKS.md');
   }
+}
+
+/**
+ * PostgreSQL with 1 and with 2 nodes (bench/postgres-updates.ts: separate processes on one
+ * database, full worker updates), when a database is at hand.
+ */
+function postgresSection(): string {
+  const url =
+    process.env.ROSTER_BENCH_DATABASE_URL ??
+    process.env.ROSTER_TEST_DATABASE_URL ??
+    'postgres://postgres@127.0.0.1:5432/test';
+  log('PostgreSQL: worker updates with 1 and 2 nodes...');
+  const run = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'postgres-updates.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, ROSTER_BENCH_DATABASE_URL: url },
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
+  const line = run.stdout?.split('\n').find((l) => l.startsWith('RESULT '));
+  if (run.status !== 0 || !line) {
+    return `\nPostgreSQL: not measured (${url.replace(/:[^:@/]*@/, ':***@')} not reachable, or the run failed).\n`;
+  }
+  const r = JSON.parse(line.slice('RESULT '.length)) as {
+    workerCount: number;
+    concurrency: number;
+    seconds: number;
+    runs: { nodes: number; counters: string; updatesPerSecond: number; errors: number }[];
+    recount: { workers: number; counted: number };
+  };
+  return `
+PostgreSQL (same machine), worker activity updates through the service layer, ${r.concurrency} in flight per node, ${r.seconds} s each; every update moves a worker between the same two activities (the hot-row case). Recount afterwards: ${r.recount.workers} workers, ${r.recount.counted} counted.
+
+| Nodes | Counters | Updates/s | Errors |
+| ---: | --- | ---: | ---: |
+${r.runs.map((x) => `| ${x.nodes} | ${x.counters} | ${x.updatesPerSecond} | ${x.errors} |`).join('\n')}
+`;
 }
 
 function fileSize(path: string): number {
