@@ -8,13 +8,21 @@ import type {
   Account,
   Activity,
   ActivityCount,
-  QueueOrder,
   TaskChannel,
   Worker,
   WorkerChannel,
   Workspace,
 } from '../../domain/types.js';
 import { decodePageStart, toPage } from '../paging.js';
+import {
+  nameKey,
+  toActivity,
+  toTaskChannel,
+  toWorker,
+  toWorkerChannel,
+  toWorkspace,
+  type Row,
+} from '../rows.js';
 import type {
   ActivityFilter,
   NewActivity,
@@ -53,13 +61,8 @@ const MIGRATION_LOCK = 0x526f7374; // 'Rost'
 const MAX_ATTEMPTS = 8;
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/;
 
-type Row = Record<string, unknown>;
 type Param = string | number | boolean | Date | null | readonly unknown[];
 type Run = (sql: string, params: readonly Param[]) => Promise<pg.QueryResult<Row>>;
-
-/** Case-insensitive uniqueness key for friendly names (the same as SQLite's). */
-const nameKey = (name: string): string => name.toLowerCase();
-const date = (v: unknown): Date => (v instanceof Date ? v : new Date(v as string));
 
 /**
  * PostgreSQL text cannot hold U+0000, which clients may send. Strings go in with it written
@@ -152,82 +155,6 @@ const WORKER_CHANNEL_SELECT = `
 
 /** 32 random hex digits after WC, as newSid makes them. */
 const NEW_WC_SID = `'WC' || replace(gen_random_uuid()::text, '-', '')`;
-
-function toWorkspace(r: Row): Workspace {
-  return {
-    sid: r.sid as string,
-    accountSid: r.account_sid as string,
-    friendlyName: r.friendly_name as string,
-    eventCallbackUrl: (r.event_callback_url as string | null) ?? null,
-    eventsFilter: (r.events_filter as string | null) ?? null,
-    multiTaskEnabled: r.multi_task_enabled as boolean,
-    prioritizeQueueOrder: r.prioritize_queue_order as QueueOrder,
-    defaultActivitySid: r.default_activity_sid as string,
-    defaultActivityName: r.default_activity_name as string,
-    timeoutActivitySid: r.timeout_activity_sid as string,
-    timeoutActivityName: r.timeout_activity_name as string,
-    dateCreated: date(r.date_created),
-    dateUpdated: date(r.date_updated),
-  };
-}
-
-function toActivity(r: Row): Activity {
-  return {
-    sid: r.sid as string,
-    accountSid: r.account_sid as string,
-    workspaceSid: r.workspace_sid as string,
-    friendlyName: r.friendly_name as string,
-    available: r.available as boolean,
-    dateCreated: date(r.date_created),
-    dateUpdated: date(r.date_updated),
-  };
-}
-
-function toTaskChannel(r: Row): TaskChannel {
-  return {
-    sid: r.sid as string,
-    accountSid: r.account_sid as string,
-    workspaceSid: r.workspace_sid as string,
-    uniqueName: r.unique_name as string,
-    friendlyName: r.friendly_name as string,
-    channelOptimizedRouting: r.channel_optimized_routing as boolean,
-    dateCreated: date(r.date_created),
-    dateUpdated: date(r.date_updated),
-  };
-}
-
-function toWorker(r: Row): Worker {
-  return {
-    sid: r.sid as string,
-    accountSid: r.account_sid as string,
-    workspaceSid: r.workspace_sid as string,
-    friendlyName: r.friendly_name as string,
-    activitySid: r.activity_sid as string,
-    activityName: r.activity_name as string,
-    available: r.available as boolean,
-    attributes: r.attributes as string,
-    version: r.version as number,
-    dateCreated: date(r.date_created),
-    dateUpdated: date(r.date_updated),
-    dateStatusChanged: date(r.date_status_changed),
-  };
-}
-
-function toWorkerChannel(r: Row): WorkerChannel {
-  return {
-    sid: r.sid as string,
-    accountSid: r.account_sid as string,
-    workspaceSid: r.workspace_sid as string,
-    workerSid: r.worker_sid as string,
-    taskChannelSid: r.task_channel_sid as string,
-    taskChannelUniqueName: r.unique_name as string,
-    capacity: r.capacity as number,
-    available: r.available as boolean,
-    assignedTasks: r.assigned_tasks as number,
-    dateCreated: date(r.date_created),
-    dateUpdated: date(r.date_updated),
-  };
-}
 
 /**
  * The queries, run either on the pool (each read its own statement, committed data) or on

@@ -7,13 +7,21 @@ import type {
   Account,
   Activity,
   ActivityCount,
-  QueueOrder,
   TaskChannel,
   Worker,
   WorkerChannel,
   Workspace,
 } from '../../domain/types.js';
 import { decodePageStart, toPage } from '../paging.js';
+import {
+  nameKey,
+  toActivity,
+  toTaskChannel,
+  toWorker,
+  toWorkerChannel,
+  toWorkspace,
+  type Row,
+} from '../rows.js';
 import type {
   ActivityFilter,
   NewActivity,
@@ -47,15 +55,10 @@ const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations
 /** Page cache for bulk loading, as SQLite's cache_size counts it (negative: KiB): 256 MiB. */
 const BULK_CACHE_SIZE = -256 * 1024;
 
-type Row = Record<string, unknown>;
 type Param = string | number | null;
 
 const iso = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-const date = (v: unknown): Date => new Date(v as string);
-const bool = (v: unknown): boolean => v === 1;
 const bit = (b: boolean): number => (b ? 1 : 0);
-/** Case-insensitive uniqueness key for friendly names. */
-export const nameKey = (name: string): string => name.toLowerCase();
 
 function isUniqueViolation(err: unknown): boolean {
   return err instanceof Error && (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
@@ -79,82 +82,6 @@ const WORKER_CHANNEL_SELECT = `
   SELECT c.id, c.sid, c.account_sid, c.workspace_sid, c.worker_sid, c.task_channel_sid, c.capacity,
          c.available, c.assigned_tasks, c.date_created, c.date_updated, t.unique_name
     FROM worker_channels c JOIN task_channels t ON t.sid = c.task_channel_sid`;
-
-function toWorkspace(r: Row): Workspace {
-  return {
-    sid: r.sid as string,
-    accountSid: r.account_sid as string,
-    friendlyName: r.friendly_name as string,
-    eventCallbackUrl: (r.event_callback_url as string | null) ?? null,
-    eventsFilter: (r.events_filter as string | null) ?? null,
-    multiTaskEnabled: bool(r.multi_task_enabled),
-    prioritizeQueueOrder: r.prioritize_queue_order as QueueOrder,
-    defaultActivitySid: r.default_activity_sid as string,
-    defaultActivityName: r.default_activity_name as string,
-    timeoutActivitySid: r.timeout_activity_sid as string,
-    timeoutActivityName: r.timeout_activity_name as string,
-    dateCreated: date(r.date_created),
-    dateUpdated: date(r.date_updated),
-  };
-}
-
-function toActivity(r: Row): Activity {
-  return {
-    sid: r.sid as string,
-    accountSid: r.account_sid as string,
-    workspaceSid: r.workspace_sid as string,
-    friendlyName: r.friendly_name as string,
-    available: bool(r.available),
-    dateCreated: date(r.date_created),
-    dateUpdated: date(r.date_updated),
-  };
-}
-
-function toTaskChannel(r: Row): TaskChannel {
-  return {
-    sid: r.sid as string,
-    accountSid: r.account_sid as string,
-    workspaceSid: r.workspace_sid as string,
-    uniqueName: r.unique_name as string,
-    friendlyName: r.friendly_name as string,
-    channelOptimizedRouting: bool(r.channel_optimized_routing),
-    dateCreated: date(r.date_created),
-    dateUpdated: date(r.date_updated),
-  };
-}
-
-function toWorker(r: Row): Worker {
-  return {
-    sid: r.sid as string,
-    accountSid: r.account_sid as string,
-    workspaceSid: r.workspace_sid as string,
-    friendlyName: r.friendly_name as string,
-    activitySid: r.activity_sid as string,
-    activityName: r.activity_name as string,
-    available: bool(r.available),
-    attributes: r.attributes as string,
-    version: r.version as number,
-    dateCreated: date(r.date_created),
-    dateUpdated: date(r.date_updated),
-    dateStatusChanged: date(r.date_status_changed),
-  };
-}
-
-function toWorkerChannel(r: Row): WorkerChannel {
-  return {
-    sid: r.sid as string,
-    accountSid: r.account_sid as string,
-    workspaceSid: r.workspace_sid as string,
-    workerSid: r.worker_sid as string,
-    taskChannelSid: r.task_channel_sid as string,
-    taskChannelUniqueName: r.unique_name as string,
-    capacity: r.capacity as number,
-    available: bool(r.available),
-    assignedTasks: r.assigned_tasks as number,
-    dateCreated: date(r.date_created),
-    dateUpdated: date(r.date_updated),
-  };
-}
 
 /** Applies numbered migrations from migrations/ that this database has not seen yet. */
 function migrate(db: Database.Database): void {

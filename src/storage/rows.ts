@@ -1,0 +1,89 @@
+import type { Activity, QueueOrder, TaskChannel, Worker, WorkerChannel, Workspace } from '../domain/types.js';
+
+/**
+ * Rows as both stores read them back, mapped to domain records in one place. Booleans come as
+ * 0/1 from SQLite and as booleans from PostgreSQL; dates as ISO text or as Date objects.
+ */
+export type Row = Record<string, unknown>;
+
+const bool = (v: unknown): boolean => v === true || v === 1;
+const date = (v: unknown): Date => (v instanceof Date ? v : new Date(v as string));
+
+/** Case-insensitive uniqueness key for friendly names, the same in every store. */
+export const nameKey = (name: string): string => name.toLowerCase();
+
+export function toWorkspace(r: Row): Workspace {
+  return {
+    sid: r.sid as string,
+    accountSid: r.account_sid as string,
+    friendlyName: r.friendly_name as string,
+    eventCallbackUrl: (r.event_callback_url as string | null) ?? null,
+    eventsFilter: (r.events_filter as string | null) ?? null,
+    multiTaskEnabled: bool(r.multi_task_enabled),
+    prioritizeQueueOrder: r.prioritize_queue_order as QueueOrder,
+    defaultActivitySid: r.default_activity_sid as string,
+    defaultActivityName: r.default_activity_name as string,
+    timeoutActivitySid: r.timeout_activity_sid as string,
+    timeoutActivityName: r.timeout_activity_name as string,
+    dateCreated: date(r.date_created),
+    dateUpdated: date(r.date_updated),
+  };
+}
+
+export function toActivity(r: Row): Activity {
+  return {
+    sid: r.sid as string,
+    accountSid: r.account_sid as string,
+    workspaceSid: r.workspace_sid as string,
+    friendlyName: r.friendly_name as string,
+    available: bool(r.available),
+    dateCreated: date(r.date_created),
+    dateUpdated: date(r.date_updated),
+  };
+}
+
+export function toTaskChannel(r: Row): TaskChannel {
+  return {
+    sid: r.sid as string,
+    accountSid: r.account_sid as string,
+    workspaceSid: r.workspace_sid as string,
+    uniqueName: r.unique_name as string,
+    friendlyName: r.friendly_name as string,
+    channelOptimizedRouting: bool(r.channel_optimized_routing),
+    dateCreated: date(r.date_created),
+    dateUpdated: date(r.date_updated),
+  };
+}
+
+export function toWorker(r: Row): Worker {
+  return {
+    sid: r.sid as string,
+    accountSid: r.account_sid as string,
+    workspaceSid: r.workspace_sid as string,
+    friendlyName: r.friendly_name as string,
+    activitySid: r.activity_sid as string,
+    activityName: r.activity_name as string,
+    available: bool(r.available),
+    attributes: r.attributes as string,
+    version: r.version as number,
+    dateCreated: date(r.date_created),
+    dateUpdated: date(r.date_updated),
+    dateStatusChanged: date(r.date_status_changed),
+  };
+}
+
+export function toWorkerChannel(r: Row): WorkerChannel {
+  return {
+    sid: r.sid as string,
+    accountSid: r.account_sid as string,
+    workspaceSid: r.workspace_sid as string,
+    workerSid: r.worker_sid as string,
+    taskChannelSid: r.task_channel_sid as string,
+    taskChannelUniqueName: r.unique_name as string,
+    capacity: r.capacity as number,
+    available: bool(r.available),
+    assignedTasks: r.assigned_tasks as number,
+    dateCreated: date(r.date_created),
+    dateUpdated: date(r.date_updated),
+  };
+}
