@@ -3,7 +3,7 @@
  * the same bytes from memory, with the same autocannon settings, interleaved. Writes the
  * results into BENCHMARKS.md. Only ever talks to 127.0.0.1.
  *
- *   npm run bench [-- --duration 5 --rounds 3 --connections 10 --workers 1000000 --profile --no-write --no-postgres]
+ *   npm run bench [-- --duration 5 --rounds 3 --connections 10 --workers 1000000 --profile --no-write --no-postgres --no-streams]
  */
 import autocannon from 'autocannon';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { summarizeProfile } from './profile.js';
+import { runStreamBench } from './stream.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH_DIR = join(ROOT, '.bench');
@@ -431,6 +432,7 @@ async function main(): Promise<void> {
   }
   await stopServer(normal);
   const postgres = flag('no-postgres') ? '' : postgresSection();
+  const streams = flag('no-streams') ? '' : await streamSection();
 
   // ---- report
   const rows = scenarios.map((s) => {
@@ -470,7 +472,7 @@ ${table}
 | Start-up to listening, median of 3 | ${median(startups).toFixed(0)} ms (${startups.map((s) => s.toFixed(0)).join(', ')}) |
 | RSS idle after start-up | ${idleRss.toFixed(0)} MiB |
 | Peak RSS under load (sampled every 100 ms) | ${rssUnderLoad.toFixed(0)} MiB |
-${postgres}${profiles ? `\n### Profiles of this run (self time by function, top entries)\n${profiles}` : ''}<!-- bench:results:end -->`;
+${postgres}${streams}${profiles ? `\n### Profiles of this run (self time by function, top entries)\n${profiles}` : ''}<!-- bench:results:end -->`;
 
   process.stdout.write(`\n${section}\n`);
   if (!flag('no-write')) {
@@ -483,6 +485,21 @@ ${postgres}${profiles ? `\n### Profiles of this run (self time by function, top 
     );
     log('Wrote BENCHMARKS.md');
   }
+}
+
+/** Live statistics: 1,000 subscribers on one node, and the time from a write to their events (bench/stream.ts). */
+async function streamSection(): Promise<string> {
+  log('Statistics streams: 1,000 subscribers...');
+  const r = await runStreamBench(1000, 200);
+  const ms = (x: { p50: number; p99: number }) => `${x.p50.toFixed(1)} / ${x.p99.toFixed(1)}`;
+  return `
+Statistics streams (Server-Sent Events, SQLite, one node): ${r.subscribers} concurrent subscribers to one workspace, ${r.writes} writes made one at a time; every subscriber gets every event. Connecting them took ${r.connectSeconds.toFixed(1)} s; server RSS ${r.serverRssMb.toFixed(0)} MiB.
+
+| Latency to the event at each subscriber | p50 / p99 ms |
+| --- | ---: |
+| from the write's acknowledgement | ${ms(r.ackToEventMs)} |
+| from sending the write | ${ms(r.sendToEventMs)} |
+`;
 }
 
 /**
