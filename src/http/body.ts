@@ -5,6 +5,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** One form component: '+' is a space; malformed escapes and invalid UTF-8 are refused. */
 function decodeComponent(s: string): string {
+  if (!s.includes('%') && !s.includes('+')) return s; // nothing to decode: SIDs, plain names
   try {
     return decodeURIComponent(s.replace(/\+/g, ' '));
   } catch {
