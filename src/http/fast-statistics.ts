@@ -3,6 +3,7 @@ import type { Services } from '../services/index.js';
 import { basicCredentials } from './auth.js';
 import { CORS_HEADERS_ANY_ORIGIN } from './headers.js';
 import type { RateLimiter } from './rate-limit.js';
+import { wantsEventStream } from '../live/statistics-streams.js';
 
 /** The statistics URL with at most a simple TaskChannel parameter; anything else is not ours. */
 const STATISTICS_URL =
@@ -85,8 +86,7 @@ export function fastStatistics(deps: FastStatisticsDeps) {
     if (req.method !== 'GET' || req.url === undefined || req.headers.origin !== undefined) return false;
     const match = STATISTICS_URL.exec(req.url);
     if (!match) return false;
-    const accept = req.headers.accept;
-    if (accept !== undefined && accept.includes('text/event-stream')) return false;
+    if (wantsEventStream(req)) return false;
     return serve(req, res, match);
   };
 }

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { NotFoundError } from '../domain/errors.js';
 import type { ChangeBus, WorkspaceChange } from '../services/changes.js';
@@ -291,7 +291,7 @@ function lastEventIdOf(req: FastifyRequest): string | undefined {
 }
 
 /** Whether the client asked for the event stream rather than JSON. */
-export function wantsEventStream(req: FastifyRequest): boolean {
+export function wantsEventStream(req: { headers: IncomingHttpHeaders }): boolean {
   const accept = req.headers.accept;
   return typeof accept === 'string' && accept.toLowerCase().includes('text/event-stream');
 }

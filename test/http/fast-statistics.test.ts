@@ -132,6 +132,17 @@ describe('the statistics fast path', () => {
     }
   });
 
+  it('leaves event streams to the route, however Accept is spelled', async () => {
+    const abort = new AbortController();
+    const res = await fetch(`${fast.url}/v1/Workspaces/${ws}/Workers/RealTimeStatistics`, {
+      headers: { authorization: auth, accept: 'TEXT/EVENT-STREAM' },
+      signal: abort.signal,
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    abort.abort();
+  });
+
   it('spends from the same rate limit as the route', async () => {
     const limited = await serve(true, 2);
     try {
