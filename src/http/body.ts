@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { isAscii } from 'node:buffer';
 import { InvalidParameterError } from '../domain/errors.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -19,10 +20,14 @@ function decodeComponent(s: string): string {
 /** application/x-www-form-urlencoded into a plain object; repeated names become arrays. */
 export function parseForm(body: Buffer): Record<string, string | string[]> {
   let text: string;
-  try {
-    text = utf8.decode(body);
-  } catch {
-    throw new InvalidParameterError('body', 'The request body is not valid UTF-8');
+  if (isAscii(body)) {
+    text = body.toString('latin1'); // ASCII is valid UTF-8; latin1 decodes it without checking again
+  } else {
+    try {
+      text = utf8.decode(body);
+    } catch {
+      throw new InvalidParameterError('body', 'The request body is not valid UTF-8');
+    }
   }
   const out: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
   if (text === '') return out;

@@ -32,6 +32,15 @@ export async function requireWorkspace(
   return ws;
 }
 
+/** As `requireWorkspace`, for writes that need nothing of the workspace but that it is the account's. */
+export async function requireOwnWorkspace(
+  reader: StoreReader,
+  accountSid: string,
+  sid: string,
+): Promise<void> {
+  if (!(await reader.hasWorkspace(accountSid, sid))) throw new NotFoundError('Workspace', sid);
+}
+
 /** Twilio's dates have whole seconds; keeping ours whole keeps stored and served values equal. */
 export function wholeSeconds(d: Date): Date {
   return new Date(Math.floor(d.getTime() / 1000) * 1000);

@@ -10,7 +10,13 @@ import type {
   WorkerFilter,
   WorkerPatch,
 } from '../storage/store.js';
-import { publishOnCommit, requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
+import {
+  publishOnCommit,
+  requireOwnWorkspace,
+  requireWorkspace,
+  wholeSeconds,
+  type ServiceDeps,
+} from './context.js';
 
 export interface CreateWorkerInput {
   friendlyName: string;
@@ -61,19 +67,20 @@ export class WorkerService {
 
   update(accountSid: string, workspaceSid: string, sid: string, patch: WorkerPatch, ifMatch: IfMatch) {
     return this.deps.store.transaction(async (tx) => {
-      await requireWorkspace(tx, accountSid, workspaceSid);
+      await requireOwnWorkspace(tx, accountSid, workspaceSid);
       publishOnCommit(tx, this.deps, accountSid, workspaceSid);
       const worker = await requireWorker(tx, workspaceSid, sid);
       checkIfMatch(worker, ifMatch);
       if (patch.activitySid !== undefined) await requireActivityParam(tx, workspaceSid, patch.activitySid);
-      await tx.updateWorker(sid, patch, wholeSeconds(this.deps.now()));
-      return requireWorker(tx, workspaceSid, sid);
+      const updated = await tx.updateWorker(sid, patch, wholeSeconds(this.deps.now()));
+      if (!updated) throw new NotFoundError('Worker', sid);
+      return updated;
     });
   }
 
   remove(accountSid: string, workspaceSid: string, sid: string, ifMatch: IfMatch): Promise<void> {
     return this.deps.store.transaction(async (tx) => {
-      await requireWorkspace(tx, accountSid, workspaceSid);
+      await requireOwnWorkspace(tx, accountSid, workspaceSid);
       publishOnCommit(tx, this.deps, accountSid, workspaceSid);
       checkIfMatch(await requireWorker(tx, workspaceSid, sid), ifMatch);
       await tx.deleteWorker(sid);
@@ -100,7 +107,7 @@ export class WorkerService {
     patch: WorkerChannelPatch,
   ): Promise<WorkerChannel> {
     return this.deps.store.transaction(async (tx) => {
-      await requireWorkspace(tx, accountSid, workspaceSid);
+      await requireOwnWorkspace(tx, accountSid, workspaceSid);
       publishOnCommit(tx, this.deps, accountSid, workspaceSid);
       await requireWorker(tx, workspaceSid, workerSid);
       const channel = await requireWorkerChannel(tx, workerSid, sidOrUniqueName);

@@ -116,6 +116,8 @@ export interface StoreReader {
   getAccount(sid: string): Promise<Account | null>;
 
   getWorkspace(accountSid: string, sid: string): Promise<Workspace | null>;
+  /** Whether the account has this workspace: for writes that need nothing else of it. */
+  hasWorkspace(accountSid: string, sid: string): Promise<boolean>;
   listWorkspaces(accountSid: string, filter: WorkspaceFilter, page: PageQuery): Promise<Page<Workspace>>;
 
   getActivity(workspaceSid: string, sid: string): Promise<Activity | null>;
@@ -168,8 +170,11 @@ export interface StoreTx extends StoreReader {
    * Throws ConflictError when the friendly name is taken (case-insensitively).
    */
   insertWorker(worker: NewWorker, workerChannel: { capacity: number; available: boolean }): Promise<void>;
-  /** Bumps the version; moves date_status_changed only when the activity changes. */
-  updateWorker(sid: string, patch: WorkerPatch, now: Date): Promise<void>;
+  /**
+   * Bumps the version; moves date_status_changed only when the activity changes.
+   * Returns the worker as it is now (as `getWorker` reads it), or null when there is no such worker.
+   */
+  updateWorker(sid: string, patch: WorkerPatch, now: Date): Promise<Worker | null>;
   deleteWorker(sid: string): Promise<void>;
 
   updateWorkerChannel(sid: string, patch: WorkerChannelPatch, now: Date): Promise<void>;

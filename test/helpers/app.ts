@@ -54,10 +54,13 @@ export function openTestStore(dir: string): Store {
   return SqliteStore.open({ path: join(dir, 'roster.db') });
 }
 
-export async function createTestApp(options: Partial<AppOptions> & { dir?: string } = {}): Promise<TestApp> {
+export async function createTestApp(
+  testOptions: Partial<AppOptions> & { dir?: string; now?: () => Date } = {},
+): Promise<TestApp> {
+  const { now, ...options } = testOptions;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'roster-test-'));
   const store = openTestStore(dir);
-  const services = options.services ?? createServices(store);
+  const services = options.services ?? createServices(store, { now });
   const app = buildApp({ publicUrl: PUBLIC_URL, ...options, services });
   const spec = installSpecHook(app);
   await app.ready();

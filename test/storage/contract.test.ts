@@ -181,6 +181,9 @@ describe(`Store contract (${testBackend()})`, () => {
       dateUpdated: T0,
     });
     expect(await store.getWorkspace(newSid(SidPrefix.account), w.sid)).toBeNull();
+    expect(await store.hasWorkspace(account, w.sid)).toBe(true);
+    expect(await store.hasWorkspace(newSid(SidPrefix.account), w.sid)).toBe(false);
+    expect(await tx((t) => t.hasWorkspace(account, w.sid))).toBe(true);
     const listed = await store.listWorkspaces(account, { friendlyName: 'Contract' }, ALL);
     expect(listed.items.map((x) => x.sid)).toEqual([w.sid]);
 
@@ -215,6 +218,7 @@ describe(`Store contract (${testBackend()})`, () => {
     const k = await addWorker(w, 'Gone with the workspace', w.available);
     await tx((t) => t.deleteWorkspace(w.sid));
     expect(await store.getWorkspace(account, w.sid)).toBeNull();
+    expect(await store.hasWorkspace(account, w.sid)).toBe(false);
     expect(await store.getActivity(w.sid, w.offline)).toBeNull();
     expect(await store.getTaskChannel(w.sid, 'voice')).toBeNull();
     expect(await store.getWorker(w.sid, k)).toBeNull();
@@ -402,6 +406,37 @@ describe(`Store contract (${testBackend()})`, () => {
     expect((await store.listWorkerChannels(alice, ALL)).items).toEqual([]);
     // The name is free again.
     await addWorker(w, 'alice');
+    await expectCountsExact(w);
+  });
+
+  it('returns the updated worker as getWorker reads it, in the same transaction', async () => {
+    const w = await makeWorkspace();
+    const k = await addWorker(w, 'Returned');
+    const T2 = new Date('2024-01-02T03:06:00Z');
+    const cases: [Parameters<StoreTx['updateWorker']>[1], Date][] = [
+      [{ activitySid: w.available }, T1], // moves: date_status_changed too
+      [{ attributes: '{"a":1}', friendlyName: 'Renamed' }, T2], // stays
+      [{ activitySid: w.available }, T2], // the same activity: stays
+      [{ activitySid: w.unavailable, attributes: '{}' }, T2],
+    ];
+    for (const [patch, now] of cases) {
+      const [returned, read] = await tx(async (t) => [
+        await t.updateWorker(k, patch, now),
+        await t.getWorker(w.sid, k),
+      ]);
+      expect(returned).toEqual(read);
+      expect(returned).toEqual(await store.getWorker(w.sid, k));
+    }
+    expect(await store.getWorker(w.sid, k)).toMatchObject({
+      friendlyName: 'Renamed',
+      activitySid: w.unavailable,
+      activityName: 'Unavailable',
+      available: false,
+      version: 4,
+      dateUpdated: T2,
+      dateStatusChanged: T2,
+    });
+    expect(await tx((t) => t.updateWorker(newSid(SidPrefix.worker), { attributes: '{}' }, T1))).toBeNull();
     await expectCountsExact(w);
   });
 

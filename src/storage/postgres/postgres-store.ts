@@ -226,6 +226,14 @@ class PgQueries implements StoreTx {
     return r ? toWorkspace(r) : null;
   }
 
+  async hasWorkspace(accountSid: string, sid: string): Promise<boolean> {
+    const r = await this.one('SELECT 1 FROM workspaces WHERE sid = $1 AND account_sid = $2', [
+      sid,
+      accountSid,
+    ]);
+    return r !== undefined;
+  }
+
   listWorkspaces(accountSid: string, filter: WorkspaceFilter, query: PageQuery) {
     let where = 'w.account_sid = $1';
     const params: Param[] = [accountSid];
@@ -571,10 +579,10 @@ class PgQueries implements StoreTx {
     );
   }
 
-  async updateWorker(sid: string, p: WorkerPatch, now: Date): Promise<void> {
+  async updateWorker(sid: string, p: WorkerPatch, now: Date): Promise<Worker | null> {
     // Every SET expression reads the row as it was, so date_status_changed compares the old activity.
-    await this.run(
-      `UPDATE workers SET
+    const [r] = await this.rows(
+      `WITH k AS (UPDATE workers SET
          friendly_name = COALESCE($1, friendly_name),
          name_key = COALESCE($2, name_key),
          attributes = COALESCE($3, attributes),
@@ -583,7 +591,11 @@ class PgQueries implements StoreTx {
          activity_sid = COALESCE($4::text, activity_sid),
          version = version + 1,
          date_updated = $5
-       WHERE sid = $6`,
+       WHERE sid = $6 RETURNING *)
+       SELECT k.id, k.sid, k.account_sid, k.workspace_sid, k.friendly_name, k.activity_sid, k.attributes,
+              k.version, k.date_created, k.date_updated, k.date_status_changed,
+              a.friendly_name AS activity_name, a.available AS available
+         FROM k JOIN activities a ON a.sid = k.activity_sid`,
       [
         p.friendlyName ?? null,
         p.friendlyName === undefined ? null : nameKey(p.friendlyName),
@@ -594,6 +606,7 @@ class PgQueries implements StoreTx {
       ],
       `A worker named ${p.friendlyName} already exists in this workspace`,
     );
+    return r ? toWorker(r) : null;
   }
 
   async deleteWorker(sid: string): Promise<void> {

@@ -78,6 +78,13 @@ const WORKER_SELECT = `
          a.friendly_name AS activity_name, a.available AS available
     FROM workers k JOIN activities a ON a.sid = k.activity_sid`;
 
+/** WORKER_SELECT's columns for `UPDATE workers … RETURNING`, which cannot join. */
+const WORKER_RETURNING = `
+  id, sid, account_sid, workspace_sid, friendly_name, activity_sid, attributes,
+  version, date_created, date_updated, date_status_changed,
+  (SELECT a.friendly_name FROM activities a WHERE a.sid = workers.activity_sid) AS activity_name,
+  (SELECT a.available FROM activities a WHERE a.sid = workers.activity_sid) AS available`;
+
 const WORKER_CHANNEL_SELECT = `
   SELECT c.id, c.sid, c.account_sid, c.workspace_sid, c.worker_sid, c.task_channel_sid, c.capacity,
          c.available, c.assigned_tasks, c.date_created, c.date_updated, t.unique_name
@@ -186,6 +193,12 @@ class SqliteQueries implements StoreTx {
   async getWorkspace(accountSid: string, sid: string): Promise<Workspace | null> {
     const r = this.one(`${WORKSPACE_SELECT} WHERE w.sid = ? AND w.account_sid = ?`, sid, accountSid);
     return r ? toWorkspace(r) : null;
+  }
+
+  async hasWorkspace(accountSid: string, sid: string): Promise<boolean> {
+    return (
+      this.one('SELECT 1 FROM workspaces WHERE sid = ? AND account_sid = ?', sid, accountSid) !== undefined
+    );
   }
 
   async listWorkspaces(accountSid: string, filter: WorkspaceFilter, query: PageQuery) {
@@ -481,9 +494,9 @@ class SqliteQueries implements StoreTx {
     );
   }
 
-  async updateWorker(sid: string, p: WorkerPatch, now: Date): Promise<void> {
+  async updateWorker(sid: string, p: WorkerPatch, now: Date): Promise<Worker | null> {
     try {
-      this.stmt(
+      const r = this.stmt(
         `UPDATE workers SET
            friendly_name = COALESCE(@name, friendly_name),
            name_key = COALESCE(@key, name_key),
@@ -493,15 +506,17 @@ class SqliteQueries implements StoreTx {
            activity_sid = COALESCE(@activity, activity_sid),
            version = version + 1,
            date_updated = @now
-         WHERE sid = @sid`,
-      ).run({
+         WHERE sid = @sid
+         RETURNING ${WORKER_RETURNING}`,
+      ).get({
         name: p.friendlyName ?? null,
         key: p.friendlyName === undefined ? null : nameKey(p.friendlyName),
         attributes: p.attributes ?? null,
         activity: p.activitySid ?? null,
         now: iso(now),
         sid,
-      });
+      }) as Row | undefined;
+      return r ? toWorker(r) : null;
     } catch (err) {
       if (isUniqueViolation(err))
         throw new ConflictError(`A worker named ${p.friendlyName} already exists in this workspace`);
