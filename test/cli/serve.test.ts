@@ -5,15 +5,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { basicAuth } from '../helpers/app.js';
-import { freePort, runRoster } from '../helpers/process.js';
+import { freePort, runRoster as spawnRoster } from '../helpers/process.js';
 
 const dirs: string[] = [];
+/** Every process a test starts, so that a failing test cannot leave one running. */
+const started: ReturnType<typeof spawnRoster>[] = [];
+const runRoster = (...args: Parameters<typeof spawnRoster>) => {
+  const proc = spawnRoster(...args);
+  started.push(proc);
+  return proc;
+};
 function tempDir(): string {
   const d = mkdtempSync(join(tmpdir(), 'roster-cli-'));
   dirs.push(d);
   return d;
 }
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const proc of started) if (proc.child.exitCode === null) proc.child.kill('SIGKILL');
+  dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+});
 
 describe('roster serve', () => {
   it('creates an account on first start, keeps it, and shuts down cleanly on SIGTERM', async () => {
