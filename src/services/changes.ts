@@ -35,8 +35,4 @@ export class LocalChangeBus implements ChangeBus {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
-
-  get size(): number {
-    return this.listeners.size;
-  }
 }

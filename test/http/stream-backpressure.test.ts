@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { stalledSubscriber } from './stream-client.js';
+import { stalledSubscriber, waitFor, workspaceWithManyActivities } from './stream-client.js';
 
 let t: TestApp;
 let port: number;
@@ -18,27 +18,10 @@ afterAll(() => t.close());
 
 describe('a slow subscriber', () => {
   it('never makes the server buffer more than the latest event, and gets the last state when it reads', async () => {
-    const ws = (
-      await t.request({ method: 'POST', url: '/v1/Workspaces', form: { FriendlyName: 'Slow' } })
-    ).json();
     // Many activities make every event large (tens of kB).
-    for (let i = 0; i < 400; i++) {
-      const res = await t.request({
-        method: 'POST',
-        url: `/v1/Workspaces/${ws.sid}/Activities`,
-        form: { FriendlyName: `Activity number ${String(i).padStart(4, '0')}`, Available: 'true' },
-      });
-      expect(res.statusCode).toBe(201);
-    }
-    const activities = (await t.request({ url: `/v1/Workspaces/${ws.sid}/Activities?PageSize=1000` })).json()
-      .activities as { sid: string }[];
-    const worker = (
-      await t.request({
-        method: 'POST',
-        url: `/v1/Workspaces/${ws.sid}/Workers`,
-        form: { FriendlyName: 'w' },
-      })
-    ).json().sid as string;
+    const ws = await workspaceWithManyActivities(t, 'Slow', 400, true);
+    const { activities, worker } = ws;
+    expect(activities).toHaveLength(403);
 
     const path = `/v1/Workspaces/${ws.sid}/Workers/RealTimeStatistics`;
     const frameSize = JSON.stringify((await t.request({ url: path })).json()).length + 64;
@@ -50,7 +33,7 @@ describe('a slow subscriber', () => {
     // Until the socket pushes back (the kernel's buffers are full), then a good many more.
     let afterBlocked = 0;
     for (let i = 0; afterBlocked < 100 && written < 100 * 1024 * 1024; i++) {
-      const activity = activities[i % activities.length]!.sid;
+      const activity = activities[i % activities.length]!;
       const res = await t.request({
         method: 'POST',
         url: `/v1/Workspaces/${ws.sid}/Workers/${worker}`,
@@ -73,7 +56,3 @@ describe('a slow subscriber', () => {
     await waitFor(() => t.app.statisticsStreams.size === 0);
   });
 });
-
-async function waitFor(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setImmediate(r));
-}

@@ -1,3 +1,4 @@
+import type { TestApp } from '../helpers/app.js';
 import { request, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 
@@ -150,4 +151,41 @@ export function stalledSubscriber(
       socket.resume();
     },
   };
+}
+
+/** Re-checks `cond` as the event loop turns; for state only the server can see. */
+export async function waitFor(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setImmediate(r));
+}
+
+/**
+ * A workspace with `count` extra activities (so that every statistics event is large) and one
+ * worker; returns the activities' SIDs (defaults first) and the worker's.
+ */
+export async function workspaceWithManyActivities(
+  t: TestApp,
+  name: string,
+  count: number,
+  available = false,
+): Promise<{ sid: string; activities: string[]; worker: string }> {
+  const sid = (
+    await t.request({ method: 'POST', url: '/v1/Workspaces', form: { FriendlyName: name } })
+  ).json().sid as string;
+  for (let i = 0; i < count; i++) {
+    const res = await t.request({
+      method: 'POST',
+      url: `/v1/Workspaces/${sid}/Activities`,
+      form: { FriendlyName: `Activity number ${String(i).padStart(4, '0')}`, Available: String(available) },
+    });
+    if (res.statusCode !== 201) throw new Error(`activity ${i}: ${res.statusCode} ${res.body}`);
+  }
+  const activities = (
+    (await t.request({ url: `/v1/Workspaces/${sid}/Activities?PageSize=1000` })).json().activities as {
+      sid: string;
+    }[]
+  ).map((a) => a.sid);
+  const worker = (
+    await t.request({ method: 'POST', url: `/v1/Workspaces/${sid}/Workers`, form: { FriendlyName: 'w' } })
+  ).json().sid as string;
+  return { sid, activities, worker };
 }

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { SseClient, stalledSubscriber } from './stream-client.js';
+import { SseClient, stalledSubscriber, waitFor, workspaceWithManyActivities } from './stream-client.js';
 
 let t: TestApp;
 let port: number;
@@ -12,31 +12,10 @@ beforeAll(async () => {
   port = (t.app.server.address() as AddressInfo).port;
 });
 
-async function waitFor(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setImmediate(r));
-}
-
 describe('stream lifecycle', () => {
   it('disconnects a subscriber whose socket stays full past the stall timeout', async () => {
-    const ws = (
-      await t.request({ method: 'POST', url: '/v1/Workspaces', form: { FriendlyName: 'Stall' } })
-    ).json();
-    for (let i = 0; i < 200; i++) {
-      await t.request({
-        method: 'POST',
-        url: `/v1/Workspaces/${ws.sid}/Activities`,
-        form: { FriendlyName: `Activity number ${String(i).padStart(4, '0')}` },
-      });
-    }
-    const activities = (await t.request({ url: `/v1/Workspaces/${ws.sid}/Activities?PageSize=1000` })).json()
-      .activities as { sid: string }[];
-    const worker = (
-      await t.request({
-        method: 'POST',
-        url: `/v1/Workspaces/${ws.sid}/Workers`,
-        form: { FriendlyName: 'w' },
-      })
-    ).json().sid as string;
+    const ws = await workspaceWithManyActivities(t, 'Stall', 200);
+    const { activities, worker } = ws;
     const slow = stalledSubscriber(
       port,
       `/v1/Workspaces/${ws.sid}/Workers/RealTimeStatistics`,
@@ -48,7 +27,7 @@ describe('stream lifecycle', () => {
       await t.request({
         method: 'POST',
         url: `/v1/Workspaces/${ws.sid}/Workers/${worker}`,
-        form: { ActivitySid: activities[i % activities.length]!.sid },
+        form: { ActivitySid: activities[i % activities.length]! },
       });
     }
     expect(t.app.statisticsStreams.size).toBe(0);

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { SseClient } from './stream-client.js';
+import { SseClient, waitFor } from './stream-client.js';
 
 let t: TestApp;
 let base: string;
@@ -199,8 +199,3 @@ describe('RealTimeStatistics as Server-Sent Events', () => {
     await waitFor(() => t.app.statisticsStreams.size === before);
   });
 });
-
-/** Re-checks `cond` as the event loop turns; for state only the server can see. */
-async function waitFor(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setImmediate(r));
-}

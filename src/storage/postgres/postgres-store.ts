@@ -22,6 +22,9 @@ import {
   toWorkerChannel,
   toWorkspace,
   type Row,
+  WORKER_CHANNEL_SELECT,
+  WORKER_SELECT,
+  WORKSPACE_SELECT,
 } from '../rows.js';
 import type {
   ActivityFilter,
@@ -133,25 +136,6 @@ function translate(err: unknown, conflict: string): unknown {
   }
   return err;
 }
-
-const WORKSPACE_SELECT = `
-  SELECT w.id, w.sid, w.account_sid, w.friendly_name, w.event_callback_url, w.events_filter,
-         w.multi_task_enabled, w.prioritize_queue_order, w.default_activity_sid, w.timeout_activity_sid,
-         w.date_created, w.date_updated,
-         (SELECT friendly_name FROM activities WHERE sid = w.default_activity_sid) AS default_activity_name,
-         (SELECT friendly_name FROM activities WHERE sid = w.timeout_activity_sid) AS timeout_activity_name
-    FROM workspaces w`;
-
-const WORKER_SELECT = `
-  SELECT k.id, k.sid, k.account_sid, k.workspace_sid, k.friendly_name, k.activity_sid, k.attributes,
-         k.version, k.date_created, k.date_updated, k.date_status_changed,
-         a.friendly_name AS activity_name, a.available AS available
-    FROM workers k JOIN activities a ON a.sid = k.activity_sid`;
-
-const WORKER_CHANNEL_SELECT = `
-  SELECT c.id, c.sid, c.account_sid, c.workspace_sid, c.worker_sid, c.task_channel_sid, c.capacity,
-         c.available, c.assigned_tasks, c.date_created, c.date_updated, t.unique_name
-    FROM worker_channels c JOIN task_channels t ON t.sid = c.task_channel_sid`;
 
 /** 32 random hex digits after WC, as newSid makes them. */
 const NEW_WC_SID = `'WC' || replace(gen_random_uuid()::text, '-', '')`;

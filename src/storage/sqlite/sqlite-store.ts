@@ -21,6 +21,9 @@ import {
   toWorkerChannel,
   toWorkspace,
   type Row,
+  WORKER_CHANNEL_SELECT,
+  WORKER_SELECT,
+  WORKSPACE_SELECT,
 } from '../rows.js';
 import type {
   ActivityFilter,
@@ -64,31 +67,12 @@ function isUniqueViolation(err: unknown): boolean {
   return err instanceof Error && (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
-const WORKSPACE_SELECT = `
-  SELECT w.id, w.sid, w.account_sid, w.friendly_name, w.event_callback_url, w.events_filter,
-         w.multi_task_enabled, w.prioritize_queue_order, w.default_activity_sid, w.timeout_activity_sid,
-         w.date_created, w.date_updated,
-         (SELECT friendly_name FROM activities WHERE sid = w.default_activity_sid) AS default_activity_name,
-         (SELECT friendly_name FROM activities WHERE sid = w.timeout_activity_sid) AS timeout_activity_name
-    FROM workspaces w`;
-
-const WORKER_SELECT = `
-  SELECT k.id, k.sid, k.account_sid, k.workspace_sid, k.friendly_name, k.activity_sid, k.attributes,
-         k.version, k.date_created, k.date_updated, k.date_status_changed,
-         a.friendly_name AS activity_name, a.available AS available
-    FROM workers k JOIN activities a ON a.sid = k.activity_sid`;
-
 /** WORKER_SELECT's columns for `UPDATE workers … RETURNING`, which cannot join. */
 const WORKER_RETURNING = `
   id, sid, account_sid, workspace_sid, friendly_name, activity_sid, attributes,
   version, date_created, date_updated, date_status_changed,
   (SELECT a.friendly_name FROM activities a WHERE a.sid = workers.activity_sid) AS activity_name,
   (SELECT a.available FROM activities a WHERE a.sid = workers.activity_sid) AS available`;
-
-const WORKER_CHANNEL_SELECT = `
-  SELECT c.id, c.sid, c.account_sid, c.workspace_sid, c.worker_sid, c.task_channel_sid, c.capacity,
-         c.available, c.assigned_tasks, c.date_created, c.date_updated, t.unique_name
-    FROM worker_channels c JOIN task_channels t ON t.sid = c.task_channel_sid`;
 
 /** Applies numbered migrations from migrations/ that this database has not seen yet. */
 function migrate(db: Database.Database): void {
