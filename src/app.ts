@@ -4,7 +4,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyServerOptions,
 } from 'fastify';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Services } from './services/index.js';
 import { notFoundBody, twilioError, ErrorCode } from './twilio/errors.js';
 import { statisticsEncoder } from './twilio/serialize.js';
@@ -13,6 +13,7 @@ import { registerBodyParsers } from './http/body.js';
 import { resourcePath, type RouteDeps } from './http/context.js';
 import { registerErrorHandling, sendError } from './http/errors.js';
 import { fastStatistics } from './http/fast-statistics.js';
+import { fastWorkerUpdate } from './http/fast-worker-update.js';
 import { registerHeaders } from './http/headers.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { activityRoutes } from './http/routes/v1/activities.js';
@@ -30,21 +31,27 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   /** Statistics streams, /metrics and the dashboard (src/live). */
   live?: LiveOptions;
-  /** Serve the common statistics read before the framework (src/http/fast-statistics.ts); default on. */
-  fastStatistics?: boolean;
+  /**
+   * Serve the common statistics read and worker update before the framework
+   * (src/http/fast-statistics.ts, src/http/fast-worker-update.ts); default on.
+   */
+  fastPaths?: boolean;
 }
 
 /** Builds the HTTP app; never listens (tests inject, main.ts listens). */
 export function buildApp(options: AppOptions): FastifyInstance {
-  const fastPath: { serve?: ReturnType<typeof fastStatistics> } = {};
+  /** Each answers false at once for a request that is not its own. */
+  let fastPaths: ((req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>)[] = [];
   const app = Fastify({
-    // Listening servers offer the statistics read to the fast path first (injected requests never do).
+    // Listening servers offer requests to the fast paths first (injected requests never do).
     serverFactory:
-      options.fastStatistics === false
+      options.fastPaths === false
         ? undefined
         : (handler, opts) => {
             const server = createServer((req, res) => {
-              const served = fastPath.serve?.(req, res);
+              let served: boolean | Promise<boolean> = false;
+              for (const fast of fastPaths) if ((served = fast(req, res)) !== false) break;
+              if (served === true) return;
               if (!served) return handler(req, res);
               served.then(
                 (done) => done || handler(req, res),
@@ -95,11 +102,24 @@ export function buildApp(options: AppOptions): FastifyInstance {
   taskChannelRoutes(app, deps);
   workerRoutes(app, deps);
 
-  fastPath.serve = fastStatistics({
-    services: options.services,
-    limiter,
-    encode: deps.encodeStatistics,
-    observe: (method, route, status, ms) => app.metrics.observe(method, route, status, ms),
+  const observe = (method: string, route: string, status: number, ms: number) =>
+    app.metrics.observe(method, route, status, ms);
+  fastPaths = [
+    fastStatistics({ services: options.services, limiter, encode: deps.encodeStatistics, observe }),
+    fastWorkerUpdate({
+      services: options.services,
+      limiter,
+      urls,
+      observe,
+      unexpected: (err) => {
+        app.log.error({ err }, 'unhandled error');
+        app.metrics.storeError(err);
+      },
+    }),
+  ];
+  // Shutting down, the framework answers (503, as it does once it is closing).
+  app.addHook('preClose', async () => {
+    fastPaths = [];
   });
   return app;
 }

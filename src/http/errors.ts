@@ -42,6 +42,9 @@ export function sendError(reply: FastifyReply, body: TwilioErrorBody): FastifyRe
   return reply.code(body.status).type('application/json; charset=utf-8').send(body);
 }
 
+/** The body for an error that is not Roster's or the framework's own: logged, never shown. */
+export const INTERNAL_ERROR = twilioError(500, ErrorCode.internal, 'Internal Server Error');
+
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | RosterError, req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof RosterError) {
@@ -53,7 +56,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
     const known = fromFastifyError(err);
     if (known) return sendError(reply, known);
     req.log.error({ err }, 'unhandled error');
-    return sendError(reply, twilioError(500, ErrorCode.internal, 'Internal Server Error'));
+    return sendError(reply, INTERNAL_ERROR);
   });
 
   app.setNotFoundHandler((req, reply) => sendError(reply, notFoundBody(resourcePath(req.url))));

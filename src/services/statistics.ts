@@ -12,6 +12,14 @@ export class StatisticsService {
 
   constructor(private readonly deps: ServiceDeps) {}
 
+  /**
+   * The store's read generation (see `Store.readGeneration`): while it stays the same, a
+   * statistics answer read under it is still exact. Undefined when the store cannot tell.
+   */
+  generation(): number | undefined {
+    return this.deps.store.readGeneration?.();
+  }
+
   /** O(activities): reads the counts the store keeps, never the workers. */
   async workersRealTime(
     accountSid: string,

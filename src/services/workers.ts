@@ -67,12 +67,19 @@ export class WorkerService {
 
   update(accountSid: string, workspaceSid: string, sid: string, patch: WorkerPatch, ifMatch: IfMatch) {
     return this.deps.store.transaction(async (tx) => {
-      await requireOwnWorkspace(tx, accountSid, workspaceSid);
+      const now = wholeSeconds(this.deps.now());
       publishOnCommit(tx, this.deps, accountSid, workspaceSid);
+      if (ifMatch === undefined) {
+        // The common case in one statement, which makes the checks below itself; they run
+        // only when it changed nothing, to say which one failed.
+        const updated = await tx.updateWorker(sid, patch, now, { accountSid, workspaceSid });
+        if (updated) return updated;
+      }
+      await requireOwnWorkspace(tx, accountSid, workspaceSid);
       const worker = await requireWorker(tx, workspaceSid, sid);
       checkIfMatch(worker, ifMatch);
       if (patch.activitySid !== undefined) await requireActivityParam(tx, workspaceSid, patch.activitySid);
-      const updated = await tx.updateWorker(sid, patch, wholeSeconds(this.deps.now()));
+      const updated = await tx.updateWorker(sid, patch, now);
       if (!updated) throw new NotFoundError('Worker', sid);
       return updated;
     });

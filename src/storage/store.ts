@@ -94,6 +94,12 @@ export interface NewWorker {
   attributes: string;
   now: Date;
 }
+/** Whose worker an update expects: the account and the workspace it must be in. */
+export interface WorkerScope {
+  accountSid: string;
+  workspaceSid: string;
+}
+
 export interface WorkerPatch {
   friendlyName?: string;
   activitySid?: string;
@@ -173,8 +179,11 @@ export interface StoreTx extends StoreReader {
   /**
    * Bumps the version; moves date_status_changed only when the activity changes.
    * Returns the worker as it is now (as `getWorker` reads it), or null when there is no such worker.
+   * With `scope`, changes it only if the workspace is the account's, the worker is in it, and a
+   * patched activity is one of the workspace's: the checks of an update in the same statement.
+   * Null then means one of them failed (and nothing changed).
    */
-  updateWorker(sid: string, patch: WorkerPatch, now: Date): Promise<Worker | null>;
+  updateWorker(sid: string, patch: WorkerPatch, now: Date, scope?: WorkerScope): Promise<Worker | null>;
   deleteWorker(sid: string): Promise<void>;
 
   updateWorkerChannel(sid: string, patch: WorkerChannelPatch, now: Date): Promise<void>;
@@ -198,6 +207,13 @@ export interface StoreTx extends StoreReader {
 
 export interface Store extends StoreReader {
   readonly dialect: 'sqlite' | 'postgres';
+  /**
+   * For stores that keep an exact read cache: a number that stays the same exactly as long as
+   * nothing has been committed since it was last looked at (by this process or any other), so
+   * that anything read under it may be answered again from memory. Undefined when the store
+   * cannot tell, and every read must go to the store.
+   */
+  readGeneration?(): number | undefined;
   transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

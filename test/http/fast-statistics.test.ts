@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { createServices } from '../../src/services/index.js';
+import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
 import type { Store } from '../../src/storage/store.js';
 import { basicAuth, openTestStore } from '../helpers/app.js';
 import { freePort } from '../helpers/process.js';
@@ -29,14 +30,14 @@ let auth: string;
 let ws: string;
 const sid = 'AC' + 'f'.repeat(32);
 
-async function serve(fastStatistics: boolean, readsPerSecond = 0): Promise<Served> {
+async function serve(fastPaths: boolean, readsPerSecond = 0): Promise<Served> {
   const services = createServices(store);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const app = buildApp({
     services,
     publicUrl: 'http://roster.test',
-    fastStatistics,
+    fastPaths,
     rateLimit: { readsPerSecond, writesPerSecond: 0 },
   });
   let count = 0;
@@ -111,6 +112,38 @@ describe('the statistics fast path', () => {
     expect(JSON.parse((await get(fast, path)).body).total_workers).toBe(4);
     await store.transaction(async (tx) => tx.deleteWorker((await created.json()).sid));
     expect(JSON.parse((await get(fast, path)).body).total_workers).toBe(3);
+  });
+
+  it('answers from memory only while nothing has changed: a new token locks the old one out at once', async () => {
+    const path = `/v1/Workspaces/${ws}/Workers/RealTimeStatistics`;
+    const services = createServices(store);
+    for (let i = 0; i < 3; i++) expect((await get(fast, path)).status).toBe(200);
+    try {
+      await services.accounts.ensure(sid, 'token-rotated');
+      expect((await get(fast, path)).status).toBe(401);
+      const rotated = await get(fast, path, { authorization: basicAuth(sid, 'token-rotated') });
+      expect(rotated.status).toBe(200);
+    } finally {
+      await services.accounts.ensure(sid, 'token-123456');
+    }
+    expect((await get(fast, path)).status).toBe(200);
+  });
+
+  it('sees a write through another connection, as another process makes, at the very next read', async () => {
+    if (store.dialect !== 'sqlite') return; // PostgreSQL has no read cache to test
+    const path = `/v1/Workspaces/${ws}/Workers/RealTimeStatistics`;
+    const total = () => get(fast, path).then((r) => JSON.parse(r.body).total_workers as number);
+    const before = await total();
+    expect(await total()).toBe(before); // answered from memory
+    const another = SqliteStore.open({ path: join(dir, 'roster.db') });
+    try {
+      const created = await createServices(another).workers.create(sid, ws, { friendlyName: 'elsewhere' });
+      expect(await total()).toBe(before + 1);
+      await another.transaction((tx) => tx.deleteWorker(created.sid));
+      expect(await total()).toBe(before);
+    } finally {
+      await another.close();
+    }
   });
 
   it('leaves errors, browsers and streams to the route', async () => {

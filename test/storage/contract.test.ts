@@ -440,6 +440,34 @@ describe(`Store contract (${testBackend()})`, () => {
     await expectCountsExact(w);
   });
 
+  it('changes a worker within a scope only when every check of an update holds', async () => {
+    const w = await makeWorkspace();
+    const theirs = await makeWorkspace('Other');
+    const k = await addWorker(w, 'Scoped');
+    const scope = { accountSid: account, workspaceSid: w.sid };
+    const before = await store.getWorker(w.sid, k);
+    const refused: [string, Parameters<StoreTx['updateWorker']>[1], typeof scope][] = [
+      [k, { activitySid: w.available }, { ...scope, accountSid: newSid(SidPrefix.account) }], // not theirs
+      [k, { activitySid: theirs.available }, { ...scope, workspaceSid: theirs.sid }], // not in it
+      [k, { activitySid: theirs.available }, scope], // another workspace's activity
+      [k, { activitySid: newSid(SidPrefix.activity) }, scope], // no such activity
+      [newSid(SidPrefix.worker), { attributes: '{}' }, scope], // no such worker
+    ];
+    for (const [sid, patch, s] of refused) {
+      expect(await tx((t) => t.updateWorker(sid, patch, T1, s))).toBeNull();
+    }
+    expect(await store.getWorker(w.sid, k)).toEqual(before);
+    const moved = await tx((t) => t.updateWorker(k, { activitySid: w.available }, T1, scope));
+    expect(moved).toEqual(await store.getWorker(w.sid, k));
+    expect(moved).toMatchObject({ activitySid: w.available, version: before!.version + 1 });
+    expect(await tx((t) => t.updateWorker(k, { attributes: '{"b":2}' }, T1, scope))).toMatchObject({
+      attributes: '{"b":2}',
+      activitySid: w.available,
+    });
+    await expectCountsExact(w);
+    await expectCountsExact(theirs);
+  });
+
   it('keeps the statistics exact through every kind of write', async () => {
     const w = await makeWorkspace();
     const ks: string[] = [];

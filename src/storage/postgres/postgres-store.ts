@@ -41,6 +41,7 @@ import type {
   WorkerChannelSettings,
   WorkerFilter,
   WorkerPatch,
+  WorkerScope,
   WorkspaceFilter,
   WorkspacePatch,
 } from '../store.js';
@@ -563,7 +564,7 @@ class PgQueries implements StoreTx {
     );
   }
 
-  async updateWorker(sid: string, p: WorkerPatch, now: Date): Promise<Worker | null> {
+  async updateWorker(sid: string, p: WorkerPatch, now: Date, scope?: WorkerScope): Promise<Worker | null> {
     // Every SET expression reads the row as it was, so date_status_changed compares the old activity.
     const [r] = await this.rows(
       `WITH k AS (UPDATE workers SET
@@ -575,7 +576,14 @@ class PgQueries implements StoreTx {
          activity_sid = COALESCE($4::text, activity_sid),
          version = version + 1,
          date_updated = $5
-       WHERE sid = $6 RETURNING *)
+       WHERE sid = $6${
+         scope
+           ? ` AND workspace_sid = $7
+               AND EXISTS (SELECT 1 FROM workspaces WHERE sid = $7 AND account_sid = $8)
+               AND ($4::text IS NULL
+                    OR EXISTS (SELECT 1 FROM activities WHERE sid = $4::text AND workspace_sid = $7))`
+           : ''
+       } RETURNING *)
        SELECT k.id, k.sid, k.account_sid, k.workspace_sid, k.friendly_name, k.activity_sid, k.attributes,
               k.version, k.date_created, k.date_updated, k.date_status_changed,
               a.friendly_name AS activity_name, a.available AS available
@@ -587,6 +595,7 @@ class PgQueries implements StoreTx {
         p.activitySid ?? null,
         now,
         sid,
+        ...(scope ? [scope.workspaceSid, scope.accountSid] : []),
       ],
       `A worker named ${p.friendlyName} already exists in this workspace`,
     );

@@ -40,6 +40,7 @@ import type {
   WorkerChannelSettings,
   WorkerFilter,
   WorkerPatch,
+  WorkerScope,
   WorkspaceFilter,
   WorkspacePatch,
 } from '../store.js';
@@ -66,13 +67,6 @@ const bit = (b: boolean): number => (b ? 1 : 0);
 function isUniqueViolation(err: unknown): boolean {
   return err instanceof Error && (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
-
-/** WORKER_SELECT's columns for `UPDATE workers … RETURNING`, which cannot join. */
-const WORKER_RETURNING = `
-  id, sid, account_sid, workspace_sid, friendly_name, activity_sid, attributes,
-  version, date_created, date_updated, date_status_changed,
-  (SELECT a.friendly_name FROM activities a WHERE a.sid = workers.activity_sid) AS activity_name,
-  (SELECT a.available FROM activities a WHERE a.sid = workers.activity_sid) AS available`;
 
 /** Applies numbered migrations from migrations/ that this database has not seen yet. */
 function migrate(db: Database.Database): void {
@@ -478,9 +472,11 @@ class SqliteQueries implements StoreTx {
     );
   }
 
-  async updateWorker(sid: string, p: WorkerPatch, now: Date): Promise<Worker | null> {
+  async updateWorker(sid: string, p: WorkerPatch, now: Date, scope?: WorkerScope): Promise<Worker | null> {
+    // Read back with a SELECT rather than RETURNING: SQLite gathers RETURNING rows in a temporary
+    // b-tree, and allocating its pages costs more than reading the row again.
     try {
-      const r = this.stmt(
+      const { changes } = this.stmt(
         `UPDATE workers SET
            friendly_name = COALESCE(@name, friendly_name),
            name_key = COALESCE(@key, name_key),
@@ -490,22 +486,30 @@ class SqliteQueries implements StoreTx {
            activity_sid = COALESCE(@activity, activity_sid),
            version = version + 1,
            date_updated = @now
-         WHERE sid = @sid
-         RETURNING ${WORKER_RETURNING}`,
-      ).get({
+         WHERE sid = @sid${
+           scope
+             ? ` AND workspace_sid = @workspace
+                 AND EXISTS (SELECT 1 FROM workspaces WHERE sid = @workspace AND account_sid = @account)
+                 AND (@activity IS NULL
+                      OR EXISTS (SELECT 1 FROM activities WHERE sid = @activity AND workspace_sid = @workspace))`
+             : ''
+         }`,
+      ).run({
         name: p.friendlyName ?? null,
         key: p.friendlyName === undefined ? null : nameKey(p.friendlyName),
         attributes: p.attributes ?? null,
         activity: p.activitySid ?? null,
         now: iso(now),
         sid,
-      }) as Row | undefined;
-      return r ? toWorker(r) : null;
+        ...(scope ? { workspace: scope.workspaceSid, account: scope.accountSid } : {}),
+      });
+      if (changes === 0) return null;
     } catch (err) {
       if (isUniqueViolation(err))
         throw new ConflictError(`A worker named ${p.friendlyName} already exists in this workspace`);
       throw err;
     }
+    return toWorker(this.one(`${WORKER_SELECT} WHERE k.sid = ?`, sid)!);
   }
 
   async insertWorkers(
@@ -647,6 +651,8 @@ export class SqliteStore extends SqliteQueries implements Store {
   private readonly dataVersion: Database.Statement;
   private cachedVersion = -1;
   private versionChecked = false;
+  /** Goes up each time the cache is emptied: what `readGeneration` reports. */
+  private generation = 0;
   private readonly cache = new Map<string, unknown>();
   private static readonly CACHE_LIMIT = 10_000;
 
@@ -658,15 +664,24 @@ export class SqliteStore extends SqliteQueries implements Store {
     if (version !== this.cachedVersion || this.cache.size >= SqliteStore.CACHE_LIMIT) {
       this.cache.clear();
       this.cachedVersion = version;
+      this.generation++;
     }
+  }
+
+  readGeneration(): number {
+    this.checkVersion();
+    return this.generation;
   }
 
   private async cached<T>(key: string, read: () => Promise<T>): Promise<T> {
     this.checkVersion();
     if (this.cache.has(key)) return this.cache.get(key) as T;
-    // Read after the check, so the value is at least as new as the version it is kept under.
+    // Read after the check, so the value is at least as new as the version it is kept under;
+    // and keep it only if no commit came in while it was awaited (that would make it stale
+    // under the next version).
+    const generation = this.generation;
     const value = await read();
-    this.cache.set(key, value);
+    if (this.versionChecked && generation === this.generation) this.cache.set(key, value);
     return value;
   }
 

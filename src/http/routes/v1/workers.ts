@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidParameterError, NotFoundError } from '../../../domain/errors.js';
 import { SidPrefix } from '../../../domain/sid.js';
 import type { Worker, WorkerChannel } from '../../../domain/types.js';
+import type { WorkerPatch } from '../../../storage/store.js';
 import { wantsEventStream } from '../../../live/index.js';
 import { workerEtag } from '../../../services/workers.js';
 import { listResponse } from '../../../twilio/pagination.js';
@@ -44,6 +45,17 @@ function rejectUnsupported(q: Params): void {
       throw new InvalidParameterError(name, `Invalid parameter ${name}: not supported by Roster yet`);
     }
   }
+}
+
+/** The parameters of a worker update (POST …/Workers/{Sid}); the update fast path uses it too. */
+export function workerPatch(b: Params): WorkerPatch {
+  const patch = {
+    activitySid: optionalSid(b, 'ActivitySid', SidPrefix.activity),
+    attributes: optionalJsonObject(b, 'Attributes'),
+    friendlyName: optionalName(b, 'FriendlyName'),
+  };
+  optionalBool(b, 'RejectPendingReservations'); // validated; there are no reservations to reject yet
+  return patch;
 }
 
 export function workerRoutes(app: FastifyInstance, deps: RouteDeps): void {
@@ -112,13 +124,7 @@ export function workerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.post(`${base}/:Sid`, async (req, reply) => {
     const ws = wsOf(req);
     const sid = sidOf(req);
-    const b = bodyParams(req);
-    const patch = {
-      activitySid: optionalSid(b, 'ActivitySid', SidPrefix.activity),
-      attributes: optionalJsonObject(b, 'Attributes'),
-      friendlyName: optionalName(b, 'FriendlyName'),
-    };
-    optionalBool(b, 'RejectPendingReservations'); // validated; there are no reservations to reject yet
+    const patch = workerPatch(bodyParams(req));
     return sendWorker(reply, await workers.update(req.accountSid, ws, sid, patch, ifMatch(req)));
   });
 

@@ -1,0 +1,36 @@
+import type { ServerResponse } from 'node:http';
+import { CORS_HEADERS_ANY_ORIGIN } from './headers.js';
+import type { RateDecision, RequestKind } from './rate-limit.js';
+
+/** Raw headers are a flat list: name, value, name, value… */
+const CORS_FLAT = CORS_HEADERS_ANY_ORIGIN.flat();
+
+/**
+ * A JSON response from a fast path (a request served before the framework), with the headers
+ * the framework's hooks would have set, in the same order: CORS for a request without Origin,
+ * the rate limit, then the route's own.
+ */
+export function writeFastJson(
+  res: ServerResponse,
+  status: number,
+  body: Buffer | string,
+  kind: RequestKind,
+  decision: RateDecision,
+  extra: readonly string[] = [],
+): void {
+  res.writeHead(status, [
+    ...CORS_FLAT,
+    'X-Rate-Limit-Config',
+    kind,
+    'X-Rate-Limit-Limit',
+    String(decision.limit),
+    'X-Rate-Limit-Remaining',
+    String(decision.remaining),
+    ...extra,
+    'content-type',
+    'application/json; charset=utf-8',
+    'content-length',
+    String(typeof body === 'string' ? Buffer.byteLength(body) : body.length),
+  ]);
+  res.end(body);
+}
