@@ -22,12 +22,20 @@ function area(url: string, fn: string): string {
   return url;
 }
 
-/** Self time from a .cpuprofile: by area and by function, excluding idle time. */
-export function summarizeProfile(file: string, top = 12): string {
+/**
+ * Self time from a .cpuprofile: by area and by function, excluding idle time and the first
+ * `skipMs` of the profile (start-up and warm-up, which are not what is being profiled).
+ */
+export function summarizeProfile(file: string, top = 12, skipMs = 0): string {
   const p = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
-  p.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
+  let at = 0;
+  p.samples.forEach((id, i) => {
+    const delta = p.timeDeltas[i] ?? 0;
+    at += delta;
+    if (at >= skipMs * 1000) self.set(id, (self.get(id) ?? 0) + delta);
+  });
   const byArea = new Map<string, number>();
   const byFn = new Map<string, number>();
   let busy = 0;

