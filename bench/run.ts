@@ -477,7 +477,7 @@ ${table}
 | Start-up to listening, median of 3 | ${median(startups).toFixed(0)} ms (${startups.map((s) => s.toFixed(0)).join(', ')}) |
 | RSS idle after start-up | ${idleRss.toFixed(0)} MiB |
 | Peak RSS under load (sampled every 100 ms) | ${rssUnderLoad.toFixed(0)} MiB |
-${postgres}${streams}${profiles ? `\n### Profiles of this run (self time by function, top entries)\n${profiles}` : ''}<!-- bench:results:end -->`;
+${postgres}${streams}${profiles ? `\n### Profiles of this run (self time by function, top entries; start-up and a 1 s warm-up left out)\n${profiles}` : ''}<!-- bench:results:end -->`;
 
   process.stdout.write(`\n${section}\n`);
   if (!flag('no-write')) {
