@@ -61,12 +61,38 @@ const BULK_CACHE_SIZE = -256 * 1024;
 
 type Param = string | number | null;
 
-const iso = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+/** Whole seconds: toISOString always ends in `.sssZ`. */
+const iso = (d: Date): string => d.toISOString().slice(0, -5) + 'Z';
 const bit = (b: boolean): number => (b ? 1 : 0);
 
 function isUniqueViolation(err: unknown): boolean {
   return err instanceof Error && (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
+
+// Statements run on hot paths are built once: a statement is looked up by its text, and a
+// text built per call is hashed anew each time.
+const WORKSPACE_BY_SID = `${WORKSPACE_SELECT} WHERE w.sid = ? AND w.account_sid = ?`;
+const WORKER_IN_WORKSPACE = `${WORKER_SELECT} WHERE k.sid = ? AND k.workspace_sid = ?`;
+const WORKER_BY_SID = `${WORKER_SELECT} WHERE k.sid = ?`;
+const WORKER_CHANNEL_BY_SID_OR_NAME = `${WORKER_CHANNEL_SELECT}
+  WHERE c.worker_sid = ? AND (c.sid = ? OR t.unique_name = ?) ORDER BY c.sid = ? DESC LIMIT 1`;
+const UPDATE_WORKER = `
+  UPDATE workers SET
+    friendly_name = COALESCE(@name, friendly_name),
+    name_key = COALESCE(@key, name_key),
+    attributes = COALESCE(@attributes, attributes),
+    date_status_changed = CASE WHEN @activity IS NOT NULL AND @activity <> activity_sid
+                               THEN @now ELSE date_status_changed END,
+    activity_sid = COALESCE(@activity, activity_sid),
+    version = version + 1,
+    date_updated = @now
+  WHERE sid = @sid`;
+/** The same, only if the checks of an update hold (`StoreTx.updateWorker`'s scope). */
+const UPDATE_WORKER_IN_SCOPE = `${UPDATE_WORKER}
+    AND workspace_sid = @workspace
+    AND EXISTS (SELECT 1 FROM workspaces WHERE sid = @workspace AND account_sid = @account)
+    AND (@activity IS NULL
+         OR EXISTS (SELECT 1 FROM activities WHERE sid = @activity AND workspace_sid = @workspace))`;
 
 /** Applies numbered migrations from migrations/ that this database has not seen yet. */
 function migrate(db: Database.Database): void {
@@ -169,7 +195,7 @@ class SqliteQueries implements StoreTx {
   }
 
   async getWorkspace(accountSid: string, sid: string): Promise<Workspace | null> {
-    const r = this.one(`${WORKSPACE_SELECT} WHERE w.sid = ? AND w.account_sid = ?`, sid, accountSid);
+    const r = this.one(WORKSPACE_BY_SID, sid, accountSid);
     return r ? toWorkspace(r) : null;
   }
 
@@ -231,7 +257,7 @@ class SqliteQueries implements StoreTx {
   }
 
   async getWorker(workspaceSid: string, sid: string): Promise<Worker | null> {
-    const r = this.one(`${WORKER_SELECT} WHERE k.sid = ? AND k.workspace_sid = ?`, sid, workspaceSid);
+    const r = this.one(WORKER_IN_WORKSPACE, sid, workspaceSid);
     return r ? toWorker(r) : null;
   }
 
@@ -259,7 +285,7 @@ class SqliteQueries implements StoreTx {
 
   async getWorkerChannel(workerSid: string, sidOrUniqueName: string): Promise<WorkerChannel | null> {
     const r = this.one(
-      `${WORKER_CHANNEL_SELECT} WHERE c.worker_sid = ? AND (c.sid = ? OR t.unique_name = ?) ORDER BY c.sid = ? DESC LIMIT 1`,
+      WORKER_CHANNEL_BY_SID_OR_NAME,
       workerSid,
       sidOrUniqueName,
       sidOrUniqueName,
@@ -476,25 +502,7 @@ class SqliteQueries implements StoreTx {
     // Read back with a SELECT rather than RETURNING: SQLite gathers RETURNING rows in a temporary
     // b-tree, and allocating its pages costs more than reading the row again.
     try {
-      const { changes } = this.stmt(
-        `UPDATE workers SET
-           friendly_name = COALESCE(@name, friendly_name),
-           name_key = COALESCE(@key, name_key),
-           attributes = COALESCE(@attributes, attributes),
-           date_status_changed = CASE WHEN @activity IS NOT NULL AND @activity <> activity_sid
-                                      THEN @now ELSE date_status_changed END,
-           activity_sid = COALESCE(@activity, activity_sid),
-           version = version + 1,
-           date_updated = @now
-         WHERE sid = @sid${
-           scope
-             ? ` AND workspace_sid = @workspace
-                 AND EXISTS (SELECT 1 FROM workspaces WHERE sid = @workspace AND account_sid = @account)
-                 AND (@activity IS NULL
-                      OR EXISTS (SELECT 1 FROM activities WHERE sid = @activity AND workspace_sid = @workspace))`
-             : ''
-         }`,
-      ).run({
+      const { changes } = this.stmt(scope ? UPDATE_WORKER_IN_SCOPE : UPDATE_WORKER).run({
         name: p.friendlyName ?? null,
         key: p.friendlyName === undefined ? null : nameKey(p.friendlyName),
         attributes: p.attributes ?? null,
@@ -509,7 +517,7 @@ class SqliteQueries implements StoreTx {
         throw new ConflictError(`A worker named ${p.friendlyName} already exists in this workspace`);
       throw err;
     }
-    return toWorker(this.one(`${WORKER_SELECT} WHERE k.sid = ?`, sid)!);
+    return toWorker(this.one(WORKER_BY_SID, sid)!);
   }
 
   async insertWorkers(

@@ -1,0 +1,221 @@
+import type { FastifyInstance } from 'fastify';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { newAuthToken, newSid, SidPrefix } from '../../src/domain/sid.js';
+import { createServices } from '../../src/services/index.js';
+import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
+import type { NewWorker, Store } from '../../src/storage/store.js';
+import { basicAuth, formBody } from '../helpers/app.js';
+import { freePort } from '../helpers/process.js';
+import { pick, prng, Recounter } from './recount.js';
+
+/**
+ * The same kind of load as concurrency.test.ts, but through a listening server, where the
+ * statistics read and the worker update take their fast paths (answers from memory while
+ * nothing has been committed; updates before the framework). The store records a recount of
+ * every view right after each commit: the sequence of states the workspace went through. Every
+ * statistics response must then be exactly one of the states committed between the moment its
+ * request was sent and the moment its response arrived.
+ */
+const SEED = Number(process.env.ROSTER_TEST_SEED ?? 20_261_128);
+const CLIENTS = 12;
+const OPS_PER_CLIENT = 100;
+
+let dir: string;
+let store: SqliteStore;
+let recounter: Recounter;
+let app: FastifyInstance;
+let url: string;
+let auth: string;
+let accountSid: string;
+/** Views recorded: key (channel SID or ''), and what to recount for it. */
+let views: string[] = [];
+let workspaceSid = '';
+/** The committed states, oldest first: for each view, the workers per activity and the total. */
+const states: Map<string, string>[] = [];
+
+function recordState(): void {
+  const state = new Map<string, string>();
+  if (workspaceSid) {
+    const total = recounter.totalWorkers(workspaceSid);
+    for (const view of views) {
+      const counts = recounter.counts(workspaceSid, view || undefined);
+      // With a task channel, the total is of the workers it counts.
+      const viewTotal = view ? counts.reduce((sum, c) => sum + c.workers, 0) : total;
+      state.set(view, JSON.stringify([viewTotal, counts.map((c) => [c.activitySid, c.workers])]));
+    }
+  }
+  states.push(state);
+}
+
+/** The store, recording the state after every commit (effects run right after COMMIT, before any other code). */
+function recordingStore(inner: SqliteStore): Store {
+  return new Proxy(inner, {
+    get(target, prop) {
+      if (prop === 'transaction') {
+        return <T>(work: Parameters<Store['transaction']>[0]) =>
+          target.transaction(async (tx) => {
+            const result = (await work(tx)) as T;
+            tx.onCommit(recordState);
+            return result;
+          });
+      }
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+async function call(method: 'GET' | 'POST' | 'DELETE', path: string, form?: Record<string, string>) {
+  const headers: Record<string, string> = { authorization: auth };
+  if (form) headers['content-type'] = 'application/x-www-form-urlencoded';
+  const res = await fetch(url + path, { method, headers, body: form ? formBody(form) : undefined });
+  const text = await res.text();
+  return { status: res.status, json: () => JSON.parse(text) };
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'roster-scale-http-'));
+  const path = join(dir, 'roster.db');
+  store = SqliteStore.open({ path });
+  recounter = new Recounter(path);
+  const services = createServices(recordingStore(store));
+  app = buildApp({ services, publicUrl: 'http://roster.test' });
+  const port = await freePort();
+  await app.listen({ host: '127.0.0.1', port });
+  url = `http://127.0.0.1:${port}`;
+  accountSid = newSid(SidPrefix.account);
+  const token = newAuthToken();
+  await services.accounts.ensure(accountSid, token);
+  auth = basicAuth(accountSid, token);
+});
+
+afterAll(async () => {
+  await app.close();
+  recounter.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe(`statistics through the fast paths under concurrent writes (seed ${SEED})`, () => {
+  it('are exactly a state committed while each read was in flight', async () => {
+    const random = prng(SEED);
+    const ws = (await call('POST', '/v1/Workspaces', { FriendlyName: 'Concurrency over HTTP' })).json();
+    const base = `/v1/Workspaces/${ws.sid}`;
+    for (const [name, available] of [
+      ['Busy', 'false'],
+      ['Ready', 'true'],
+    ]) {
+      expect(
+        (await call('POST', `${base}/Activities`, { FriendlyName: name!, Available: available! })).status,
+      ).toBe(201);
+    }
+    const activities: string[] = (await call('GET', `${base}/Activities`))
+      .json()
+      .activities.map((a: { sid: string }) => a.sid);
+    const channelList: { unique_name: string; sid: string }[] = (
+      await call('GET', `${base}/TaskChannels`)
+    ).json().channels;
+    const channels = channelList.map((c) => c.unique_name);
+    const channelSids = new Map(channelList.map((c) => [c.unique_name, c.sid]));
+    views = ['', ...channelList.map((c) => c.sid)];
+    workspaceSid = ws.sid;
+
+    const workers: string[] = [];
+    const now = new Date();
+    const bulk = (count: number): NewWorker[] =>
+      Array.from({ length: count }, () => {
+        const sid = newSid(SidPrefix.worker);
+        workers.push(sid);
+        return {
+          sid,
+          accountSid,
+          workspaceSid: ws.sid,
+          friendlyName: `bulk ${sid}`,
+          activitySid: pick(random, activities),
+          attributes: '{}',
+          now,
+        };
+      });
+    const channelFor = () => ({ capacity: Math.floor(random() * 3), available: random() < 0.7 });
+    const direct = recordingStore(store);
+    await direct.transaction((tx) => tx.insertWorkers(ws.sid, bulk(300), channelFor));
+
+    let created = 0;
+    let reads = 0;
+    let failures: string[] = [];
+    const statuses = new Map<string, number>();
+    const count = (op: string, status: number) =>
+      statuses.set(`${op} ${status}`, (statuses.get(`${op} ${status}`) ?? 0) + 1);
+    const client = async (id: number) => {
+      for (let i = 0; i < OPS_PER_CLIENT; i++) {
+        const roll = random();
+        if (roll < 0.3) {
+          const res = await call('POST', `${base}/Workers/${pick(random, workers)}`, {
+            ActivitySid: pick(random, activities),
+          });
+          count('activity', res.status);
+          expect([200, 404]).toContain(res.status);
+        } else if (roll < 0.42) {
+          const res = await call(
+            'POST',
+            `${base}/Workers/${pick(random, workers)}/Channels/${pick(random, channels)}`,
+            {
+              Available: random() < 0.6 ? 'true' : 'false',
+              Capacity: String(Math.floor(random() * 3)),
+            },
+          );
+          count('channel', res.status);
+          expect([200, 404]).toContain(res.status);
+        } else if (roll < 0.48) {
+          const res = await call('POST', `${base}/Workers`, {
+            FriendlyName: `client ${id} worker ${created++}`,
+            ActivitySid: pick(random, activities),
+          });
+          count('create', res.status);
+          expect(res.status).toBe(201);
+          workers.push(res.json().sid);
+        } else if (roll < 0.53) {
+          const sid = workers[Math.floor(random() * workers.length)]!;
+          const res = await call('DELETE', `${base}/Workers/${sid}`);
+          count('delete', res.status);
+          if (res.status === 204) workers.splice(workers.indexOf(sid), 1);
+        } else if (roll < 0.55) {
+          await direct.transaction((tx) => tx.insertWorkers(ws.sid, bulk(20), channelFor));
+        } else {
+          const channel = random() < 0.5 ? undefined : pick(random, channels);
+          const view = channel ? channelSids.get(channel)! : '';
+          // Every state committed from just before the request to its answer.
+          const from = states.length - 1;
+          const res = await call(
+            'GET',
+            `${base}/Workers/RealTimeStatistics${channel ? `?TaskChannel=${channel}` : ''}`,
+          );
+          const to = states.length - 1;
+          expect(res.status).toBe(200);
+          const body = res.json();
+          const seen = JSON.stringify([
+            body.total_workers,
+            body.activity_statistics.map((a: { sid: string; workers: number }) => [a.sid, a.workers]),
+          ]);
+          const possible = states.slice(from, to + 1).map((s) => s.get(view));
+          if (!possible.includes(seen)) failures.push(`read ${reads}: ${seen} not in states ${from}..${to}`);
+          reads++;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: CLIENTS }, (_, id) => client(id)));
+
+    expect(failures).toEqual([]);
+    expect(reads).toBeGreaterThan(CLIENTS * OPS_PER_CLIENT * 0.3);
+    for (const op of ['activity 200', 'channel 200', 'create 201', 'delete 204']) {
+      expect(statuses.get(op) ?? 0, op).toBeGreaterThan(0);
+    }
+    // The load interleaved commits with the reads.
+    expect(states.length).toBeGreaterThan(100);
+    failures = [];
+  });
+});
