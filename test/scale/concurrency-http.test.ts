@@ -7,10 +7,11 @@ import { buildApp } from '../../src/app.js';
 import { newAuthToken, newSid, SidPrefix } from '../../src/domain/sid.js';
 import { createServices } from '../../src/services/index.js';
 import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
-import type { NewWorker, Store } from '../../src/storage/store.js';
+import type { Store } from '../../src/storage/store.js';
 import { basicAuth, formBody } from '../helpers/app.js';
 import { freePort } from '../helpers/process.js';
-import { pick, prng, Recounter } from './recount.js';
+import { makeLoadWorkspace, runLoad } from './load.js';
+import { bulkWorkers, prng, Recounter } from './recount.js';
 
 /**
  * The same kind of load as concurrency.test.ts, but through a listening server, where the
@@ -74,7 +75,7 @@ async function call(method: 'GET' | 'POST' | 'DELETE', path: string, form?: Reco
   if (form) headers['content-type'] = 'application/x-www-form-urlencoded';
   const res = await fetch(url + path, { method, headers, body: form ? formBody(form) : undefined });
   const text = await res.text();
-  return { status: res.status, json: () => JSON.parse(text) };
+  return { statusCode: res.status, json: (): unknown => JSON.parse(text) };
 }
 
 beforeAll(async () => {
@@ -103,111 +104,62 @@ afterAll(async () => {
 describe(`statistics through the fast paths under concurrent writes (seed ${SEED})`, () => {
   it('are exactly a state committed while each read was in flight', async () => {
     const random = prng(SEED);
-    const ws = (await call('POST', '/v1/Workspaces', { FriendlyName: 'Concurrency over HTTP' })).json();
-    const base = `/v1/Workspaces/${ws.sid}`;
-    for (const [name, available] of [
-      ['Busy', 'false'],
-      ['Ready', 'true'],
-    ]) {
-      expect(
-        (await call('POST', `${base}/Activities`, { FriendlyName: name!, Available: available! })).status,
-      ).toBe(201);
-    }
-    const activities: string[] = (await call('GET', `${base}/Activities`))
-      .json()
-      .activities.map((a: { sid: string }) => a.sid);
-    const channelList: { unique_name: string; sid: string }[] = (
-      await call('GET', `${base}/TaskChannels`)
-    ).json().channels;
-    const channels = channelList.map((c) => c.unique_name);
-    const channelSids = new Map(channelList.map((c) => [c.unique_name, c.sid]));
-    views = ['', ...channelList.map((c) => c.sid)];
+    const ws = await makeLoadWorkspace(call, 'Concurrency over HTTP', [
+      ['Busy', false],
+      ['Ready', true],
+    ]);
+    const { base, activities } = ws;
+    const channelSids = new Map(ws.channels.map((c) => [c.uniqueName, c.sid]));
+    views = ['', ...ws.channels.map((c) => c.sid)];
     workspaceSid = ws.sid;
 
     const workers: string[] = [];
-    const now = new Date();
-    const bulk = (count: number): NewWorker[] =>
-      Array.from({ length: count }, () => {
-        const sid = newSid(SidPrefix.worker);
-        workers.push(sid);
-        return {
-          sid,
-          accountSid,
-          workspaceSid: ws.sid,
-          friendlyName: `bulk ${sid}`,
-          activitySid: pick(random, activities),
-          attributes: '{}',
-          now,
-        };
-      });
-    const channelFor = () => ({ capacity: Math.floor(random() * 3), available: random() < 0.7 });
+    const { make: bulk, channelFor } = bulkWorkers(random, {
+      accountSid,
+      workspaceSid: ws.sid,
+      activities,
+      workers,
+    });
     const direct = recordingStore(store);
     await direct.transaction((tx) => tx.insertWorkers(ws.sid, bulk(300), channelFor));
 
-    let created = 0;
     let reads = 0;
-    let failures: string[] = [];
-    const statuses = new Map<string, number>();
-    const count = (op: string, status: number) =>
-      statuses.set(`${op} ${status}`, (statuses.get(`${op} ${status}`) ?? 0) + 1);
-    const client = async (id: number) => {
-      for (let i = 0; i < OPS_PER_CLIENT; i++) {
-        const roll = random();
-        if (roll < 0.3) {
-          const res = await call('POST', `${base}/Workers/${pick(random, workers)}`, {
-            ActivitySid: pick(random, activities),
-          });
-          count('activity', res.status);
-          expect([200, 404]).toContain(res.status);
-        } else if (roll < 0.42) {
-          const res = await call(
-            'POST',
-            `${base}/Workers/${pick(random, workers)}/Channels/${pick(random, channels)}`,
-            {
-              Available: random() < 0.6 ? 'true' : 'false',
-              Capacity: String(Math.floor(random() * 3)),
-            },
-          );
-          count('channel', res.status);
-          expect([200, 404]).toContain(res.status);
-        } else if (roll < 0.48) {
-          const res = await call('POST', `${base}/Workers`, {
-            FriendlyName: `client ${id} worker ${created++}`,
-            ActivitySid: pick(random, activities),
-          });
-          count('create', res.status);
-          expect(res.status).toBe(201);
-          workers.push(res.json().sid);
-        } else if (roll < 0.53) {
-          const sid = workers[Math.floor(random() * workers.length)]!;
-          const res = await call('DELETE', `${base}/Workers/${sid}`);
-          count('delete', res.status);
-          if (res.status === 204) workers.splice(workers.indexOf(sid), 1);
-        } else if (roll < 0.55) {
-          await direct.transaction((tx) => tx.insertWorkers(ws.sid, bulk(20), channelFor));
-        } else {
-          const channel = random() < 0.5 ? undefined : pick(random, channels);
-          const view = channel ? channelSids.get(channel)! : '';
-          // Every state committed from just before the request to its answer.
-          const from = states.length - 1;
-          const res = await call(
-            'GET',
-            `${base}/Workers/RealTimeStatistics${channel ? `?TaskChannel=${channel}` : ''}`,
-          );
-          const to = states.length - 1;
-          expect(res.status).toBe(200);
-          const body = res.json();
-          const seen = JSON.stringify([
-            body.total_workers,
-            body.activity_statistics.map((a: { sid: string; workers: number }) => [a.sid, a.workers]),
-          ]);
-          const possible = states.slice(from, to + 1).map((s) => s.get(view));
-          if (!possible.includes(seen)) failures.push(`read ${reads}: ${seen} not in states ${from}..${to}`);
-          reads++;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: CLIENTS }, (_, id) => client(id)));
+    const failures: string[] = [];
+    const statuses = await runLoad({
+      random,
+      call,
+      ws,
+      workers,
+      clients: CLIENTS,
+      opsPerClient: OPS_PER_CLIENT,
+      mix: { activity: 0.3, channel: 0.12, create: 0.06, delete: 0.05, bulk: 0.02 },
+      bulk: async () => {
+        const batch = bulk(20);
+        await direct.transaction((tx) => tx.insertWorkers(ws.sid, batch, channelFor));
+      },
+      read: async (channel) => {
+        const view = channel ? channelSids.get(channel)! : '';
+        // Every state committed from just before the request to its answer.
+        const from = states.length - 1;
+        const res = await call(
+          'GET',
+          `${base}/Workers/RealTimeStatistics${channel ? `?TaskChannel=${channel}` : ''}`,
+        );
+        const to = states.length - 1;
+        expect(res.statusCode).toBe(200);
+        const body = res.json() as {
+          total_workers: number;
+          activity_statistics: { sid: string; workers: number }[];
+        };
+        const seen = JSON.stringify([
+          body.total_workers,
+          body.activity_statistics.map((a) => [a.sid, a.workers]),
+        ]);
+        const possible = states.slice(from, to + 1).map((s) => s.get(view));
+        if (!possible.includes(seen)) failures.push(`read ${reads}: ${seen} not in states ${from}..${to}`);
+        reads++;
+      },
+    });
 
     expect(failures).toEqual([]);
     expect(reads).toBeGreaterThan(CLIENTS * OPS_PER_CLIENT * 0.3);
@@ -216,6 +168,5 @@ describe(`statistics through the fast paths under concurrent writes (seed ${SEED
     }
     // The load interleaved commits with the reads.
     expect(states.length).toBeGreaterThan(100);
-    failures = [];
   });
 });

@@ -8,9 +8,10 @@ import { newAuthToken, newSid, SidPrefix } from '../../src/domain/sid.js';
 import type { ActivityCount } from '../../src/domain/types.js';
 import { createServices } from '../../src/services/index.js';
 import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
-import type { NewWorker, Store } from '../../src/storage/store.js';
+import type { Store } from '../../src/storage/store.js';
 import { basicAuth, formBody } from '../helpers/app.js';
-import { pick, prng, Recounter } from './recount.js';
+import { makeLoadWorkspace, runLoad } from './load.js';
+import { bulkWorkers, prng, Recounter } from './recount.js';
 
 /**
  * Many clients at once change activities and worker channels, create and delete workers
@@ -91,110 +92,52 @@ afterAll(async () => {
 describe(`statistics under concurrent writes (seed ${SEED})`, () => {
   it('equal a full recount at every read', async () => {
     const random = prng(SEED);
-    const ws = (await call('POST', '/v1/Workspaces', { FriendlyName: 'Concurrency' })).json();
-    const base = `/v1/Workspaces/${ws.sid}`;
-    for (const [name, available] of [
-      ['Busy', 'false'],
-      ['Break', 'false'],
-      ['Ready', 'true'],
-    ]) {
-      expect(
-        (await call('POST', `${base}/Activities`, { FriendlyName: name!, Available: available! })).statusCode,
-      ).toBe(201);
-    }
-    const activities: string[] = (await call('GET', `${base}/Activities`))
-      .json()
-      .activities.map((a: { sid: string }) => a.sid);
-    const channels: string[] = (await call('GET', `${base}/TaskChannels`))
-      .json()
-      .channels.map((c: { unique_name: string }) => c.unique_name);
-    const channelSids = new Map<string, string>(
-      (await call('GET', `${base}/TaskChannels`))
-        .json()
-        .channels.map((c: { unique_name: string; sid: string }) => [c.unique_name, c.sid]),
-    );
+    const ws = await makeLoadWorkspace(call, 'Concurrency', [
+      ['Busy', false],
+      ['Break', false],
+      ['Ready', true],
+    ]);
+    const { base, activities } = ws;
+    const channelSids = new Map(ws.channels.map((c) => [c.uniqueName, c.sid]));
 
     // A bulk-loaded start, as `roster seed` makes it.
     const workers: string[] = [];
-    const now = new Date();
-    const bulk = (count: number): NewWorker[] =>
-      Array.from({ length: count }, () => {
-        const sid = newSid(SidPrefix.worker);
-        workers.push(sid);
-        return {
-          sid,
-          accountSid,
-          workspaceSid: ws.sid,
-          friendlyName: `bulk ${sid}`,
-          activitySid: pick(random, activities),
-          attributes: '{}',
-          now,
-        };
-      });
-    const channelFor = () => ({ capacity: Math.floor(random() * 3), available: random() < 0.7 });
+    const { make: bulk, channelFor } = bulkWorkers(random, {
+      accountSid,
+      workspaceSid: ws.sid,
+      activities,
+      workers,
+    });
     const initial = bulk(400);
     await store.transaction((tx) => tx.insertWorkers(ws.sid, initial, channelFor));
 
-    let created = 0;
-    const statuses = new Map<string, number>();
-    const count = (op: string, status: number) => {
-      const key = `${op} ${status}`;
-      statuses.set(key, (statuses.get(key) ?? 0) + 1);
-    };
-    const client = async (id: number) => {
-      for (let i = 0; i < OPS_PER_CLIENT; i++) {
-        const roll = random();
-        if (roll < 0.3) {
-          const sid = pick(random, workers);
-          const res = await call('POST', `${base}/Workers/${sid}`, { ActivitySid: pick(random, activities) });
-          count('activity', res.statusCode);
-          expect([200, 404]).toContain(res.statusCode);
-        } else if (roll < 0.5) {
-          const sid = pick(random, workers);
-          const res = await call('POST', `${base}/Workers/${sid}/Channels/${pick(random, channels)}`, {
-            Available: random() < 0.6 ? 'true' : 'false',
-            Capacity: String(Math.floor(random() * 3)),
-          });
-          count('channel', res.statusCode);
-          expect([200, 404]).toContain(res.statusCode);
-        } else if (roll < 0.6) {
-          const res = await call('POST', `${base}/Workers`, {
-            FriendlyName: `client ${id} worker ${created++}`,
-            ActivitySid: pick(random, activities),
-          });
-          count('create', res.statusCode);
-          expect(res.statusCode).toBe(201);
-          workers.push(res.json().sid);
-        } else if (roll < 0.68) {
-          const at = Math.floor(random() * workers.length);
-          const sid = workers[at]!;
-          const res = await call('DELETE', `${base}/Workers/${sid}`);
-          count('delete', res.statusCode);
-          expect([204, 404]).toContain(res.statusCode);
-          if (res.statusCode === 204) workers.splice(workers.indexOf(sid), 1);
-        } else if (roll < 0.7) {
-          const batch = bulk(25);
-          await store.transaction((tx) => tx.insertWorkers(ws.sid, batch, channelFor));
-          count('bulk', 200);
-        } else {
-          const channel = random() < 0.5 ? undefined : pick(random, channels);
-          const res = await call(
-            'GET',
-            `${base}/Workers/RealTimeStatistics${channel ? `?TaskChannel=${channel}` : ''}`,
-          );
-          count('read', res.statusCode);
-          expect(res.statusCode).toBe(200);
-          const body = res.json();
-          const sum = body.activity_statistics.reduce(
-            (s: number, a: { workers: number }) => s + a.workers,
-            0,
-          );
-          expect(sum).toBe(body.total_workers);
-          expect(body.activity_statistics.map((a: { sid: string }) => a.sid)).toEqual(activities);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: CLIENTS }, (_, id) => client(id)));
+    const statuses = await runLoad({
+      random,
+      call,
+      ws,
+      workers,
+      clients: CLIENTS,
+      opsPerClient: OPS_PER_CLIENT,
+      mix: { activity: 0.3, channel: 0.2, create: 0.1, delete: 0.08, bulk: 0.02 },
+      bulk: async () => {
+        const batch = bulk(25);
+        await store.transaction((tx) => tx.insertWorkers(ws.sid, batch, channelFor));
+      },
+      read: async (channel) => {
+        const res = await call(
+          'GET',
+          `${base}/Workers/RealTimeStatistics${channel ? `?TaskChannel=${channel}` : ''}`,
+        );
+        expect(res.statusCode).toBe(200);
+        const body = res.json() as {
+          total_workers: number;
+          activity_statistics: { sid: string; workers: number }[];
+        };
+        const sum = body.activity_statistics.reduce((s, a) => s + a.workers, 0);
+        expect(sum).toBe(body.total_workers);
+        expect(body.activity_statistics.map((a) => a.sid)).toEqual(activities);
+      },
+    });
 
     // Every read by every client, recounted as of that read.
     const reads = checks.filter((c) => c.workspaceSid === ws.sid);
@@ -213,7 +156,7 @@ describe(`statistics under concurrent writes (seed ${SEED})`, () => {
     }
 
     // And at rest, over HTTP, for every view.
-    for (const channel of [undefined, ...channels]) {
+    for (const channel of [undefined, ...ws.channels.map((c) => c.uniqueName)]) {
       const res = await call(
         'GET',
         `${base}/Workers/RealTimeStatistics${channel ? `?TaskChannel=${channel}` : ''}`,

@@ -1,5 +1,7 @@
 import Database from 'better-sqlite3';
+import { newSid, SidPrefix } from '../../src/domain/sid.js';
 import type { ActivityCount } from '../../src/domain/types.js';
+import type { NewWorker } from '../../src/storage/store.js';
 
 /**
  * Statistics recounted from the workers themselves, straight from the SQLite file on a
@@ -61,4 +63,32 @@ export function prng(seed: number): () => number {
 
 export function pick<T>(random: () => number, items: readonly T[]): T {
   return items[Math.floor(random() * items.length)]!;
+}
+
+/**
+ * Workers for `StoreTx.insertWorkers`, as `roster seed` makes them: random activities, and a
+ * random worker channel setting for each. Every SID made is pushed onto `workers`.
+ */
+export function bulkWorkers(
+  random: () => number,
+  scope: { accountSid: string; workspaceSid: string; activities: readonly string[]; workers: string[] },
+) {
+  const now = new Date();
+  return {
+    make: (count: number): NewWorker[] =>
+      Array.from({ length: count }, () => {
+        const sid = newSid(SidPrefix.worker);
+        scope.workers.push(sid);
+        return {
+          sid,
+          accountSid: scope.accountSid,
+          workspaceSid: scope.workspaceSid,
+          friendlyName: `bulk ${sid}`,
+          activitySid: pick(random, scope.activities),
+          attributes: '{}',
+          now,
+        };
+      }),
+    channelFor: () => ({ capacity: Math.floor(random() * 3), available: random() < 0.7 }),
+  };
 }
