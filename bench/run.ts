@@ -3,7 +3,7 @@
  * the same bytes from memory, with the same autocannon settings, interleaved. Writes the
  * results into BENCHMARKS.md. Only ever talks to 127.0.0.1.
  *
- *   npm run bench [-- --duration 5 --rounds 6 --connections 10 --workers 1000000 --profile --no-write --no-postgres --no-streams]
+ *   npm run bench [-- --duration 5 --rounds 5 --slices 5 --connections 10 --workers 1000000 --profile --no-write --no-postgres --no-streams]
  */
 import autocannon from 'autocannon';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -32,7 +32,8 @@ function option(name: string, fallback: number): number {
 const flag = (name: string) => process.argv.includes(`--${name}`);
 
 const DURATION = option('duration', 5);
-const ROUNDS = option('rounds', 6);
+const ROUNDS = option('rounds', 5);
+const SLICES = option('slices', 5);
 const CONNECTIONS = option('connections', 10);
 const WORKERS = option('workers', 1_000_000);
 const SMALL_WORKERS = 10;
@@ -216,6 +217,18 @@ async function measure(url: string, auth: string, requests: autocannon.Request[]
     non2xx: result.non2xx,
     errors: result.errors,
   } satisfies Measurement;
+}
+
+/** Slices of equal length as one measurement: mean throughput, median latencies, all failures. */
+function combine(slices: Measurement[]): Measurement {
+  return {
+    rps: slices.reduce((sum, m) => sum + m.rps, 0) / slices.length,
+    p50: median(slices.map((m) => m.p50)),
+    p90: median(slices.map((m) => m.p90)),
+    p99: median(slices.map((m) => m.p99)),
+    non2xx: slices.reduce((sum, m) => sum + m.non2xx, 0),
+    errors: slices.reduce((sum, m) => sum + m.errors, 0),
+  };
 }
 
 function median(values: number[]): number {
@@ -407,10 +420,20 @@ async function main(): Promise<void> {
         const entry = results.get(s.name) ?? { roster: [], ceiling: [] };
         results.set(s.name, entry);
         const target = s.roster === 'full' ? full : normal;
-        // Alternate which goes first, so drift in the machine hits both alike.
-        const order = round % 2 === 0 ? (['roster', 'ceiling'] as const) : (['ceiling', 'roster'] as const);
-        for (const who of order) {
-          const m = await measure(who === 'roster' ? target.url : ceiling.url, auth, s.requests(), DURATION);
+        // The machine's speed drifts by tens of percent within seconds (a shared VM): each side
+        // runs in SLICES short slices, alternating, and which goes first alternates too, so that
+        // drift hits both alike.
+        const slices: Record<'roster' | 'ceiling', Measurement[]> = { roster: [], ceiling: [] };
+        for (let k = 0; k < SLICES; k++) {
+          const order =
+            (round + k) % 2 === 0 ? (['roster', 'ceiling'] as const) : (['ceiling', 'roster'] as const);
+          for (const who of order) {
+            const url = who === 'roster' ? target.url : ceiling.url;
+            slices[who].push(await measure(url, auth, s.requests(), DURATION / SLICES));
+          }
+        }
+        for (const who of ['roster', 'ceiling'] as const) {
+          const m = combine(slices[who]);
           entry[who].push(m);
           log(
             `round ${round + 1}/${ROUNDS} ${s.name.padEnd(15)} ${who.padEnd(8)} ${m.rps.toFixed(0).padStart(7)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms${m.non2xx || m.errors ? `  non-2xx ${m.non2xx} errors ${m.errors}` : ''}`,
@@ -466,7 +489,7 @@ async function main(): Promise<void> {
     .join(', ');
   const section = `<!-- bench:results:start -->
 Run of ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} on ${cpu.length} × ${cpu[0]?.model.trim() ?? 'CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}; Node ${process.version}; commit ${commit}${dirty}. Load average at the end: ${load}.
-autocannon ${CONNECTIONS} connections, pipelining 1, ${DURATION} s per measurement, ${ROUNDS} rounds interleaved (Roster and ceiling back to back, alternating which goes first). Req/s and latencies: the median round of each. Ratio: the median of the rounds' ratios (Roster over the ceiling measured next to it). Rate limits off.
+autocannon ${CONNECTIONS} connections, pipelining 1; ${ROUNDS} rounds, in each of which Roster and the ceiling get ${DURATION} s per measurement in ${SLICES} alternating slices of ${(DURATION / SLICES).toFixed(1)} s (which goes first alternates too). Req/s and latencies: the median round of each (a round's latencies: the median of its slices). Ratio: the median of the rounds' ratios. Rate limits off.
 
 ${table}
 
