@@ -94,6 +94,7 @@ export interface NewWorker {
   attributes: string;
   now: Date;
 }
+
 /** Whose worker an update expects: the account and the workspace it must be in. */
 export interface WorkerScope {
   accountSid: string;
