@@ -1,9 +1,27 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AccountService } from '../services/accounts.js';
+import { basicCredentials } from './auth.js';
 import { CORS_HEADERS_ANY_ORIGIN } from './headers.js';
-import type { RateDecision, RequestKind } from './rate-limit.js';
+import type { RateDecision, RateLimiter, RequestKind } from './rate-limit.js';
 
 /** Raw headers are a flat list: name, value, name, value… */
 const CORS_FLAT = CORS_HEADERS_ANY_ORIGIN.flat();
+
+/**
+ * A fast path's credentials and rate limit, checked as the framework's auth hook checks them.
+ * Null when the framework should answer (401, 429): nothing has been written or charged then.
+ */
+export async function admitFast(
+  accounts: AccountService,
+  limiter: RateLimiter,
+  req: IncomingMessage,
+  kind: RequestKind,
+): Promise<{ accountSid: string; decision: RateDecision } | null> {
+  const creds = basicCredentials(req.headers.authorization);
+  if (!creds || !(await accounts.authenticate(creds.user, creds.password))) return null;
+  const decision = limiter.take(creds.user, kind);
+  return decision.allowed ? { accountSid: creds.user, decision } : null;
+}
 
 /**
  * A JSON response from a fast path (a request served before the framework), with the headers
@@ -20,7 +38,6 @@ export function writeFastJson(
   kind: RequestKind,
   decision: RateDecision,
   extra: readonly string[] = [],
-  byteLength = Buffer.byteLength(body),
 ): void {
   res.writeHead(status, [
     ...CORS_FLAT,
@@ -34,7 +51,7 @@ export function writeFastJson(
     'content-type',
     'application/json; charset=utf-8',
     'content-length',
-    String(byteLength),
+    String(Buffer.byteLength(body)),
   ]);
   res.end(body);
 }

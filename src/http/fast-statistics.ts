@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Services } from '../services/index.js';
-import { basicCredentials } from './auth.js';
-import { writeFastJson } from './fast-response.js';
+import { admitFast, writeFastJson } from './fast-response.js';
 import type { RateDecision, RateLimiter } from './rate-limit.js';
 import { wantsEventStream } from '../live/statistics-streams.js';
 
@@ -14,12 +13,6 @@ export const STATISTICS_ROUTE = '/v1/Workspaces/:WorkspaceSid/Workers/RealTimeSt
 /** Answers remembered per (Authorization header, URL); emptied when the store's generation moves. */
 const MEMO_LIMIT = 10_000;
 
-/** A statistics body as the fast path sends it. */
-interface Answer {
-  body: string;
-  byteLength: number;
-}
-
 export interface FastStatisticsDeps {
   services: Services;
   limiter: RateLimiter;
@@ -27,7 +20,7 @@ export interface FastStatisticsDeps {
     stats: Awaited<ReturnType<Services['statistics']['workersRealTime']>>,
     accountSid: string,
     workspaceSid: string,
-  ) => Buffer;
+  ) => string;
   /** Counts a served response (the route's metrics). */
   observe?: (method: string, route: string, status: number, elapsedMs: number) => void;
 }
@@ -50,13 +43,11 @@ export interface FastStatisticsDeps {
  */
 export function fastStatistics(deps: FastStatisticsDeps) {
   const { accounts, statistics } = deps.services;
-  let memo = new Map<string, { accountSid: string; answer: Answer }>();
+  let memo = new Map<string, { accountSid: string; body: string }>();
   let memoGeneration: number | undefined;
-  /** The encoder hands back the same Buffer until the counts change: decoded once each. */
-  const answers = new WeakMap<Buffer, Answer>();
 
-  const write = (res: ServerResponse, answer: Answer, decision: RateDecision, started: number) => {
-    writeFastJson(res, 200, answer.body, 'Read', decision, [], answer.byteLength);
+  const write = (res: ServerResponse, body: string, decision: RateDecision, started: number) => {
+    writeFastJson(res, 200, body, 'Read', decision);
     deps.observe?.('GET', STATISTICS_ROUTE, 200, performance.now() - started);
   };
 
@@ -68,34 +59,28 @@ export function fastStatistics(deps: FastStatisticsDeps) {
     generation: number | undefined,
     started: number,
   ): Promise<boolean> => {
-    const creds = basicCredentials(req.headers.authorization);
-    if (!creds || !(await accounts.authenticate(creds.user, creds.password))) return false;
-    const decision = deps.limiter.take(creds.user, 'Read');
-    if (!decision.allowed) return false;
+    const admitted = await admitFast(accounts, deps.limiter, req, 'Read');
+    if (!admitted) return false;
+    const { accountSid, decision } = admitted;
     const workspaceSid = match[1]!;
-    let encoded: Buffer;
+    let body: string;
     try {
-      encoded = deps.encode(
-        await statistics.workersRealTime(creds.user, workspaceSid, match[2]),
-        creds.user,
+      body = deps.encode(
+        await statistics.workersRealTime(accountSid, workspaceSid, match[2]),
+        accountSid,
         workspaceSid,
       );
     } catch {
       // Not found, or the store failing: the framework answers it, charging the request once.
-      deps.limiter.refund(creds.user, 'Read');
+      deps.limiter.refund(accountSid, 'Read');
       return false;
-    }
-    let answer = answers.get(encoded);
-    if (!answer) {
-      answer = { body: encoded.toString(), byteLength: encoded.length };
-      answers.set(encoded, answer);
     }
     // Remembered only if nothing was committed while it was read.
     if (generation !== undefined && statistics.generation() === generation && memoGeneration === generation) {
       if (memo.size >= MEMO_LIMIT) memo = new Map();
-      memo.set(key, { accountSid: creds.user, answer });
+      memo.set(key, { accountSid, body });
     }
-    write(res, answer, decision, started);
+    write(res, body, decision, started);
     return true;
   };
 
@@ -116,7 +101,7 @@ export function fastStatistics(deps: FastStatisticsDeps) {
     if (known) {
       const decision = deps.limiter.take(known.accountSid, 'Read');
       if (!decision.allowed) return false;
-      write(res, known.answer, decision, started);
+      write(res, known.body, decision, started);
       return true;
     }
     return serve(req, res, match, key, generation, started);

@@ -4,11 +4,10 @@ import type { Services } from '../services/index.js';
 import { workerEtag } from '../services/workers.js';
 import { fromRosterError, type TwilioErrorBody } from '../twilio/errors.js';
 import { toWorkerJson, type Urls } from '../twilio/serialize.js';
-import { basicCredentials } from './auth.js';
 import { parseForm } from './body.js';
 import { resourcePath } from './context.js';
 import { INTERNAL_ERROR } from './errors.js';
-import { writeFastJson } from './fast-response.js';
+import { admitFast, writeFastJson } from './fast-response.js';
 import type { RateLimiter } from './rate-limit.js';
 import { workerPatch } from './routes/v1/workers.js';
 
@@ -52,10 +51,9 @@ export function fastWorkerUpdate(deps: FastWorkerUpdateDeps) {
     length: number,
   ): Promise<boolean> => {
     const started = performance.now();
-    const creds = basicCredentials(req.headers.authorization);
-    if (!creds || !(await accounts.authenticate(creds.user, creds.password))) return false;
-    const decision = deps.limiter.take(creds.user, 'Write');
-    if (!decision.allowed) return false;
+    const admitted = await admitFast(accounts, deps.limiter, req, 'Write');
+    if (!admitted) return false;
+    const { accountSid, decision } = admitted;
 
     const body = await readBody(req, length);
     if (!body) {
@@ -67,7 +65,7 @@ export function fastWorkerUpdate(deps: FastWorkerUpdateDeps) {
     let extra: string[] = [];
     try {
       const patch = workerPatch(parseForm(body));
-      const worker = await workers.update(creds.user, match[1]!, match[2]!, patch, undefined);
+      const worker = await workers.update(accountSid, match[1]!, match[2]!, patch, undefined);
       out = JSON.stringify(toWorkerJson(worker, deps.urls));
       extra = ['ETag', workerEtag(worker)];
     } catch (err) {

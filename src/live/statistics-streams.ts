@@ -12,7 +12,7 @@ export interface TopicKey {
 }
 
 /** Computes the payload: the very bytes the GET serves. Throws NotFoundError when it is gone. */
-export type LoadPayload = () => Promise<Buffer>;
+export type LoadPayload = () => Promise<string>;
 
 export interface StreamOptions {
   /** At most one event per topic per this many ms; bursts in between are coalesced. */
@@ -111,7 +111,7 @@ class Topic {
     // The id is read before loading: the payload reflects at least every change up to it.
     const id = this.streams.versionOf(this.workspaceSid);
     try {
-      const json = (await this.load()).toString('utf8');
+      const json = await this.load();
       this.error = undefined;
       if (json !== this.json) {
         this.json = json;

@@ -142,17 +142,15 @@ export function toWorkersRealTimeStatisticsJson(
 }
 
 /**
- * The statistics body as bytes, encoded once per statistics object: both ways of serving the
- * statistics (the route and the fast path) send exactly these bytes.
+ * The statistics body, encoded once per statistics object: every way of serving the statistics
+ * (the route, the fast path, the event streams) sends exactly this text.
  */
 export function statisticsEncoder(urls: Urls) {
-  const bodies = new WeakMap<WorkersRealTimeStatistics, Buffer>();
-  return (stats: WorkersRealTimeStatistics, accountSid: string, workspaceSid: string): Buffer => {
+  const bodies = new WeakMap<WorkersRealTimeStatistics, string>();
+  return (stats: WorkersRealTimeStatistics, accountSid: string, workspaceSid: string): string => {
     let body = bodies.get(stats);
-    if (!body) {
-      body = Buffer.from(
-        JSON.stringify(toWorkersRealTimeStatisticsJson(stats, accountSid, workspaceSid, urls)),
-      );
+    if (body === undefined) {
+      body = JSON.stringify(toWorkersRealTimeStatisticsJson(stats, accountSid, workspaceSid, urls));
       bodies.set(stats, body);
     }
     return body;
