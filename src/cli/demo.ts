@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, type Config } from '../config.js';
+import type { Config } from '../config.js';
 import { newAuthToken, newSid, SidPrefix } from '../domain/sid.js';
+import { boundedNumber, parseOptions } from './args.js';
 import { serve, type Output } from './serve.js';
 
 export const DEMO_HELP = `roster demo — Roster with a simulated contact centre, to watch the dashboard
@@ -21,28 +22,12 @@ export interface DemoOptions {
 }
 
 export function parseDemoArgs(args: readonly string[]): DemoOptions {
-  const options: DemoOptions = { workers: 300, pace: 60 };
-  for (let i = 0; i < args.length; i++) {
-    const [flag, inline] = args[i]!.includes('=') ? args[i]!.split(/=(.*)/s, 2) : [args[i]!];
-    const value = () => {
-      const v = inline ?? args[++i];
-      if (v === undefined) throw new ConfigError(`${flag} needs a value`);
-      return v;
-    };
-    if (flag === '--workers') options.workers = boundedNumber(flag, value(), 1, 5000, true);
-    else if (flag === '--pace') options.pace = boundedNumber(flag, value(), 0.1, 3600, false);
-    else if (flag === '--data-dir') options.dataDir = value();
-    else throw new ConfigError(`roster demo: unknown option ${flag}\n\n${DEMO_HELP}`);
-  }
-  return options;
-}
-
-function boundedNumber(flag: string, v: string, min: number, max: number, integer: boolean): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-    throw new ConfigError(`${flag} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`);
-  }
-  return n;
+  const values = parseOptions('roster demo', args, ['workers', 'pace', 'data-dir'], DEMO_HELP);
+  return {
+    workers: values.workers === undefined ? 300 : boundedNumber('workers', values.workers, 1, 5000, true),
+    pace: values.pace === undefined ? 60 : boundedNumber('pace', values.pace, 0.1, 3600, false),
+    dataDir: values['data-dir'],
+  };
 }
 
 /** Activities of the demo beyond the workspace's Offline / Available / Unavailable. */

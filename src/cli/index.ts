@@ -51,35 +51,11 @@ export async function runCli(argv: string[]): Promise<number | 'running'> {
   }
   try {
     if (command === 'serve') {
-      const server = await serve(loadConfig(), stdout);
-      const shutdown = (signal: string) => {
-        process.stdout.write(`${signal}: finishing requests in flight, then stopping\n`);
-        server.stop().then(
-          () => process.exit(0),
-          (err: unknown) => {
-            process.stderr.write(`roster: error while stopping: ${(err as Error).message}\n`);
-            process.exit(1);
-          },
-        );
-      };
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
-      process.once('SIGINT', () => shutdown('SIGINT'));
+      stopOnSignal(await serve(loadConfig(), stdout), 'finishing requests in flight, then stopping');
       return 'running';
     }
     if (command === 'demo') {
-      const demo = await runDemo(loadConfig(), parseDemoArgs(rest), stdout);
-      const shutdown = () => {
-        process.stdout.write('Stopping the demo…\n');
-        demo.stop().then(
-          () => process.exit(0),
-          (err: unknown) => {
-            process.stderr.write(`roster: error while stopping: ${(err as Error).message}\n`);
-            process.exit(1);
-          },
-        );
-      };
-      process.once('SIGTERM', shutdown);
-      process.once('SIGINT', shutdown);
+      stopOnSignal(await runDemo(loadConfig(), parseDemoArgs(rest), stdout), 'stopping the demo');
       return 'running';
     }
     if (command === 'seed') return await runSeed(loadConfig(), rest, stdout);
@@ -92,4 +68,20 @@ export async function runCli(argv: string[]): Promise<number | 'running'> {
     }
     throw err;
   }
+}
+
+/** The one shutdown path: SIGTERM or SIGINT stops the server cleanly, then the process exits. */
+function stopOnSignal(running: { stop: () => Promise<void> }, what: string): void {
+  const shutdown = (signal: string) => {
+    process.stdout.write(`${signal}: ${what}\n`);
+    running.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`roster: error while stopping: ${(err as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
 }

@@ -7,6 +7,7 @@ import { createServices } from '../services/index.js';
 import { wholeSeconds } from '../services/context.js';
 import { createStore, prepareDataDir } from '../storage/create-store.js';
 import type { NewWorker, WorkerChannelSettings } from '../storage/store.js';
+import { boundedNumber, parseOptions } from './args.js';
 import { resolveCredentials } from './credentials.js';
 import type { Output } from './serve.js';
 
@@ -31,30 +32,12 @@ export interface SeedResult {
 
 /** `--workers N` (or `--workers=N`) and `--name NAME`; anything else is a usage error. */
 export function parseSeedArgs(args: readonly string[]): { workers: number; friendlyName?: string } {
-  let workers: number | undefined;
-  let friendlyName: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? arg.split(/=(.*)/s, 2) : [arg];
-    const value = () => {
-      const v = inline ?? args[++i];
-      if (v === undefined) throw new ConfigError(`${flag} needs a value`);
-      return v;
-    };
-    if (flag === '--workers') {
-      const v = value().replace(/_/g, '');
-      if (!/^\d+$/.test(v) || Number(v) > MAX_SEED_WORKERS) {
-        throw new ConfigError(`--workers must be an integer from 0 to ${MAX_SEED_WORKERS}, got "${v}"`);
-      }
-      workers = Number(v);
-    } else if (flag === '--name') {
-      friendlyName = value();
-    } else {
-      throw new ConfigError(`seed: unknown option "${arg}"`);
-    }
-  }
-  if (workers === undefined) throw new ConfigError('seed: --workers N is required');
-  return { workers, friendlyName };
+  const values = parseOptions('seed', args, ['workers', 'name']);
+  if (values.workers === undefined) throw new ConfigError('seed: --workers N is required');
+  return {
+    workers: boundedNumber('workers', values.workers, 0, MAX_SEED_WORKERS, true),
+    friendlyName: values.name,
+  };
 }
 
 /**

@@ -20,8 +20,11 @@ export interface RosterProcess {
   child: ChildProcessWithoutNullStreams;
   stdout(): string;
   stderr(): string;
-  /** Resolves when stdout has printed a line matching `pattern`. */
-  waitFor(pattern: RegExp): Promise<RegExpMatchArray>;
+  /**
+   * Resolves when stdout has printed a line matching `pattern`; rejects if the process exits
+   * first, or after `deadlineMs` (a safety net so a hung server fails the test with its output).
+   */
+  waitFor(pattern: RegExp, deadlineMs?: number): Promise<RegExpMatchArray>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -53,16 +56,30 @@ export function runRoster(args: string[], env: Record<string, string>): RosterPr
     stdout: () => out,
     stderr: () => err,
     exited,
-    waitFor(pattern) {
+    waitFor(pattern, deadlineMs = 20_000) {
       const m = out.match(pattern);
       if (m) return Promise.resolve(m);
       return new Promise((resolve, reject) => {
-        waiters.push({ pattern, resolve });
-        void exited.then(({ code }) =>
+        const timer = setTimeout(() => {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          reject(
+            new Error(`roster printed no ${pattern} within ${deadlineMs} ms\nstdout: ${out}\nstderr: ${err}`),
+          );
+        }, deadlineMs);
+        const waiter = {
+          pattern,
+          resolve: (found: RegExpMatchArray) => {
+            clearTimeout(timer);
+            resolve(found);
+          },
+        };
+        waiters.push(waiter);
+        void exited.then(({ code }) => {
+          clearTimeout(timer);
           reject(
             new Error(`roster exited (${code}) before printing ${pattern}\nstdout: ${out}\nstderr: ${err}`),
-          ),
-        );
+          );
+        });
       });
     },
   };
