@@ -126,13 +126,21 @@ export function compileTree(node: ExpressionNode, scope: ExpressionScope): Compi
   const emitter = new Emitter(scope);
   const result = emitter.test(node);
   if (typeof result === 'boolean') return { constant: result };
-  const code = `"use strict";\n${emitter.declarations.join('\n')}\nreturn function predicate(w, wf, t, tf) { return ${result}; };`;
-  const factory = new Function('numericValue', 'values', code) as (
-    numeric: typeof numericValue,
-    values: readonly unknown[],
-  ) => Predicate;
-  return { read: factory(numericValue, emitter.values) };
+  return { read: emitter.build<Predicate>(result) };
 }
+
+/** A function reading one key (a known-worker reference, an order_by clause) from the documents. */
+export function compileKeyRead(path: readonly KeySegment[], scope: ExpressionScope): KeyRead {
+  const emitter = new Emitter(scope);
+  return emitter.build<KeyRead>(emitter.key(path));
+}
+
+export type KeyRead = (
+  attributes: unknown,
+  fields?: Fields,
+  otherAttributes?: unknown,
+  otherFields?: Fields,
+) => unknown;
 
 class Emitter {
   readonly declarations: string[] = [];
@@ -141,6 +149,16 @@ class Emitter {
   private tests = 0;
 
   constructor(private readonly scope: ExpressionScope) {}
+
+  /** The function of (w, wf, t, tf) returning `result`, with every declaration it uses. */
+  build<F>(result: string): F {
+    const code = `"use strict";\n${this.declarations.join('\n')}\nreturn function (w, wf, t, tf) { return ${result}; };`;
+    const factory = new Function('numericValue', 'values', code) as (
+      numeric: typeof numericValue,
+      values: readonly unknown[],
+    ) => F;
+    return factory(numericValue, this.values);
+  }
 
   /** JavaScript for a node over (w, wf, t, tf), or its value when it is known now. */
   test(node: ExpressionNode): string | boolean {
@@ -229,7 +247,7 @@ class Emitter {
   }
 
   /** A call reading a key, through one reader function per distinct key. */
-  private key(path: readonly KeySegment[]): string {
+  key(path: readonly KeySegment[]): string {
     const key = resolveKey(path, this.scope);
     const secondary = key.document !== this.scope.primary;
     const id = `${secondary ? 1 : 0}${key.text}`;

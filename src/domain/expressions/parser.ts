@@ -4,6 +4,7 @@ import type {
   ComparisonOperator,
   ConstantNode,
   ExpressionNode,
+  KeyNode,
   Operand,
 } from './ast.js';
 import { isScalarOperator } from './ast.js';
@@ -205,4 +206,30 @@ function keywordOf(word: string): Keyword | undefined {
 function flattenInto(operands: ExpressionNode[], node: ExpressionNode, kind: 'and' | 'or'): void {
   if (node.kind === kind) operands.push(...node.operands);
   else operands.push(node);
+}
+
+/** A lone key, as in a target's `known_worker_sid: "task.transferTargetSid"`. */
+export function parseKeyReference(source: string): KeyNode {
+  const lexer = new Lexer(source);
+  const token = lexer.next();
+  const text = source.slice(token.start, token.end);
+  let key: KeyNode | undefined;
+  if (token.type === 'key') key = { kind: 'key', path: token.path, start: token.start, end: token.end };
+  else if (token.type === 'word' && keywordOf(token.word) === undefined) {
+    key = { kind: 'key', path: [token.word], start: token.start, end: token.end };
+  }
+  if (key === undefined) {
+    throw new ExpressionSyntaxError(
+      token.start,
+      `expected a key${token.type === 'end' ? '' : `, found '${text}'`}`,
+    );
+  }
+  const after = lexer.next();
+  if (after.type !== 'end') {
+    throw new ExpressionSyntaxError(
+      after.start,
+      `expected the end after the key '${text}', found '${source.slice(after.start, after.end)}'`,
+    );
+  }
+  return key;
 }

@@ -409,7 +409,7 @@ describe('malformed expressions', () => {
     expect(compile).toThrow(
       new InvalidParameterError(
         'Configuration',
-        "Invalid task_routing.filters[1].expression expression at 8: expected a value after '=='",
+        "Invalid task_routing.filters[1].expression at 8: expected a value after '=='",
       ),
     );
     try {
