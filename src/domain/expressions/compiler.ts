@@ -23,7 +23,7 @@ import {
 export type Fields = Readonly<Record<string, unknown>>;
 
 /**
- * A compiled expression. `attributes` (parsed JSON) and `fields` make the primary document
+ * The test a compiled expression makes. `attributes` (parsed JSON) and `fields` make the primary document
  * (the worker for TargetWorkers); `otherAttributes` and `otherFields` the secondary one (the
  * task in a workflow target's worker expression). Nothing is copied or parsed per call.
  */
