@@ -105,29 +105,29 @@ export class Lexer {
     const source = this.source;
     const start = this.offset;
     let value = '';
-    let i = start + 1;
-    for (;;) {
-      const at = source.indexOf(quote, i);
-      const slash = source.indexOf('\\', i);
-      if (at === -1) throw new ExpressionSyntaxError(start, `unterminated string (no closing ${quote})`);
-      if (slash === -1 || slash > at) {
-        value += source.slice(i, at);
-        this.offset = at + 1;
-        return { type: 'constant', value, start, end: this.offset };
+    let chunk = start + 1; // start of the text not yet copied into value
+    for (let i = chunk; i < source.length; i++) {
+      const c = source[i];
+      if (c === quote) {
+        this.offset = i + 1;
+        return { type: 'constant', value: value + source.slice(chunk, i), start, end: this.offset };
       }
-      value += source.slice(i, slash);
-      const e = source[slash + 1] ?? '';
+      if (c !== '\\') continue;
+      value += source.slice(chunk, i);
+      const e = source[i + 1] ?? '';
       const simple = ESCAPES[e];
       if (simple !== undefined) {
         value += simple;
-        i = slash + 2;
-      } else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(source.slice(slash + 2, slash + 6))) {
-        value += String.fromCharCode(parseInt(source.slice(slash + 2, slash + 6), 16));
-        i = slash + 6;
+        i += 1;
+      } else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(source.slice(i + 2, i + 6))) {
+        value += String.fromCharCode(parseInt(source.slice(i + 2, i + 6), 16));
+        i += 5;
       } else {
-        throw new ExpressionSyntaxError(slash, `unknown escape '\\${e}' in a string`);
+        throw new ExpressionSyntaxError(i, `unknown escape '\\${e}' in a string`);
       }
+      chunk = i + 1;
     }
+    throw new ExpressionSyntaxError(start, `unterminated string (no closing ${quote})`);
   }
 
   private number(): Token {

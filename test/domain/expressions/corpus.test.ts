@@ -184,6 +184,12 @@ const CASES: Case[] = [
   c("tags CoNtAiNs 'remote'", WORKER, true),
   c('1 == 2 OR 1 == 1', {}, true),
   c('1 == 1 AND 1 == 2', {}, false),
+  // Escapes in strings (JSON's, plus \').
+  c("name == 'O\\'Brien'", { name: "O'Brien" }, true),
+  c('name == "say \\"hi\\""', { name: 'say "hi"' }, true),
+  c("name == 'a\\\\b'", { name: 'a\\b' }, true),
+  c("name == 'caf\\u00e9\\n'", { name: 'café\n' }, true),
+  c("name == 'x-y z'", { name: 'x-y z' }, true),
   // Keys.
   c("location.city == 'Lisbon'", WORKER, true),
   c("location.zones[1].name == 'east'", WORKER, true),
