@@ -1,395 +1,44 @@
-import fc from 'fast-check';
-import type { LightMyRequestResponse } from 'fastify';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { SidPrefix } from '../../src/domain/sid.js';
-import { createTestApp, type TestAccount, type TestApp } from '../helpers/app.js';
+import { createTestApp, type TestApp } from '../helpers/app.js';
 import { testBackend } from '../helpers/postgres.js';
 import { Recounter } from '../scale/recount.js';
-import {
-  Long,
-  PATHS,
-  sequence,
-  toWellFormed,
-  type PoolKind,
-  type Recipe,
-  type Ref,
-  type Segment,
-  type Value,
-} from './arbitraries.js';
+import { fuzzApi, fuzzSettings, type FuzzTarget } from './fuzz.js';
 
-/**
- * The API fuzzer: random sequences of valid, boundary and hostile requests over every route
- * (fast-check, seeded). After every request: never a 5xx, and every error is exactly Twilio's
- * body with the response's status; 2xx bodies match the spec (the test app's spec hook). After
- * every sequence: the statistics equal a recount of the workers and their channels.
- *
- * Replay a failure with the seed (and path) it prints: ROSTER_FUZZ_SEED=… [ROSTER_FUZZ_PATH=…];
- * ROSTER_FUZZ_RUNS sets how many sequences (default 40), ROSTER_FUZZ_SHRINK=1 shrinks a failure
- * (slowly: every attempt replays a sequence).
- */
-const SEED = process.env.ROSTER_FUZZ_SEED ? Number(process.env.ROSTER_FUZZ_SEED) : Date.now() % 2 ** 31;
-const RUNS = Number(process.env.ROSTER_FUZZ_RUNS || 40);
-const PATH = process.env.ROSTER_FUZZ_PATH || undefined;
-const SHRINK = process.env.ROSTER_FUZZ_SHRINK === '1';
-
+/** The fuzzer (test/fuzz/fuzz.ts) through `app.inject`, on this project's backend. */
 let t: TestApp;
-let other: TestAccount;
-/** A workspace of the other account: this account must never reach it. */
-let foreignWorkspace: string;
-let recounter: Recounter | null = null;
+let target: FuzzTarget;
 
 beforeAll(async () => {
   t = await createTestApp();
-  other = await t.newAccount();
-  const res = await t.request({
+  const other = await t.newAccount();
+  const foreign = await t.request({
     method: 'POST',
     url: '/v1/Workspaces',
     form: { FriendlyName: 'Foreign' },
     as: other,
   });
-  foreignWorkspace = res.json<{ sid: string }>().sid;
-  if (testBackend() === 'sqlite') recounter = new Recounter(join(t.dir, 'roster.db'));
+  target = {
+    send: ({ method, url, headers, payload }) =>
+      t.app.inject({ method: method as 'GET', url, headers, ...(payload === undefined ? {} : { payload }) }),
+    account: t.account,
+    other,
+    foreignWorkspace: foreign.json<{ sid: string }>().sid,
+    spec: t.spec,
+    recounter: testBackend() === 'sqlite' ? new Recounter(join(t.dir, 'roster.db')) : null,
+  };
 });
-const STATS = new Map<string, number>();
 afterAll(async () => {
-  if (process.env.FUZZ_STATS)
-    console.log(
-      [...STATS]
-        .sort()
-        .map(([k, v]) => `${k}: ${v}`)
-        .join('\n'),
-    );
-  recounter?.close();
+  target.recounter?.close();
   await t.close();
 });
 
-/** The SIDs and names a sequence has seen, for its requests to refer to. */
-type Pool = Record<PoolKind, string[]>;
-
-const PREFIX: Record<PoolKind, string> = {
-  workspace: SidPrefix.workspace,
-  activity: SidPrefix.activity,
-  taskChannel: SidPrefix.taskChannel,
-  taskChannelName: '',
-  worker: SidPrefix.worker,
-  workerChannel: SidPrefix.workerChannel,
-};
-
-function resolve(pool: Pool, r: Ref): string {
-  // Now and then a workspace reference names the other account's workspace.
-  if (r.ref === 'workspace' && r.n % 9 === 8) return foreignWorkspace;
-  const items = pool[r.ref];
-  if (items.length === 0) return r.ref === 'taskChannelName' ? 'voice' : PREFIX[r.ref] + '0'.repeat(32);
-  return items[r.n % items.length]!;
-}
-
-const isRef = (v: unknown): v is Ref =>
-  typeof v === 'object' &&
-  v !== null &&
-  !Array.isArray(v) &&
-  'ref' in v &&
-  'n' in v &&
-  Object.keys(v).length === 2;
-
-/** A value as text (form bodies and query strings). */
-function text(pool: Pool, v: Value): string {
-  if (typeof v === 'string') return v;
-  if (v instanceof Long) return v.text();
-  if (isRef(v)) return resolve(pool, v);
-  return JSON.stringify(v);
-}
-
-/** A value in a JSON body: references resolved, anything else as it is. */
-function jsonOf(pool: Pool, v: Value): unknown {
-  if (v instanceof Long) return v.text();
-  if (isRef(v)) return resolve(pool, v);
-  return v;
-}
-
-/** Percent-encodes as a client's form encoder would (lone surrogates as U+FFFD). */
-const encode = (s: string) => encodeURIComponent(toWellFormed(s));
-
-function segmentText(pool: Pool, s: Segment): string {
-  if (!('text' in s)) return encode(resolve(pool, s));
-  return typeof s.text === 'string' ? s.text : s.text.text();
-}
-
-function pathOf(pool: Pool, r: Recipe): { url: string; workspace: string | null } {
-  const seg = r.segments.map((s) => segmentText(pool, s));
-  const ws = PATHS[r.route].length > 0 ? `/v1/Workspaces/${seg[0]}` : '/v1/Workspaces';
-  const workspace = r.segments[0] && !('text' in r.segments[0]) ? resolve(pool, r.segments[0]) : null;
-  const tail: Record<Recipe['route'], string> = {
-    workspaces: '',
-    workspace: '',
-    activities: '/Activities',
-    activity: `/Activities/${seg[1]}`,
-    taskChannels: '/TaskChannels',
-    taskChannel: `/TaskChannels/${seg[1]}`,
-    workers: '/Workers',
-    worker: `/Workers/${seg[1]}`,
-    statistics: '/Workers/RealTimeStatistics',
-    workerChannels: `/Workers/${seg[1]}/Channels`,
-    workerChannel: `/Workers/${seg[1]}/Channels/${seg[2]}`,
-  };
-  return { url: ws + tail[r.route], workspace };
-}
-
-function formOf(pool: Pool, params: [string, Value][], raw: boolean[]): string {
-  return params
-    .map(([name, v], i) => `${encode(name)}=${raw[i] ? text(pool, v) : encode(text(pool, v))}`)
-    .join('&');
-}
-
-interface Sent {
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  payload?: string;
-}
-
-function build(pool: Pool, r: Recipe): { sent: Sent; workspace: string | null } {
-  const { url, workspace } = pathOf(pool, r);
-  const headers: Record<string, string> = { authorization: (r.asOther ? other : t.account).auth };
-  if (r.ifMatch !== undefined) headers['if-match'] = toWellFormed(text(pool, r.ifMatch));
-  const sent: Sent = { method: r.method, url, headers };
-  const b = r.body;
-  if (b.kind === 'form') {
-    const form = formOf(pool, r.params, b.raw);
-    if (r.method === 'POST') {
-      headers['content-type'] = 'application/x-www-form-urlencoded';
-      sent.payload = form;
-    } else if (form !== '') sent.url += `?${form}`;
-  } else if (b.kind === 'json') {
-    headers['content-type'] = 'application/json';
-    sent.payload = JSON.stringify(Object.fromEntries(r.params.map(([n, v]) => [n, jsonOf(pool, v)])));
-  } else if (b.kind === 'text') {
-    if (b.contentType !== null) headers['content-type'] = b.contentType;
-    sent.payload = typeof b.text === 'string' ? b.text : b.text.text();
-  }
-  return { sent, workspace };
-}
-
-const short = (s: string | undefined, n = 300) =>
-  s === undefined ? '' : s.length > n ? `${s.slice(0, n)}… (${s.length} chars)` : s;
-
-function fail(why: string, sent: Sent, res: LightMyRequestResponse): never {
-  throw new Error(
-    `${why}\n  request: ${sent.method} ${short(sent.url)}\n  headers: ${JSON.stringify(sent.headers)}` +
-      `\n  body: ${short(sent.payload)}\n  response: ${res.statusCode} ${short(res.body, 1000)}` +
-      `\n  replay: ROSTER_FUZZ_SEED=${SEED}`,
+describe('the API under random valid, boundary and hostile requests (injected)', () => {
+  it(
+    `never answers 5xx, always in Twilio's error shape, and keeps statistics exact (seed ${fuzzSettings.seed})`,
+    async () => {
+      await fuzzApi(target);
+    },
+    60_000 + fuzzSettings.runs * 2_000,
   );
-}
-
-const ERROR_KEYS = 'code,message,more_info,status';
-
-/** What must hold of every response. */
-function checkResponse(sent: Sent, res: LightMyRequestResponse, crossesAccounts: boolean): void {
-  const status = res.statusCode;
-  if (status >= 500) fail(`a ${status}`, sent, res);
-  if (crossesAccounts && status < 300 && sent.method !== 'OPTIONS')
-    fail('another account reached this workspace', sent, res);
-  const violations = t.spec.take();
-  if (violations.length > 0) fail(`the response breaks the spec: ${violations.join('; ')}`, sent, res);
-  if (status < 400 || sent.method === 'HEAD') return;
-  if (!String(res.headers['content-type']).startsWith('application/json'))
-    fail('an error that is not JSON', sent, res);
-  let body: Record<string, unknown>;
-  try {
-    body = res.json();
-  } catch {
-    return fail('an error body that does not parse', sent, res);
-  }
-  if (body === null || typeof body !== 'object' || Object.keys(body).sort().join(',') !== ERROR_KEYS)
-    fail('an error body that is not exactly {code, message, more_info, status}', sent, res);
-  if (body.status !== status) fail('an error body whose status is not the response status', sent, res);
-  if (!Number.isInteger(body.code) || typeof body.message !== 'string' || body.message === '')
-    fail('an error body without an integer code and a message', sent, res);
-  if (body.more_info !== `https://www.twilio.com/docs/errors/${String(body.code)}`)
-    fail('an error body whose more_info does not name its code', sent, res);
-}
-
-/** Remembers the SIDs and names a successful response shows, for later requests to use. */
-function learn(pool: Pool, r: Recipe, res: LightMyRequestResponse, workspace: string | null): void {
-  if (res.statusCode >= 300 || r.method === 'HEAD' || r.method === 'OPTIONS' || r.method === 'DELETE') return;
-  if (r.asOther || workspace === foreignWorkspace) return;
-  const add = (kind: PoolKind, v: unknown) => {
-    if (typeof v === 'string' && !pool[kind].includes(v)) pool[kind].push(v);
-  };
-  const body = res.json<Record<string, unknown>>();
-  const items = (key: string) => (Array.isArray(body[key]) ? (body[key] as Record<string, unknown>[]) : []);
-  switch (r.route) {
-    case 'workspaces':
-      if (r.method === 'POST') {
-        add('workspace', body.sid);
-        add('activity', body.default_activity_sid);
-      }
-      break;
-    case 'activities':
-      add('activity', body.sid);
-      for (const a of items('activities')) add('activity', a.sid);
-      break;
-    case 'taskChannels':
-      add('taskChannel', body.sid);
-      add('taskChannelName', body.unique_name);
-      for (const c of items('channels')) {
-        add('taskChannel', c.sid);
-        add('taskChannelName', c.unique_name);
-      }
-      break;
-    case 'workers':
-      add('worker', body.sid);
-      for (const w of items('workers')) add('worker', w.sid);
-      break;
-    case 'workerChannels':
-      for (const c of items('channels')) add('workerChannel', c.sid);
-      break;
-    default:
-      break;
-  }
-}
-
-async function send(pool: Pool, r: Recipe): Promise<void> {
-  const { sent, workspace } = build(pool, r);
-  const res = await t.app.inject(sent);
-  const k =
-    `${r.route} ${r.method} ${res.statusCode}` +
-    (process.env.FUZZ_MSG && res.statusCode === 400 ? ' ' + res.json().message.slice(0, 60) : '');
-  STATS.set(k, (STATS.get(k) ?? 0) + 1);
-  const foreign = workspace === foreignWorkspace;
-  const crossesAccounts = r.asOther ? workspace !== null && !foreign : foreign;
-  checkResponse(sent, res, crossesAccounts);
-  learn(pool, r, res, workspace);
-}
-
-async function get<T>(url: string): Promise<T> {
-  const res = await t.request({ url });
-  if (res.statusCode !== 200) throw new Error(`GET ${url}: ${res.statusCode} ${res.body}`);
-  return res.json<T>();
-}
-
-async function all<T>(url: string, key: string): Promise<T[]> {
-  const out: T[] = [];
-  let next: string | null = `${url}?PageSize=1000`;
-  while (next) {
-    const page: Record<string, unknown> & { meta: { next_page_url: string | null } } = await get(next);
-    out.push(...(page[key] as T[]));
-    next =
-      page.meta.next_page_url &&
-      new URL(page.meta.next_page_url).pathname + new URL(page.meta.next_page_url).search;
-  }
-  return out;
-}
-
-interface ActivityStat {
-  sid: string;
-  friendly_name: string;
-  workers: number;
-}
-
-/** The statistics of every workspace the sequence made, against a recount of its workers. */
-async function expectStatisticsEqualRecount(pool: Pool): Promise<void> {
-  for (const ws of pool.workspace) {
-    if ((await t.request({ url: `/v1/Workspaces/${ws}` })).statusCode === 404) continue; // deleted
-    const base = `/v1/Workspaces/${ws}`;
-    const activities = await all<{ sid: string; friendly_name: string }>(`${base}/Activities`, 'activities');
-    const channels = await all<{ sid: string; unique_name: string }>(`${base}/TaskChannels`, 'channels');
-    const workers = await all<{ sid: string; activity_sid: string }>(`${base}/Workers`, 'workers');
-    const eligible = new Map<string, Set<string>>(channels.map((c) => [c.sid, new Set()]));
-    for (const w of workers) {
-      const own = await all<{ task_channel_sid: string; available: boolean; configured_capacity: number }>(
-        `${base}/Workers/${w.sid}/Channels`,
-        'channels',
-      );
-      for (const c of own)
-        if (c.available && c.configured_capacity > 0) eligible.get(c.task_channel_sid)?.add(w.sid);
-    }
-    const expected = (only?: Set<string>): ActivityStat[] =>
-      activities.map((a) => ({
-        sid: a.sid,
-        friendly_name: a.friendly_name,
-        workers: workers.filter((w) => w.activity_sid === a.sid && (!only || only.has(w.sid))).length,
-      }));
-    const compare = async (query: string, want: ActivityStat[], fromFile?: ActivityStat[]) => {
-      const stats = await get<{ activity_statistics: ActivityStat[]; total_workers: number }>(
-        `${base}/Workers/RealTimeStatistics${query}`,
-      );
-      const total = want.reduce((n, a) => n + a.workers, 0);
-      const got = JSON.stringify([stats.activity_statistics, stats.total_workers]);
-      for (const [what, counts] of [
-        ['the API', want],
-        ['the database file', fromFile ?? want],
-      ] as const) {
-        if (got !== JSON.stringify([counts, total]))
-          throw new Error(
-            `statistics ${base}/Workers/RealTimeStatistics${query} are ${got}, a recount through ${what} says ` +
-              `${JSON.stringify([counts, total])} (replay: ROSTER_FUZZ_SEED=${SEED})`,
-          );
-      }
-    };
-    const file = (tc?: string) =>
-      recounter
-        ?.counts(ws, tc)
-        .map((c) => ({ sid: c.activitySid, friendly_name: c.friendlyName, workers: c.workers }));
-    await compare('', expected(), file());
-    for (const c of channels) {
-      await compare(`?TaskChannel=${c.sid}`, expected(eligible.get(c.sid)), file(c.sid));
-      await compare(`?TaskChannel=${encodeURIComponent(c.unique_name)}`, expected(eligible.get(c.sid)));
-    }
-  }
-}
-
-/** Each sequence starts from a workspace of its own with two workers. */
-async function freshPool(): Promise<Pool> {
-  const pool: Pool = {
-    workspace: [],
-    activity: [],
-    taskChannel: [],
-    taskChannelName: [],
-    worker: [],
-    workerChannel: [],
-  };
-  const ws = (
-    await t.request({ method: 'POST', url: '/v1/Workspaces', form: { FriendlyName: 'Fuzz' } })
-  ).json<{
-    sid: string;
-  }>().sid;
-  pool.workspace.push(ws);
-  for (const a of await all<{ sid: string }>(`/v1/Workspaces/${ws}/Activities`, 'activities'))
-    pool.activity.push(a.sid);
-  for (const c of await all<{ sid: string; unique_name: string }>(
-    `/v1/Workspaces/${ws}/TaskChannels`,
-    'channels',
-  )) {
-    pool.taskChannel.push(c.sid);
-    pool.taskChannelName.push(c.unique_name);
-  }
-  for (const name of ['Ann', 'Bo']) {
-    const res = await t.request({
-      method: 'POST',
-      url: `/v1/Workspaces/${ws}/Workers`,
-      form: { FriendlyName: name },
-    });
-    const sid = res.json<{ sid: string }>().sid;
-    pool.worker.push(sid);
-    for (const c of await all<{ sid: string }>(`/v1/Workspaces/${ws}/Workers/${sid}/Channels`, 'channels'))
-      pool.workerChannel.push(c.sid);
-  }
-  return pool;
-}
-
-describe('the API under random valid, boundary and hostile requests', () => {
-  it(`never answers 5xx, always in Twilio's error shape, and keeps statistics exact (seed ${SEED})`, async () => {
-    const property = fc.asyncProperty(sequence, async (steps) => {
-      const pool = await freshPool();
-      for (const step of steps) await Promise.all(step.map((r) => send(pool, r)));
-      await expectStatisticsEqualRecount(pool);
-    });
-    await fc.assert(property, {
-      seed: SEED,
-      numRuns: RUNS,
-      endOnFailure: !SHRINK,
-      ...(PATH === undefined ? {} : { path: PATH }),
-    });
-  }, 120_000);
 });
