@@ -61,7 +61,15 @@ export interface Recipe {
   ifMatch?: string | Long;
   /** Sent with another account's credentials: must never see or change this account's data. */
   asOther: boolean;
+  /** Credentials that are no account's: nothing may succeed. */
+  badCredentials?: BadCredentials;
+  /** The path bent: a trailing or doubled slash, or the wrong case. */
+  pathVariant?: 'trailingSlash' | 'doubleSlash' | 'lowerCase';
+  /** Raw text appended to the query string. */
+  querySuffix?: string;
 }
+
+export type BadCredentials = 'none' | 'wrongToken' | 'unknownAccount' | 'notBase64' | 'bearer' | 'empty';
 
 // ---- values ----
 
@@ -607,9 +615,43 @@ export const recipe: fc.Arbitrary<Recipe> = fc
         { weight: 5, arbitrary: fc.constant(false) },
         { weight: 1, arbitrary: fc.constant(true) },
       ),
+      extras: fc.record(
+        {
+          badCredentials: fc.constantFrom<BadCredentials>(
+            'none',
+            'wrongToken',
+            'unknownAccount',
+            'notBase64',
+            'bearer',
+            'empty',
+          ),
+          pathVariant: fc.constantFrom(
+            'trailingSlash' as const,
+            'doubleSlash' as const,
+            'lowerCase' as const,
+          ),
+          querySuffix: fc.constantFrom(
+            '&',
+            '&&',
+            '=',
+            '=x',
+            'TaskChannel',
+            'PageSize',
+            '#fragment',
+            '?x=1',
+            'a[]=1&a[]=2',
+            'TaskChannel[]=voice',
+            'FriendlyName[x]=1',
+            ';x=1',
+            '%',
+          ),
+        },
+        { requiredKeys: [] },
+      ),
+      rare: fc.nat(19), // the extras above apply one time in twenty
     }),
   )
-  .chain(({ route, method, valid, segments, asOther, ifMatch, strange, json }) => {
+  .chain(({ route, method, valid, segments, asOther, ifMatch, strange, json, extras, rare }) => {
     const key = `${route} ${method}`;
     return paramsFor(key, valid).chain((params) =>
       fc
@@ -640,7 +682,7 @@ export const recipe: fc.Arbitrary<Recipe> = fc
           if (body.kind === 'form') sent = params.map(([n, v], i) => [n, raw[i] ? escapes[i]! : v]);
           const r: Recipe = { route, method, segments, params: sent, body, asOther };
           if (ifMatch !== null && (route === 'worker' || route === 'workers')) r.ifMatch = ifMatch;
-          return r;
+          return rare === 0 ? { ...r, ...extras } : r;
         }),
     );
   });

@@ -9,6 +9,7 @@ import {
   sequence,
   toWellFormed,
   type PoolKind,
+  type BadCredentials,
   type Recipe,
   type Ref,
   type Segment,
@@ -173,17 +174,41 @@ function formOf(pool: Pool, params: [string, Value][], raw: boolean[]): string {
 }
 
 function build(target: FuzzTarget, pool: Pool, r: Recipe): { sent: Sent; workspace: string | null } {
-  const { url, workspace } = pathOf(pool, r);
+  const { url: path, workspace } = pathOf(pool, r);
+  const url =
+    r.pathVariant === 'trailingSlash'
+      ? `${path}/`
+      : r.pathVariant === 'doubleSlash'
+        ? path.replace('/Workspaces', '//Workspaces')
+        : r.pathVariant === 'lowerCase'
+          ? path.toLowerCase()
+          : path;
   const headers: Record<string, string> = { authorization: (r.asOther ? target.other : target.account).auth };
+  if (r.badCredentials !== undefined) {
+    const { sid, token } = target.account;
+    const basic = (text: string) => 'Basic ' + Buffer.from(text).toString('base64');
+    const bad: Record<BadCredentials, string | null> = {
+      none: null,
+      wrongToken: basic(`${sid}:${token}x`),
+      unknownAccount: basic(`${target.other.sid.slice(0, 33)}0:${token}`),
+      notBase64: 'Basic %%%',
+      bearer: `Bearer ${token}`,
+      empty: '',
+    };
+    const value = bad[r.badCredentials];
+    if (value === null) delete headers.authorization;
+    else headers.authorization = value;
+  }
   if (r.ifMatch !== undefined) headers['if-match'] = toWellFormed(text(pool, r.ifMatch));
   const sent: Sent = { method: r.method, url, headers };
   const b = r.body;
+  const query: string[] = [];
   if (b.kind === 'form') {
     const form = formOf(pool, r.params, b.raw);
     if (r.method === 'POST') {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       sent.payload = form;
-    } else if (form !== '') sent.url += `?${form}`;
+    } else if (form !== '') query.push(form);
   } else if (b.kind === 'json') {
     headers['content-type'] = 'application/json';
     sent.payload = JSON.stringify(Object.fromEntries(r.params.map(([n, v]) => [n, jsonOf(pool, v)])));
@@ -191,6 +216,8 @@ function build(target: FuzzTarget, pool: Pool, r: Recipe): { sent: Sent; workspa
     if (b.contentType !== null) headers['content-type'] = b.contentType;
     sent.payload = typeof b.text === 'string' ? b.text : b.text.text();
   }
+  if (r.querySuffix !== undefined) query.push(r.querySuffix);
+  if (query.length > 0) sent.url += `?${query.join('&')}`;
   return { sent, workspace };
 }
 
@@ -211,7 +238,7 @@ function checkResponse(target: FuzzTarget, sent: Sent, res: Answer, crossesAccou
   const status = res.statusCode;
   if (status >= 500) fail(`a ${status}`, sent, res);
   if (crossesAccounts && status < 300 && sent.method !== 'OPTIONS')
-    fail('another account reached this workspace', sent, res);
+    fail("a request without this account's credentials succeeded", sent, res);
   const violations = target.spec.take();
   if (violations.length > 0) fail(`the response breaks the spec: ${violations.join('; ')}`, sent, res);
   if (status < 400 || sent.method === 'HEAD') return;
@@ -235,7 +262,7 @@ function checkResponse(target: FuzzTarget, sent: Sent, res: Answer, crossesAccou
 /** Remembers the SIDs and names a successful response shows, for later requests to use. */
 function learn(pool: Pool, r: Recipe, res: Answer, workspace: string | null): void {
   if (res.statusCode >= 300 || r.method === 'HEAD' || r.method === 'OPTIONS' || r.method === 'DELETE') return;
-  if (r.asOther || workspace === pool.foreignWorkspace) return;
+  if (r.asOther || r.badCredentials !== undefined || workspace === pool.foreignWorkspace) return;
   const add = (kind: PoolKind, v: unknown) => {
     if (typeof v === 'string' && !pool[kind].includes(v)) pool[kind].push(v);
   };
@@ -282,7 +309,9 @@ async function send(target: FuzzTarget, pool: Pool, r: Recipe): Promise<void> {
   const seen = `${r.route} ${r.method} ${res.statusCode}`;
   answers.set(seen, (answers.get(seen) ?? 0) + 1);
   const foreign = workspace === pool.foreignWorkspace;
-  const crossesAccounts = r.asOther ? workspace !== null && !foreign : foreign;
+  // Nothing succeeds without credentials, and nothing reaches another account's workspace.
+  const crossesAccounts =
+    r.badCredentials !== undefined || (r.asOther ? workspace !== null && !foreign : foreign);
   checkResponse(target, sent, res, crossesAccounts);
   learn(pool, r, res, workspace);
 }
