@@ -20,7 +20,8 @@ import {
  * The API fuzzer: random sequences of valid, boundary and hostile requests over every route
  * (fast-check, seeded). After every request: never a 5xx; every error is exactly Twilio's body,
  * with the response's status; another account never reaches a workspace; 2xx bodies match the
- * spec (the app's spec hook). After every sequence: the statistics of each of its workspaces,
+ * spec (the app's spec hook); a write sent alone and refused changes nothing the client can read
+ * of the sequence's workspace. After every sequence: the statistics of each of its workspaces,
  * overall and per task channel, equal a recount of the workers and their channels through the
  * API (and, on SQLite, straight from the database file).
  *
@@ -75,7 +76,10 @@ export async function fuzzApi(target: FuzzTarget): Promise<void> {
   const { seed, runs, path, shrink } = fuzzSettings;
   const property = fc.asyncProperty(sequence, async (steps) => {
     const pool = await freshPool(target);
-    for (const step of steps) await Promise.all(step.map((r) => send(target, pool, r)));
+    for (const step of steps) {
+      if (step.length === 1) await sendAlone(target, pool, step[0]!);
+      else await Promise.all(step.map((r) => send(target, pool, r)));
+    }
     await expectStatisticsEqualRecount(target, pool);
   });
   try {
@@ -299,13 +303,13 @@ function learn(pool: Pool, r: Recipe, res: Answer, workspace: string | null): vo
   }
 }
 
-async function send(target: FuzzTarget, pool: Pool, r: Recipe): Promise<void> {
+async function send(target: FuzzTarget, pool: Pool, r: Recipe): Promise<Sending | null> {
   const { sent, workspace } = build(target, pool, r);
-  if ((sent.payload?.length ?? 0) > (target.largestBody ?? Infinity)) return;
+  if ((sent.payload?.length ?? 0) > (target.largestBody ?? Infinity)) return null;
   const head = sent.url.length + Object.values(sent.headers).reduce((n, v) => n + v.length, 0);
-  if (head > (target.largestHead ?? Infinity)) return;
+  if (head > (target.largestHead ?? Infinity)) return null;
   const res = await target.send(sent);
-  if (res === null) return;
+  if (res === null) return null;
   const seen = `${r.route} ${r.method} ${res.statusCode}`;
   answers.set(seen, (answers.get(seen) ?? 0) + 1);
   const foreign = workspace === pool.foreignWorkspace;
@@ -314,6 +318,41 @@ async function send(target: FuzzTarget, pool: Pool, r: Recipe): Promise<void> {
     r.badCredentials !== undefined || (r.asOther ? workspace !== null && !foreign : foreign);
   checkResponse(target, sent, res, crossesAccounts);
   learn(pool, r, res, workspace);
+  return { sent, res };
+}
+
+interface Sending {
+  sent: Sent;
+  res: Answer;
+}
+
+/** Sends a write alone, and checks that if it was refused it changed nothing it could have. */
+async function sendAlone(target: FuzzTarget, pool: Pool, r: Recipe): Promise<void> {
+  if (r.method !== 'POST' && r.method !== 'DELETE') {
+    await send(target, pool, r);
+    return;
+  }
+  const ws = pool.workspace[0]!; // the sequence's own, where most requests go
+  const before = await snapshot(target, ws);
+  const done = await send(target, pool, r);
+  if (done && done.res.statusCode >= 400 && (await snapshot(target, ws)) !== before)
+    fail(`a refused request changed workspace ${ws}`, done.sent, done.res);
+}
+
+/** Everything a client can read of a workspace in a few requests (its workers' channels aside). */
+async function snapshot(target: FuzzTarget, ws: string): Promise<string> {
+  const base = `/v1/Workspaces/${ws}`;
+  const urls = [
+    base,
+    `${base}/Activities?PageSize=1000`,
+    `${base}/TaskChannels?PageSize=1000`,
+    `${base}/Workers?PageSize=1000`,
+    `${base}/Workers/RealTimeStatistics`,
+  ];
+  const answers = await Promise.all(
+    urls.map((url) => target.send({ method: 'GET', url, headers: { authorization: target.account.auth } })),
+  );
+  return JSON.stringify(answers.map((a) => [a?.statusCode, a?.body]));
 }
 
 /** A request of the account's own, outside the fuzzed sequence: it must succeed. */
