@@ -19,6 +19,8 @@ export interface Config {
   stream: { intervalMs: number; heartbeatMs: number };
   /** When set, /metrics asks for this bearer token; otherwise it is open. */
   metricsToken: string | null;
+  /** Twilio's limits (capacity 50, 100 activities, 15 task channels) enforced; ROSTER_TWILIO_LIMITS=off lifts them. */
+  twilioLimits: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -63,6 +65,11 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(`ROSTER_SQLITE_SYNCHRONOUS must be NORMAL or FULL, got "${synchronous}"`);
   }
 
+  const twilioLimits = (env.ROSTER_TWILIO_LIMITS || 'on').toLowerCase();
+  if (twilioLimits !== 'on' && twilioLimits !== 'off') {
+    throw new ConfigError(`ROSTER_TWILIO_LIMITS must be on or off, got "${env.ROSTER_TWILIO_LIMITS}"`);
+  }
+
   const databaseUrl = env.DATABASE_URL || undefined;
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
@@ -94,5 +101,6 @@ export function loadConfig(env: Env = process.env): Config {
       heartbeatMs: intVar(env, 'ROSTER_STREAM_HEARTBEAT_MS', 15_000, 100, 3_600_000),
     },
     metricsToken: env.ROSTER_METRICS_TOKEN || null,
+    twilioLimits: twilioLimits === 'on',
   };
 }

@@ -30,6 +30,8 @@ Environment:
   ROSTER_RATE_LIMIT_READS     GET requests per second per account (default 10000; 0 = no limit)
   ROSTER_RATE_LIMIT_WRITES    POST/DELETE requests per second per account (default 5000; 0 = no limit)
   ROSTER_BODY_LIMIT           largest request body in bytes (default 1048576)
+  ROSTER_TWILIO_LIMITS        on (default): Twilio's limits (channel capacity 50, 100 activities and
+                              15 task channels per workspace); off lifts them
   ROSTER_STREAM_INTERVAL_MS   statistics streams: at most one event per this many ms (default 100)
   ROSTER_STREAM_HEARTBEAT_MS  statistics streams: heartbeat comment interval (default 15000)
   ROSTER_METRICS_TOKEN        when set, GET /metrics needs Authorization: Bearer <token>

@@ -18,7 +18,7 @@ export async function serve(
   const changes = createChangeBus(store, (err) =>
     process.stderr.write(`roster: change notifications: ${err.message}\n`),
   );
-  const services = createServices(store, { changes });
+  const services = createServices(store, { changes, twilioLimits: config.twilioLimits });
   const creds = resolveCredentials(dataDir, config.account);
   try {
     await services.accounts.ensure(creds.accountSid, creds.authToken); // on PostgreSQL, also migrates

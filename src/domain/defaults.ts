@@ -17,3 +17,16 @@ export const DEFAULT_TASK_CHANNELS = [
 ] as const;
 
 export const DEFAULT_WORKER_CHANNEL = { capacity: 1, available: true } as const;
+
+/** Twilio's own limits, which Roster enforces unless a setting lifts them (ROSTER_TWILIO_LIMITS=off). */
+export interface TwilioLimits {
+  activitiesPerWorkspace: number;
+  taskChannelsPerWorkspace: number;
+  workerChannelCapacity: number;
+}
+
+export const TWILIO_LIMITS: TwilioLimits = {
+  activitiesPerWorkspace: 100,
+  taskChannelsPerWorkspace: 15,
+  workerChannelCapacity: 50,
+};

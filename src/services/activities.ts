@@ -2,7 +2,7 @@ import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { newSid, SidPrefix } from '../domain/sid.js';
 import type { Activity } from '../domain/types.js';
 import type { ActivityFilter, PageQuery, StoreReader } from '../storage/store.js';
-import { publishOnCommit, requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
+import { overLimit, publishOnCommit, requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
 
 export interface CreateActivityInput {
   friendlyName: string;
@@ -28,6 +28,12 @@ export class ActivityService {
     return this.deps.store.transaction(async (tx) => {
       await requireWorkspace(tx, accountSid, workspaceSid);
       publishOnCommit(tx, this.deps, accountSid, workspaceSid);
+      const limit = this.deps.limits?.activitiesPerWorkspace;
+      if (limit !== undefined) {
+        const existing = await tx.listActivities(workspaceSid, {}, { pageSize: limit, page: 0 });
+        if (existing.items.length >= limit)
+          throw overLimit('FriendlyName', `A workspace has at most ${limit} activities`);
+      }
       await tx.insertActivity({
         sid,
         accountSid,

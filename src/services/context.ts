@@ -1,13 +1,18 @@
-import { NotFoundError } from '../domain/errors.js';
+import type { TwilioLimits } from '../domain/defaults.js';
+import { InvalidParameterError, NotFoundError } from '../domain/errors.js';
 import type { Workspace } from '../domain/types.js';
 import type { Store, StoreReader, StoreTx } from '../storage/store.js';
 import type { ChangeBus } from './changes.js';
 
-/** What every service needs: the store, a clock (tests may pass a fixed one) and the change bus. */
+/**
+ * What every service needs: the store, a clock (tests may pass a fixed one), the change bus, and
+ * Twilio's limits (null when the setting lifts them).
+ */
 export interface ServiceDeps {
   store: Store;
   now: () => Date;
   changes: ChangeBus;
+  limits: TwilioLimits | null;
 }
 
 /** Announces a workspace's change once the transaction has committed (never after a rollback). */
@@ -44,4 +49,9 @@ export async function requireOwnWorkspace(
 /** Twilio's dates have whole seconds; keeping ours whole keeps stored and served values equal. */
 export function wholeSeconds(d: Date): Date {
   return new Date(Math.floor(d.getTime() / 1000) * 1000);
+}
+
+/** A 400 for going over one of Twilio's limits: says which, and how to lift it. */
+export function overLimit(parameter: string, what: string): InvalidParameterError {
+  return new InvalidParameterError(parameter, `${what} (Twilio's limit; ROSTER_TWILIO_LIMITS=off lifts it)`);
 }

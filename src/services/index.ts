@@ -1,3 +1,4 @@
+import { TWILIO_LIMITS } from '../domain/defaults.js';
 import type { Store } from '../storage/store.js';
 import { AccountService } from './accounts.js';
 import { LocalChangeBus, type ChangeBus } from './changes.js';
@@ -9,11 +10,15 @@ import { WorkspaceService } from './workspaces.js';
 
 export type Services = ReturnType<typeof createServices>;
 
-export function createServices(store: Store, options: { now?: () => Date; changes?: ChangeBus } = {}) {
+export function createServices(
+  store: Store,
+  options: { now?: () => Date; changes?: ChangeBus; twilioLimits?: boolean } = {},
+) {
   const deps = {
     store,
     now: options.now ?? (() => new Date()),
     changes: options.changes ?? new LocalChangeBus(),
+    limits: options.twilioLimits === false ? null : TWILIO_LIMITS,
   };
   return {
     changes: deps.changes,

@@ -1,9 +1,9 @@
 import { DEFAULT_WORKER_CHANNEL } from '../domain/defaults.js';
-import { NotFoundError } from '../domain/errors.js';
-import { newSid, SidPrefix } from '../domain/sid.js';
+import { InvalidParameterError, NotFoundError } from '../domain/errors.js';
+import { isSid, newSid, SidPrefix } from '../domain/sid.js';
 import type { TaskChannel } from '../domain/types.js';
 import type { PageQuery, StoreReader, TaskChannelPatch } from '../storage/store.js';
-import { publishOnCommit, requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
+import { overLimit, publishOnCommit, requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
 
 export interface CreateTaskChannelInput {
   friendlyName: string;
@@ -26,11 +26,27 @@ export class TaskChannelService {
 
   /** Every worker of the workspace gets a worker channel for the new task channel. */
   create(accountSid: string, workspaceSid: string, input: CreateTaskChannelInput): Promise<TaskChannel> {
+    // Task channels and worker channels are addressed by SID or unique name: a name shaped
+    // like a SID could name another channel.
+    if (isSid(input.uniqueName, SidPrefix.taskChannel) || isSid(input.uniqueName, SidPrefix.workerChannel)) {
+      return Promise.reject(
+        new InvalidParameterError(
+          'UniqueName',
+          'Invalid parameter UniqueName: must not be shaped like a TaskChannel (TC…) or WorkerChannel (WC…) SID',
+        ),
+      );
+    }
     const sid = newSid(SidPrefix.taskChannel);
     const now = wholeSeconds(this.deps.now());
     return this.deps.store.transaction(async (tx) => {
       await requireWorkspace(tx, accountSid, workspaceSid);
       publishOnCommit(tx, this.deps, accountSid, workspaceSid);
+      const limit = this.deps.limits?.taskChannelsPerWorkspace;
+      if (limit !== undefined) {
+        const existing = await tx.listTaskChannels(workspaceSid, { pageSize: limit, page: 0 });
+        if (existing.items.length >= limit)
+          throw overLimit('UniqueName', `A workspace has at most ${limit} task channels`);
+      }
       await tx.insertTaskChannel(
         {
           sid,

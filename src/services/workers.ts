@@ -11,6 +11,7 @@ import type {
   WorkerPatch,
 } from '../storage/store.js';
 import {
+  overLimit,
   publishOnCommit,
   requireOwnWorkspace,
   requireWorkspace,
@@ -113,6 +114,10 @@ export class WorkerService {
     sidOrUniqueName: string,
     patch: WorkerChannelPatch,
   ): Promise<WorkerChannel> {
+    const limit = this.deps.limits?.workerChannelCapacity;
+    if (limit !== undefined && patch.capacity !== undefined && patch.capacity > limit) {
+      return Promise.reject(overLimit('Capacity', `Invalid parameter Capacity: must be at most ${limit}`));
+    }
     return this.deps.store.transaction(async (tx) => {
       await requireOwnWorkspace(tx, accountSid, workspaceSid);
       publishOnCommit(tx, this.deps, accountSid, workspaceSid);

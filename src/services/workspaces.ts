@@ -12,7 +12,7 @@ import { publishOnCommit, requireWorkspace, wholeSeconds, type ServiceDeps } fro
 
 export interface CreateWorkspaceInput {
   friendlyName: string;
-  eventCallbackUrl?: string;
+  eventCallbackUrl?: string | null;
   eventsFilter?: string;
   multiTaskEnabled?: boolean;
   prioritizeQueueOrder?: QueueOrder;

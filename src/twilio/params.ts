@@ -96,9 +96,11 @@ export function optionalEnum<T extends string>(
   return v as T;
 }
 
-export function optionalUrl(params: Params, name: string): string | undefined {
+/** An http(s) URL; empty means none (null), which is how a client clears one. */
+export function optionalUrl(params: Params, name: string): string | null | undefined {
   const v = optionalString(params, name, 2048);
-  if (v === undefined || v === '') return v;
+  if (v === undefined) return undefined;
+  if (v === '') return null;
   let url: URL;
   try {
     url = new URL(v);

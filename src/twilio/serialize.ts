@@ -104,6 +104,14 @@ export function toWorkerJson(w: Worker, urls: Urls) {
   };
 }
 
+/**
+ * A worker in a list page. Twilio shows `attributes` only when a single worker is answered
+ * (fetch, create, update); in list pages the spec has it null, and the SDK passes that on.
+ */
+export function toWorkerListItemJson(w: Worker, urls: Urls) {
+  return { ...toWorkerJson(w, urls), attributes: null };
+}
+
 export function toWorkerChannelJson(c: WorkerChannel, urls: Urls) {
   return {
     account_sid: c.accountSid,

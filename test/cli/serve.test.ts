@@ -75,13 +75,22 @@ describe('roster serve', () => {
       ROSTER_ACCOUNT_SID: sid,
       ROSTER_AUTH_TOKEN: 'secret-token-1',
       ROSTER_PUBLIC_URL: 'https://roster.example.com/',
+      ROSTER_TWILIO_LIMITS: 'off',
     });
     await proc.waitFor(/listening/);
-    const res = await fetch(`http://127.0.0.1:${port}/v1/Workspaces`, {
-      headers: { authorization: basicAuth(sid, 'secret-token-1') },
-    });
+    const base = `http://127.0.0.1:${port}/v1/Workspaces`;
+    const headers = { authorization: basicAuth(sid, 'secret-token-1') };
+    const res = await fetch(base, { headers });
     expect(res.status).toBe(200);
     expect((await res.json()).meta.url).toBe('https://roster.example.com/v1/Workspaces?PageSize=50&Page=0');
+    // With Twilio's limits lifted, a worker channel takes more than Twilio's 50.
+    const post = (url: string, form: Record<string, string>) =>
+      fetch(url, { method: 'POST', headers, body: new URLSearchParams(form) });
+    const ws = (await (await post(base, { FriendlyName: 'Big' })).json()).sid;
+    const worker = (await (await post(`${base}/${ws}/Workers`, { FriendlyName: 'W' })).json()).sid;
+    const channel = await post(`${base}/${ws}/Workers/${worker}/Channels/voice`, { Capacity: '51' });
+    expect(channel.status).toBe(200);
+    expect((await channel.json()).configured_capacity).toBe(51);
     proc.child.kill('SIGTERM');
     expect((await proc.exited).code).toBe(0);
   });
@@ -93,6 +102,7 @@ describe('roster serve', () => {
     [{ ROSTER_DATA_DIR: '/etc/hostname/data' }, /ROSTER_DATA_DIR .* cannot be used/],
     [{ ROSTER_DATA_DIR: '/proc/roster-data' }, /ROSTER_DATA_DIR .* cannot be used/],
     [{ ROSTER_PUBLIC_URL: 'ftp://x' }, /ROSTER_PUBLIC_URL must be an http\(s\) URL/],
+    [{ ROSTER_TWILIO_LIMITS: 'maybe' }, /ROSTER_TWILIO_LIMITS must be on or off/],
   ])('stops with one clear line on bad configuration %#', async (env, message) => {
     const proc = runRoster(['serve'], { ...{ ROSTER_DATA_DIR: tempDir() }, ...env });
     expect((await proc.exited).code).toBe(1);

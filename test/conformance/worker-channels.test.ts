@@ -79,6 +79,17 @@ describe('Worker channels through the twilio SDK', () => {
     expect((await worker().workerChannels('chat').fetch()).configuredCapacity).toBe(1);
   });
 
+  it("holds capacity to Twilio's 50 by default, with a message naming the limit", async () => {
+    expect((await worker().workerChannels('chat').update({ capacity: 50 })).configuredCapacity).toBe(50);
+    const message = await expectRestException(
+      worker().workerChannels('chat').update({ capacity: 51 }),
+      400,
+      20001,
+    );
+    expect(message).toMatch(/Capacity.*at most 50/);
+    expect((await worker().workerChannels('chat').update({ capacity: 1 })).configuredCapacity).toBe(1);
+  });
+
   it('answers unknown channels and workers with 404 / 20404', async () => {
     await expectRestException(
       worker()

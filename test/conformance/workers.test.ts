@@ -121,6 +121,14 @@ describe('Workers through the twilio SDK', () => {
     await expectRestException(ws().workers(w.sid).fetch(), 404, 20404);
   });
 
+  it('gives attributes on fetch, and null on list items', async () => {
+    const w = await ws().workers.create({ friendlyName: 'Listed', attributes: '{"skills":["de"]}' });
+    const [listed] = await ws().workers.list({ friendlyName: 'Listed' });
+    expect(listed!.sid).toBe(w.sid);
+    expect(listed!.attributes).toBeNull();
+    expect((await ws().workers(w.sid).fetch()).attributes).toBe('{"skills":["de"]}');
+  });
+
   it('lists workers with the ActivityName, ActivitySid, Available and FriendlyName filters', async () => {
     const f = await newWorkspace('Filters');
     const names = async (opts: Parameters<ReturnType<typeof ws>['workers']['list']>[0] = {}) =>

@@ -55,12 +55,12 @@ export function openTestStore(dir: string): Store {
 }
 
 export async function createTestApp(
-  testOptions: Partial<AppOptions> & { dir?: string; now?: () => Date } = {},
+  testOptions: Partial<AppOptions> & { dir?: string; now?: () => Date; twilioLimits?: boolean } = {},
 ): Promise<TestApp> {
-  const { now, ...options } = testOptions;
+  const { now, twilioLimits, ...options } = testOptions;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'roster-test-'));
   const store = openTestStore(dir);
-  const services = options.services ?? createServices(store, { now });
+  const services = options.services ?? createServices(store, { now, twilioLimits });
   const app = buildApp({ publicUrl: PUBLIC_URL, ...options, services });
   const spec = installSpecHook(app);
   await app.ready();

@@ -9,6 +9,7 @@ let port: number;
 beforeAll(async () => {
   // No coalescing: every change is an event, so a stalled reader falls behind quickly.
   t = await createTestApp({
+    twilioLimits: false, // statistics bodies of 400 activities
     live: { stream: { intervalMs: 0, heartbeatMs: 60_000, stallTimeoutMs: 600_000 } },
   });
   await t.app.listen({ host: '127.0.0.1', port: 0 });

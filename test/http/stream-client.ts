@@ -162,6 +162,7 @@ export async function waitFor(cond: () => boolean): Promise<void> {
  * A workspace with `count` extra activities (so that every statistics event is large) and one
  * worker; returns the activities' SIDs (defaults first) and the worker's.
  */
+/** Needs an app with Twilio's limits lifted (`twilioLimits: false`) past 97 activities. */
 export async function workspaceWithManyActivities(
   t: TestApp,
   name: string,

@@ -7,7 +7,10 @@ let t: TestApp;
 let port: number;
 
 beforeAll(async () => {
-  t = await createTestApp({ live: { stream: { intervalMs: 0, heartbeatMs: 20, stallTimeoutMs: 50 } } });
+  t = await createTestApp({
+    live: { stream: { intervalMs: 0, heartbeatMs: 20, stallTimeoutMs: 50 } },
+    twilioLimits: false, // statistics bodies of 200 activities
+  });
   await t.app.listen({ host: '127.0.0.1', port: 0 });
   port = (t.app.server.address() as AddressInfo).port;
 });

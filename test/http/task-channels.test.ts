@@ -91,4 +91,35 @@ describe('TaskChannels', () => {
     }
     expect((await t.request({ url: url(`/${'z'.repeat(300)}`) })).statusCode).toBe(404);
   });
+
+  it('refuses a unique name shaped like a TaskChannel or WorkerChannel SID, which would name another channel', async () => {
+    const voice = (await t.request({ url: url('/voice') })).json();
+    const before = (await t.request({ url: url('?PageSize=1000') })).json().channels;
+    for (const UniqueName of [
+      voice.sid,
+      'TC' + 'ab'.repeat(16),
+      'WC' + '0'.repeat(32),
+      'TC' + 'AB'.repeat(16),
+    ]) {
+      const res = await t.request({
+        method: 'POST',
+        url: url(),
+        form: { FriendlyName: 'Sneaky', UniqueName },
+      });
+      expect(res.statusCode, UniqueName).toBe(400);
+      expectTwilioError(res.json(), 400, 20001);
+      expect(res.json().message).toMatch(/UniqueName/);
+    }
+    expect((await t.request({ url: url('?PageSize=1000') })).json().channels).toEqual(before);
+    // Names that only look a little like SIDs are fine.
+    for (const UniqueName of ['TC' + '0'.repeat(31), 'tc' + '0'.repeat(32), 'TC' + 'g'.repeat(32)]) {
+      const res = await t.request({
+        method: 'POST',
+        url: url(),
+        form: { FriendlyName: UniqueName, UniqueName },
+      });
+      expect(res.statusCode, UniqueName).toBe(201);
+      expect((await t.request({ method: 'DELETE', url: url(`/${UniqueName}`) })).statusCode).toBe(204);
+    }
+  });
 });

@@ -181,6 +181,18 @@ describe('Workers', () => {
     expect(meta.next_page_url).toContain('Available=true');
   });
 
+  it('shows attributes when one worker is answered, and null in list pages (as the spec says)', async () => {
+    const w = (await createWorker({ FriendlyName: 'Attributed', Attributes: '{"skills":["fr"]}' })).json();
+    expect(w.attributes).toBe('{"skills":["fr"]}');
+    expect((await t.request({ url: url(`/${w.sid}`) })).json().attributes).toBe('{"skills":["fr"]}');
+    const page = (await t.request({ url: url('?FriendlyName=Attributed') })).json();
+    expectMatchesSpec('ListWorker', 200, page);
+    expect(page.workers).toEqual([{ ...w, attributes: null }]);
+    const all = (await t.request({ url: url('?PageSize=1000') })).json().workers;
+    expect(all.length).toBeGreaterThan(1);
+    expect(all.map((x: { attributes: unknown }) => x.attributes)).toEqual(all.map(() => null));
+  });
+
   it('answers 404 for unknown and malformed worker SIDs', async () => {
     for (const sid of ['WK' + '0'.repeat(32), 'WKnothex', 'WS' + '0'.repeat(32), 'x']) {
       const res = await t.request({ url: url(`/${sid}`) });

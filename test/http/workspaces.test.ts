@@ -86,6 +86,22 @@ describe('Workspaces', () => {
     }
   });
 
+  // Found by the fuzzer: "" was stored and served, which is not a URI (the spec says uri or null).
+  it('reads an empty EventCallbackUrl as none, on create and to clear one on update', async () => {
+    const none = await createWorkspace('No callback', { EventCallbackUrl: '' });
+    expect(none.event_callback_url).toBeNull();
+    const ws = await createWorkspace('Callback', { EventCallbackUrl: 'https://example.com/events' });
+    const cleared = await t.request({
+      method: 'POST',
+      url: `/v1/Workspaces/${ws.sid}`,
+      form: { EventCallbackUrl: '' },
+    });
+    expect(cleared.statusCode).toBe(200);
+    expectMatchesSpec('UpdateWorkspace', 200, cleared.json());
+    expect(cleared.json().event_callback_url).toBeNull();
+    expect((await t.request({ url: `/v1/Workspaces/${ws.sid}` })).json().event_callback_url).toBeNull();
+  });
+
   it('fetches, updates and deletes', async () => {
     const ws = await createWorkspace('Temp');
     const fetched = await t.request({ url: `/v1/Workspaces/${ws.sid}` });

@@ -18,7 +18,7 @@ import {
   requiredName,
   type Params,
 } from '../../../twilio/params.js';
-import { toWorkerChannelJson, toWorkerJson } from '../../../twilio/serialize.js';
+import { toWorkerChannelJson, toWorkerJson, toWorkerListItemJson } from '../../../twilio/serialize.js';
 import {
   bodyParams,
   echoFilters,
@@ -103,7 +103,7 @@ export function workerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     };
     const result = await workers.list(req.accountSid, ws, filter, page);
     const list = listRequest(req, deps, echoFilters(q, WORKER_FILTERS), page);
-    return listResponse('workers', result, list, (w: Worker) => toWorkerJson(w, deps.urls));
+    return listResponse('workers', result, list, (w: Worker) => toWorkerListItemJson(w, deps.urls));
   });
 
   app.post(base, async (req, reply) => {
