@@ -49,6 +49,8 @@ export interface RoutingStep {
   readonly target: WorkflowTarget | undefined;
   /** The workspace's `multi_task_enabled`. */
   readonly multitasking: boolean;
+  /** timeOfDayFields(now), for a target expression that reads `taskrouter.*`. */
+  readonly timeOfDay?: Fields;
 }
 
 /**
@@ -74,11 +76,15 @@ export function ineligibility(
   if (target?.knownWorker !== undefined && !isKnownWorker(target, task, worker)) {
     return 'not-known-worker';
   }
-  if (
-    target?.expression !== undefined &&
-    !target.expression.test(worker.attributes, worker.fields, task.attributes, task.fields)
-  ) {
-    return 'target-expression';
+  if (target?.expression !== undefined) {
+    // Only an expression that reads the time of day pays for a merged copy of the fields.
+    const fields =
+      target.expressionReadsTimeOfDay && step.timeOfDay !== undefined
+        ? { ...worker.fields, ...step.timeOfDay }
+        : worker.fields;
+    if (!target.expression.test(worker.attributes, fields, task.attributes, task.fields)) {
+      return 'target-expression';
+    }
   }
   return undefined;
 }

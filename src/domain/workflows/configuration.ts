@@ -15,6 +15,7 @@ import {
   type CompiledOrderBy,
   type ExpressionScope,
 } from '../expressions/index.js';
+import { readsTimeOfDay } from './time-of-day.js';
 
 const PARAMETER = 'Configuration';
 
@@ -42,6 +43,8 @@ export interface WorkflowTarget {
   readonly queueInherited: boolean;
   /** Which of the queue's members may take the task (TARGET_SCOPE); absent: all of them. */
   readonly expression: CompiledExpression | undefined;
+  /** The expression reads `taskrouter.*` as a worker key: eligibility adds the time of day. */
+  readonly expressionReadsTimeOfDay: boolean;
   /** Overrides the task's priority while the task is in this step. */
   readonly priority: number | undefined;
   /** Seconds; absent: the step never times out. */
@@ -158,11 +161,13 @@ function parseFilter(
     if (knownSid !== undefined && knownName !== undefined) {
       fail(targetPath, 'give known_worker_sid or known_worker_friendly_name, not both');
     }
+    const expression = optionalCompile(target['expression'], `${targetPath}.expression`, TARGET_SCOPE);
     targets.push({
       index: i,
       queueSid,
       queueInherited: target['queue'] === undefined,
-      expression: optionalCompile(target['expression'], `${targetPath}.expression`, TARGET_SCOPE),
+      expression,
+      expressionReadsTimeOfDay: readsTimeOfDay(expression, TARGET_SCOPE.primary),
       priority: integer(target['priority'], `${targetPath}.priority`, 0, MAX_PRIORITY),
       timeout,
       expiresAtAge: timeout === undefined ? undefined : elapsed,

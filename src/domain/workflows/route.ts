@@ -6,7 +6,10 @@
 import type { Fields } from '../expressions/index.js';
 import type { WorkflowConfiguration, WorkflowFilter, WorkflowTarget } from './configuration.js';
 
-/** A task as a workflow reads it: its attributes (parsed JSON) and fields beside them. */
+/**
+ * A task as a workflow reads it: its attributes (parsed JSON) and fields beside them. For
+ * Twilio's time-of-day keys the fields include timeOfDayFields(now).
+ */
 export interface TaskDocument {
   readonly attributes: unknown;
   readonly fields?: Fields;
