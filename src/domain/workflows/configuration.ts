@@ -218,7 +218,7 @@ function fail(path: string, message: string): never {
 }
 
 function object(value: unknown, path: string): Json {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (!isObject(value)) {
     fail(path, value === undefined ? 'is required' : 'must be a JSON object');
   }
   return value as Json;
@@ -255,6 +255,38 @@ function integer(value: unknown, path: string, min: number, max: number): number
     fail(path, `must be an integer from ${min} to ${max}`);
   }
   return number;
+}
+
+/**
+ * The TaskQueue SIDs a stored (already validated) configuration names, read without compiling
+ * it: what the queue-deletion check needs for workflows not held compiled. Tolerant of any
+ * shape: what is not a queue SID where one belongs is left out.
+ */
+export function queuesNamedBy(text: string): string[] {
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  const sids = new Set<string>();
+  const add = (holder: unknown) => {
+    const queue = isObject(holder) ? holder['queue'] : undefined;
+    if (typeof queue === 'string') sids.add(queue);
+  };
+  const routing = isObject(document) ? document['task_routing'] : undefined;
+  if (!isObject(routing)) return [];
+  const filters = routing['filters'];
+  for (const filter of Array.isArray(filters) ? filters : []) {
+    const targets = isObject(filter) ? filter['targets'] : undefined;
+    for (const target of Array.isArray(targets) ? targets : []) add(target);
+  }
+  add(routing['default_filter']);
+  return [...sids];
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** A stored workflow as the queue-deletion check needs it. */

@@ -4,6 +4,7 @@ import {
   assertQueueUnreferenced,
   MAX_PRIORITY,
   parseWorkflowConfiguration,
+  queuesNamedBy,
 } from '../../../src/domain/workflows/configuration.js';
 
 const Q1 = 'WQ' + '1'.repeat(32);
@@ -350,5 +351,42 @@ describe('deleting a queue a workflow names', () => {
 
   it('is allowed when no workflow names it', () => {
     expect(() => assertQueueUnreferenced(OTHER, workflows)).not.toThrow();
+  });
+});
+
+describe('the queues a stored configuration names, read without compiling', () => {
+  it.each<[string, string, string[]]>([
+    [
+      'every target and the default, once each',
+      JSON.stringify(
+        routing({
+          filters: [
+            { expression: '1==1', targets: [{ queue: Q1 }, { timeout: 5 }, { queue: Q2 }] },
+            { expression: '1==1', targets: [{ queue: Q1 }] },
+          ],
+          default_filter: { queue: Q3 },
+        }),
+      ),
+      [Q1, Q2, Q3],
+    ],
+    ['only a default', JSON.stringify(routing({ default_filter: { queue: Q2 } })), [Q2]],
+    ['not JSON', '{', []],
+    [
+      'odd shapes are passed over',
+      JSON.stringify(routing({ filters: [1, { targets: 'x' }, { targets: [null, { queue: 5 }] }] })),
+      [],
+    ],
+  ])('%s', (_name, text, expected) => {
+    expect(queuesNamedBy(text)).toEqual(expected);
+  });
+
+  it('agrees with the parsed configuration on a valid document', () => {
+    const text = JSON.stringify(
+      routing({
+        filters: [{ expression: '1==1', targets: [{ queue: Q2 }, { queue: Q1 }] }],
+        default_filter: { queue: Q2 },
+      }),
+    );
+    expect(queuesNamedBy(text)).toEqual(parse(text).queueSids);
   });
 });
