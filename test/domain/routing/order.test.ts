@@ -124,6 +124,26 @@ describe('tasks across queues of both kinds', () => {
       expect(sids([...tasks].sort(crossQueueComparator(order)))).toEqual(expected);
     },
   );
+
+  it('is a total order', () => {
+    const task = fc.record({
+      sid: fc.constantFrom('WT1', 'WT2', 'WT3'),
+      priority: fc.integer({ min: 0, max: 2 }),
+      orderTime: fc.integer({ min: 0, max: 2 }),
+      queueOrder: fc.constantFrom('FIFO' as const, 'LIFO' as const),
+    });
+    for (const prioritized of ['FIFO', 'LIFO'] as const) {
+      const compare = crossQueueComparator(prioritized);
+      fc.assert(
+        fc.property(task, task, task, (x, y, z) => {
+          expect(Math.sign(compare(x, y)) + Math.sign(compare(y, x))).toBe(0);
+          if (compare(x, y) === 0) expect([x.sid, x.queueOrder]).toEqual([y.sid, y.queueOrder]);
+          if (compare(x, y) <= 0 && compare(y, z) <= 0) expect(compare(x, z)).toBeLessThanOrEqual(0);
+        }),
+        { numRuns: 1000 },
+      );
+    }
+  });
 });
 
 describe('choosing the workers to offer a task to', () => {

@@ -269,3 +269,54 @@ describe('properties', () => {
     );
   });
 });
+
+describe('filter choice, for any configuration and cursor', () => {
+  // Filters test the attribute `t` against a value; several may match the same task.
+  const spec = fc.array(
+    fc.record({
+      value: fc.integer({ min: 0, max: 2 }),
+      steps: fc.array(fc.option(fc.integer({ min: 1, max: 20 }), { nil: undefined }), {
+        minLength: 1,
+        maxLength: 3,
+      }),
+    }),
+    { maxLength: 5 },
+  );
+
+  it('routes to the first filter at or after the cursor that matches and has steps left, else the default', () => {
+    fc.assert(
+      fc.property(
+        spec,
+        fc.boolean(),
+        fc.integer({ min: 0, max: 2 }),
+        fc.nat(5),
+        fc.nat(3),
+        fc.integer({ min: 0, max: 80 }),
+        (filters, withDefault, t, filterIndex, stepIndex, age) => {
+          if (filters.length === 0 && !withDefault) return;
+          const config = configuration({
+            filters: filters.map((f) => ({
+              expression: `t == ${f.value}`,
+              targets: f.steps.map((timeout) => ({ queue: Q1, timeout })),
+            })),
+            ...(withDefault ? { default_filter: { queue: QD } } : {}),
+          });
+          const route = routeTask(config, { attributes: { t } }, age, { filterIndex, stepIndex });
+          const open = filters.findIndex(
+            (f, i) => i >= filterIndex && f.value === t && (i > filterIndex || stepIndex < f.steps.length),
+          );
+          if (open === -1) {
+            expect(route.kind).toBe(withDefault ? 'default' : 'unrouted');
+            return;
+          }
+          if (route.kind === 'target') {
+            expect(route.filter.index).toBe(open);
+            expect(route.target.index).toBeGreaterThanOrEqual(open === filterIndex ? stepIndex : 0);
+          } else {
+            expect(route).toMatchObject({ kind: 'timed-out', filter: { index: open } });
+          }
+        },
+      ),
+    );
+  });
+});
