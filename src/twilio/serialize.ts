@@ -94,12 +94,17 @@ export function toWorkerJson(w: Worker, urls: Urls) {
     sid: w.sid,
     workspace_sid: w.workspaceSid,
     url,
+    // Twilio's nine: `statistics` is the workspace's Workers/Statistics, `worker_statistics` this worker's.
     links: {
-      activity: `${ws}/Activities/${w.activitySid}`,
       channels: `${url}/Channels`,
-      reservations: `${url}/Reservations`,
-      statistics: `${url}/Statistics`,
+      activity: `${ws}/Activities/${w.activitySid}`,
       workspace: ws,
+      reservations: `${url}/Reservations`,
+      statistics: `${ws}/Workers/Statistics`,
+      real_time_statistics: `${ws}/Workers/RealTimeStatistics`,
+      cumulative_statistics: `${ws}/Workers/CumulativeStatistics`,
+      worker_statistics: `${url}/Statistics`,
+      worker_channels: `${url}/Channels`,
     },
   };
 }

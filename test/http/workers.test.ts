@@ -130,7 +130,7 @@ describe('Workers', () => {
       headers: { 'if-match': '"7"' },
     });
     expect(stale.statusCode).toBe(412);
-    expectTwilioError(stale.json(), 412, 20001);
+    expectTwilioError(stale.json(), 412, 20412);
     expect((await t.request({ url: url(`/${w.sid}`) })).json().friendly_name).toBe('Dave');
 
     // The ETag is "0"; a client may send it quoted, unquoted or weak.
@@ -155,6 +155,7 @@ describe('Workers', () => {
       headers: { 'if-match': '"0"' },
     });
     expect(delStale.statusCode).toBe(412);
+    expectTwilioError(delStale.json(), 412, 20412);
     const del = await t.request({ method: 'DELETE', url: url(`/${w.sid}`), headers: { 'if-match': '"2"' } });
     expect(del.statusCode).toBe(204);
     expect((await t.request({ url: url(`/${w.sid}`) })).statusCode).toBe(404);
@@ -171,8 +172,11 @@ describe('Workers', () => {
     expect(names((await t.request({ url: url('?Available=true') })).json())).toEqual(['Bob', 'Caroline']);
     expect(names((await t.request({ url: url('?Available=0') })).json())).toContain('Alice');
     expect(names((await t.request({ url: url('?FriendlyName=ALICE') })).json())).toEqual(['Alice']);
-    const bad = await t.request({ url: url('?Available=perhaps') });
-    expect(bad.statusCode).toBe(400);
+    // Anything but true/1/yes reads as false, as the spec says for this filter.
+    const perhaps = await t.request({ url: url('?Available=perhaps') });
+    expect(perhaps.statusCode).toBe(200);
+    expect(names(perhaps.json())).toEqual(names((await t.request({ url: url('?Available=false') })).json()));
+    expect(names(perhaps.json())).toContain('Alice');
     const unsupported = await t.request({ url: url('?TargetWorkersExpression=skills%20HAS%20%22en%22') });
     expect(unsupported.statusCode).toBe(400);
     expect(unsupported.json().message).toContain('TargetWorkersExpression');
