@@ -148,7 +148,7 @@ export function toWorkersRealTimeStatisticsJson(
 
 /**
  * The statistics body, encoded once per statistics object: every way of serving the statistics
- * (the route, the fast path, the event streams) sends exactly this text.
+ * (the route and the event streams) sends exactly this text.
  */
 export function statisticsEncoder(urls: Urls) {
   const bodies = new WeakMap<WorkersRealTimeStatistics, string>();
