@@ -42,7 +42,19 @@ describe('Workers', () => {
     });
     expect(w.date_status_changed).toBe(w.date_created);
     expect(res.headers.etag).toBe('"0"');
-    expect(w.links.channels).toBe(`${w.url}/Channels`);
+    const wsUrl = `${PUBLIC_URL}/v1/Workspaces/${ws}`;
+    // Twilio's nine links, exactly.
+    expect(w.links).toEqual({
+      channels: `${w.url}/Channels`,
+      activity: `${wsUrl}/Activities/${activity.Offline}`,
+      workspace: wsUrl,
+      reservations: `${w.url}/Reservations`,
+      statistics: `${wsUrl}/Workers/Statistics`,
+      real_time_statistics: `${wsUrl}/Workers/RealTimeStatistics`,
+      cumulative_statistics: `${wsUrl}/Workers/CumulativeStatistics`,
+      worker_statistics: `${w.url}/Statistics`,
+      worker_channels: `${w.url}/Channels`,
+    });
 
     const channels = await t.request({ url: url(`/${w.sid}/Channels`) });
     expect(channels.statusCode).toBe(200);
