@@ -133,6 +133,45 @@ describe('Workers', () => {
     expect((await t.request({ url: url(`/${w.sid}`) })).json().attributes).toBe('{"level":2}');
   });
 
+  it('refuses bad updates with Twilio errors, and changes nothing', async () => {
+    const w = (await createWorker({ FriendlyName: 'Refused' })).json();
+    await createWorker({ FriendlyName: 'Taken' });
+    const other = await t.newAccount();
+    const theirs = (
+      await t.request({ method: 'POST', url: '/v1/Workspaces', form: { FriendlyName: 'Theirs' }, as: other })
+    ).json();
+    const theirActivity = theirs.default_activity_sid as string;
+    const path = url(`/${w.sid}`);
+    const zeros = '0'.repeat(32);
+    const cases: [string, string, number][] = [
+      [url(`/WK${zeros}`), `ActivitySid=${activity.Offline}`, 404],
+      [`/v1/Workspaces/WS${zeros}/Workers/${w.sid}`, `ActivitySid=${activity.Offline}`, 404],
+      [`/v1/Workspaces/${theirs.sid}/Workers/${w.sid}`, `ActivitySid=${activity.Offline}`, 404],
+      [path, 'ActivitySid=WAnope', 400],
+      [path, `ActivitySid=${theirActivity}`, 400],
+      [path, `ActivitySid=WA${zeros}`, 400],
+      [path, 'Attributes=%7Bnot-json', 400],
+      [path, 'Attributes=%5B1%5D', 400],
+      [path, 'FriendlyName=taken', 400],
+      [path, 'FriendlyName=', 400],
+      [path, 'RejectPendingReservations=maybe', 400],
+      [path, 'ActivitySid=%ZZ', 400],
+      [path, `ActivitySid=${activity.Offline}&ActivitySid=${activity.Available}`, 400],
+    ];
+    const before = (await t.request({ url: path })).body;
+    for (const [target, body, status] of cases) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: target,
+        headers: { authorization: t.account.auth, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: body,
+      });
+      expect(res.statusCode, `${target} ${body}`).toBe(status);
+      expectTwilioError(res.json(), status, status === 404 ? 20404 : 20001);
+    }
+    expect((await t.request({ url: path })).body).toBe(before);
+  });
+
   it('honours If-Match on update and delete', async () => {
     const w = (await createWorker({ FriendlyName: 'Dave' })).json();
     const stale = await t.request({
