@@ -16,16 +16,19 @@ type HeaderSet = Readonly<Record<string, string>>;
 export class CorsPolicy {
   private readonly trusted: Map<string, HeaderSet>;
   /** The headers of a request without Origin, or from an origin not trusted: computed once. */
-  readonly anyOrigin: HeaderSet = {
-    'access-control-allow-origin': '*',
-    'access-control-allow-methods': ALLOW_METHODS,
-    'access-control-allow-headers': ALLOW_HEADERS,
-    'access-control-expose-headers': EXPOSE_HEADERS,
-  };
+  readonly anyOrigin: HeaderSet;
   private readonly ownOrigin: string;
 
   constructor(publicUrl: string, trustedOrigins: readonly string[] = []) {
     this.ownOrigin = new URL(publicUrl).origin;
+    this.anyOrigin = {
+      'access-control-allow-origin': '*',
+      // With trusted origins, answers depend on Origin: caches must keep them apart.
+      ...(trustedOrigins.length > 0 ? { vary: 'Origin' } : {}),
+      'access-control-allow-methods': ALLOW_METHODS,
+      'access-control-allow-headers': ALLOW_HEADERS,
+      'access-control-expose-headers': EXPOSE_HEADERS,
+    };
     this.trusted = new Map(
       trustedOrigins.map((origin) => [
         origin,

@@ -206,6 +206,8 @@ describe('CORS', () => {
       });
       expect(other.statusCode).toBe(403);
       expect(other.headers['access-control-allow-origin']).toBe('*');
+      // Answers now depend on Origin, wildcard ones included.
+      expect((await trusted.request({ url: '/v1/Workspaces' })).headers.vary).toBe('Origin');
     } finally {
       await trusted.close();
     }
