@@ -56,6 +56,11 @@ export function registerGuard(app: FastifyInstance, { accounts, limiter, cors }:
     };
   };
   const headersOf = { Read: rateHeaders('Read'), Write: rateHeaders('Write') };
+  // The common case (no Origin: API clients) in one precomputed set per kind of request.
+  const plainHeadersOf = {
+    Read: { ...cors.anyOrigin, ...headersOf.Read },
+    Write: { ...cors.anyOrigin, ...headersOf.Write },
+  };
 
   const admit = (
     req: FastifyRequest,
@@ -75,8 +80,9 @@ export function registerGuard(app: FastifyInstance, { accounts, limiter, cors }:
     const method = req.method;
     const kind: RequestKind =
       method === 'GET' || method === 'HEAD' || method === 'OPTIONS' ? 'Read' : 'Write';
-    reply.headers(cors.headersFor(req.headers.origin));
-    reply.headers(headersOf[kind]);
+    const origin = req.headers.origin;
+    if (origin === undefined) reply.headers(plainHeadersOf[kind]);
+    else reply.headers(cors.headersFor(origin)).headers(headersOf[kind]);
     if (method === 'OPTIONS' || !req.url.startsWith('/v1')) return done();
     if (kind === 'Write' && !cors.mayWrite(req)) {
       return done(
