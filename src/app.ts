@@ -4,17 +4,15 @@ import Fastify, {
   type FastifyReply,
   type FastifyServerOptions,
 } from 'fastify';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { Services } from './services/index.js';
 import { notFoundBody, twilioError, ErrorCode } from './twilio/errors.js';
 import { statisticsEncoder } from './twilio/serialize.js';
-import { registerAuth } from './http/auth.js';
+import { registerGuard } from './http/auth.js';
 import { registerBodyParsers } from './http/body.js';
 import { resourcePath, type RouteDeps } from './http/context.js';
-import { registerErrorHandling, sendError } from './http/errors.js';
-import { fastStatistics } from './http/fast-statistics.js';
-import { fastWorkerUpdate } from './http/fast-worker-update.js';
-import { registerHeaders } from './http/headers.js';
+import { registerErrorHandling, registerMethodNotAllowed, sendError } from './http/errors.js';
+import { CorsPolicy, registerPreflight } from './http/headers.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { activityRoutes } from './http/routes/v1/activities.js';
 import { taskChannelRoutes } from './http/routes/v1/task-channels.js';
@@ -22,47 +20,57 @@ import { workerRoutes } from './http/routes/v1/workers.js';
 import { workspaceRoutes } from './http/routes/v1/workspaces.js';
 import { registerLive, type LiveOptions } from './live/index.js';
 
+/** Socket limits of a listening server (injected requests have no socket). */
+export interface HttpLimits {
+  /** Whole request received within this (a trickled body cannot hold a connection for ever). */
+  requestTimeoutMs: number;
+  /** Request head received within this. */
+  headersTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** Connections beyond this are refused (keep it under the process's file limit). */
+  maxConnections: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  requestTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 72_000,
+  maxConnections: 10_000,
+};
+
 export interface AppOptions {
   services: Services;
   /** Base of every absolute URL in responses, without a trailing slash. */
   publicUrl: string;
   rateLimit?: { readsPerSecond: number; writesPerSecond: number };
   bodyLimitBytes?: number;
+  http?: Partial<HttpLimits>;
+  /** Browser origins trusted with credentials and writes (ROSTER_CORS_ORIGINS). */
+  corsOrigins?: readonly string[];
   logger?: FastifyServerOptions['logger'];
   /** Statistics streams, /metrics and the dashboard (src/live). */
   live?: LiveOptions;
-  /**
-   * Serve the common statistics read and worker update before the framework
-   * (src/http/fast-statistics.ts, src/http/fast-worker-update.ts); default on.
-   */
-  fastPaths?: boolean;
 }
 
 /** Builds the HTTP app; never listens (tests inject, main.ts listens). */
 export function buildApp(options: AppOptions): FastifyInstance {
-  /** Each answers false at once for a request that is not its own. */
-  let fastPaths: ((req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>)[] = [];
+  const limits = { ...DEFAULT_HTTP_LIMITS, ...options.http };
   const app = Fastify({
-    // Listening servers offer requests to the fast paths first (injected requests never do).
-    serverFactory:
-      options.fastPaths === false
-        ? undefined
-        : (handler, opts) => {
-            const server = createServer((req, res) => {
-              let served: boolean | Promise<boolean> = false;
-              for (const fast of fastPaths) if ((served = fast(req, res)) !== false) break;
-              if (served === true) return;
-              if (!served) return handler(req, res);
-              served.then(
-                (done) => done || handler(req, res),
-                () => handler(req, res),
-              );
-            });
-            // As Fastify sets up the servers it makes itself.
-            server.keepAliveTimeout = Number(opts.keepAliveTimeout ?? 72_000);
-            server.requestTimeout = Number(opts.requestTimeout ?? 0);
-            return server;
-          },
+    serverFactory: (handler) => {
+      const server = createServer(
+        {
+          requestTimeout: limits.requestTimeoutMs,
+          headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+          keepAliveTimeout: limits.keepAliveTimeoutMs,
+          // Node checks the two timeouts above this often (30 s by default).
+          connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+        },
+        handler,
+      );
+      server.maxConnections = limits.maxConnections;
+      return server;
+    },
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
     logController: new LogController({ disableRequestLogging: true }),
@@ -88,38 +96,24 @@ export function buildApp(options: AppOptions): FastifyInstance {
     publicUrl: options.publicUrl,
     encodeStatistics: statisticsEncoder(urls),
   };
-  const limits = options.rateLimit ?? { readsPerSecond: 0, writesPerSecond: 0 };
-  const limiter = new RateLimiter({ Read: limits.readsPerSecond, Write: limits.writesPerSecond });
+  const rate = options.rateLimit ?? { readsPerSecond: 0, writesPerSecond: 0 };
+  const limiter = new RateLimiter({ Read: rate.readsPerSecond, Write: rate.writesPerSecond });
 
   registerErrorHandling(app);
   registerBodyParsers(app);
-  registerHeaders(app);
-  registerAuth(app, options.services.accounts, limiter);
+  registerGuard(app, {
+    accounts: options.services.accounts,
+    limiter,
+    cors: new CorsPolicy(options.publicUrl, options.corsOrigins),
+  });
+  const allowed = registerMethodNotAllowed(app);
+  registerPreflight(app);
   registerLive(app, options.services.changes, options.live);
 
   workspaceRoutes(app, deps);
   activityRoutes(app, deps);
   taskChannelRoutes(app, deps);
   workerRoutes(app, deps);
-
-  const observe = (method: string, route: string, status: number, ms: number) =>
-    app.metrics.observe(method, route, status, ms);
-  fastPaths = [
-    fastStatistics({ services: options.services, limiter, encode: deps.encodeStatistics, observe }),
-    fastWorkerUpdate({
-      services: options.services,
-      limiter,
-      urls,
-      observe,
-      unexpected: (err) => {
-        app.log.error({ err }, 'unhandled error');
-        app.metrics.storeError(err);
-      },
-    }),
-  ];
-  // Shutting down, the framework answers (503, as it does once it is closing).
-  app.addHook('preClose', async () => {
-    fastPaths = [];
-  });
+  allowed.seal();
   return app;
 }

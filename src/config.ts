@@ -15,6 +15,15 @@ export interface Config {
   /** Requests per second per account, per kind; 0 turns the limit off. */
   rateLimit: { readsPerSecond: number; writesPerSecond: number };
   bodyLimitBytes: number;
+  /** Socket limits: see `HttpLimits` in src/app.ts. */
+  http: {
+    requestTimeoutMs: number;
+    headersTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    maxConnections: number;
+  };
+  /** Origins (scheme://host[:port]) trusted with credentials and writes from a browser. */
+  corsOrigins: string[];
   /** Statistics streams: at most one event per interval; a heartbeat comment this often. */
   stream: { intervalMs: number; heartbeatMs: number };
   /** When set, /metrics asks for this bearer token; otherwise it is open. */
@@ -70,6 +79,24 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(`ROSTER_TWILIO_LIMITS must be on or off, got "${env.ROSTER_TWILIO_LIMITS}"`);
   }
 
+  const corsOrigins = (env.ROSTER_CORS_ORIGINS ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o !== '');
+  for (const origin of corsOrigins) {
+    let valid = false;
+    try {
+      valid = new URL(origin).origin === origin;
+    } catch {
+      // not a URL at all
+    }
+    if (!valid) {
+      throw new ConfigError(
+        `ROSTER_CORS_ORIGINS must list origins like https://dashboard.example.com:8443 (no path), got "${origin}"`,
+      );
+    }
+  }
+
   const databaseUrl = env.DATABASE_URL || undefined;
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
@@ -96,6 +123,13 @@ export function loadConfig(env: Env = process.env): Config {
       writesPerSecond: intVar(env, 'ROSTER_RATE_LIMIT_WRITES', 5_000, 0, 1_000_000_000),
     },
     bodyLimitBytes: intVar(env, 'ROSTER_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    http: {
+      requestTimeoutMs: intVar(env, 'ROSTER_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
+      headersTimeoutMs: intVar(env, 'ROSTER_HEADERS_TIMEOUT_MS', 10_000, 100, 3_600_000),
+      keepAliveTimeoutMs: intVar(env, 'ROSTER_KEEP_ALIVE_TIMEOUT_MS', 72_000, 100, 3_600_000),
+      maxConnections: intVar(env, 'ROSTER_MAX_CONNECTIONS', 10_000, 1, 1_000_000),
+    },
+    corsOrigins,
     stream: {
       intervalMs: intVar(env, 'ROSTER_STREAM_INTERVAL_MS', 100, 0, 60_000),
       heartbeatMs: intVar(env, 'ROSTER_STREAM_HEARTBEAT_MS', 15_000, 100, 3_600_000),

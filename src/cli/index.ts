@@ -32,6 +32,12 @@ Environment:
   ROSTER_BODY_LIMIT           largest request body in bytes (default 1048576)
   ROSTER_TWILIO_LIMITS        on (default): Twilio's limits (channel capacity 50, 100 activities and
                               15 task channels per workspace); off lifts them
+  ROSTER_CORS_ORIGINS         comma-separated browser origins trusted with credentials and writes
+  ROSTER_REQUEST_TIMEOUT_MS   a request must arrive within this (default 30000; else 408)
+  ROSTER_HEADERS_TIMEOUT_MS   a request head must arrive within this (default 10000)
+  ROSTER_KEEP_ALIVE_TIMEOUT_MS
+                              idle keep-alive connections close after this (default 72000)
+  ROSTER_MAX_CONNECTIONS      connections beyond this are refused (default 10000)
   ROSTER_STREAM_INTERVAL_MS   statistics streams: at most one event per this many ms (default 100)
   ROSTER_STREAM_HEARTBEAT_MS  statistics streams: heartbeat comment interval (default 15000)
   ROSTER_METRICS_TOKEN        when set, GET /metrics needs Authorization: Bearer <token>

@@ -33,6 +33,8 @@ export async function serve(
     publicUrl: config.publicUrl,
     rateLimit: config.rateLimit,
     bodyLimitBytes: config.bodyLimitBytes,
+    http: config.http,
+    corsOrigins: config.corsOrigins,
     live: { stream: config.stream, metricsToken: config.metricsToken },
     logger: { level: config.logLevel },
   });

@@ -18,7 +18,7 @@ export interface RouteDeps {
   services: Services;
   urls: Urls;
   publicUrl: string;
-  /** The statistics body, encoded once per change (shared with the fast path). */
+  /** The statistics body, encoded once per change (shared by the GET and the streams). */
   encodeStatistics: ReturnType<typeof statisticsEncoder>;
 }
 

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import { RosterError } from '../domain/errors.js';
 import {
   ErrorCode,
@@ -8,6 +9,16 @@ import {
   type TwilioErrorBody,
 } from '../twilio/errors.js';
 import { resourcePath } from './context.js';
+
+/** An error the HTTP layer itself answers (a browser write refused, a wrong method), as Twilio's body. */
+export class HttpError extends Error {
+  constructor(
+    readonly body: TwilioErrorBody,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(body.message);
+  }
+}
 
 /** Fastify's own client errors (bad bodies, sizes, media types) in Twilio's shape. */
 function fromFastifyError(err: FastifyError): TwilioErrorBody | null {
@@ -37,9 +48,56 @@ function fromFastifyError(err: FastifyError): TwilioErrorBody | null {
   return null;
 }
 
+/** Browsers send Origin or Sec-Fetch-* headers; API clients (the SDKs, curl) send neither. */
+function fromBrowser(req: IncomingMessage): boolean {
+  const h = req.headers;
+  return h.origin !== undefined || h['sec-fetch-mode'] !== undefined || h['sec-fetch-site'] !== undefined;
+}
+
 export function sendError(reply: FastifyReply, body: TwilioErrorBody): FastifyReply {
-  if (body.status === 401) reply.header('WWW-Authenticate', 'Basic realm="Twilio API"');
+  // Twilio's Basic challenge, but never to a browser: it would ask the user for credentials and
+  // then send them by itself, to any page that makes it call here.
+  if (body.status === 401 && !fromBrowser(reply.request.raw)) {
+    reply.header('WWW-Authenticate', 'Basic realm="Twilio API"');
+  }
+  if (body.status === 413) discardRestOfBody(reply);
   return reply.code(body.status).type('application/json; charset=utf-8').send(body);
+}
+
+/** After a 413, what a client may still send is read and dropped up to this many bytes… */
+const DISCARD_BYTES = 8 * 1024 * 1024;
+/** …and for at most this long, before the connection is closed. */
+const DISCARD_MS = 5_000;
+
+/**
+ * Closing a connection with a request body still arriving makes the kernel reset it, and a client
+ * still sending (Node's fetch, the twilio SDK) gets EPIPE instead of the 413. So, as nginx does
+ * (RFC 9112 §9.6), the answer is sent, and the rest of the body read and dropped: the connection
+ * stays open for the next request if the body ends within a bound of bytes and time, and is
+ * closed once past it.
+ */
+function discardRestOfBody(reply: FastifyReply): void {
+  const req = reply.request.raw;
+  if (req.complete) return;
+  // Fastify asks for `Connection: close`, on which Node closes the socket as soon as the response
+  // is written, unread body and all.
+  reply.removeHeader('connection');
+  const socket = req.socket;
+  let seen = 0;
+  const close = () => socket.destroy();
+  const timer = setTimeout(close, DISCARD_MS);
+  timer.unref();
+  const onData = (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > DISCARD_BYTES) close();
+  };
+  const done = () => {
+    clearTimeout(timer);
+    req.off('data', onData);
+  };
+  req.on('data', onData);
+  // The request closes once its body has been read in full, or its connection has gone.
+  req.once('close', done);
 }
 
 /** The body for an error that is not Roster's or the framework's own: logged, never shown. */
@@ -47,6 +105,7 @@ export const INTERNAL_ERROR = twilioError(500, ErrorCode.internal, 'Internal Ser
 
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | RosterError, req: FastifyRequest, reply: FastifyReply) => {
+    if (err instanceof HttpError) return sendError(reply.headers(err.headers), err.body);
     if (err instanceof RosterError) {
       if (err.kind === 'too_many_requests' && 'retryAfterSeconds' in err) {
         reply.header('Retry-After', String(err.retryAfterSeconds));
@@ -60,4 +119,43 @@ export function registerErrorHandling(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler((req, reply) => sendError(reply, notFoundBody(resourcePath(req.url))));
+}
+
+const METHODS = ['GET', 'POST', 'DELETE', 'PUT', 'PATCH'] as const;
+
+/**
+ * A known path asked with a method it does not have is a 405 with `Allow` (Twilio's 20004), not a
+ * 404: every route registered until `seal()` is collected, and then each of its paths gets the
+ * methods it lacks, answering 405. CORS preflight (OPTIONS) has its own route.
+ */
+export function registerMethodNotAllowed(app: FastifyInstance): { seal(): void } {
+  const byPath = new Map<string, Set<string>>();
+  let sealed = false;
+  app.addHook('onRoute', (route) => {
+    if (sealed || route.url.includes('*')) return;
+    const methods = byPath.get(route.url) ?? new Set<string>();
+    for (const m of [route.method].flat()) methods.add(m);
+    byPath.set(route.url, methods);
+  });
+  return {
+    seal() {
+      sealed = true;
+      for (const [url, methods] of byPath) {
+        const missing = METHODS.filter((m) => !methods.has(m));
+        if (missing.length === 0) continue;
+        const allow = [...methods, 'OPTIONS'].join(', ');
+        const refusal = new HttpError(
+          twilioError(405, ErrorCode.methodNotAllowed, 'Method not allowed on this resource'),
+          { allow },
+        );
+        app.route({
+          method: missing,
+          url,
+          handler: (_req, _reply) => {
+            throw refusal;
+          },
+        });
+      }
+    },
+  };
 }

@@ -1,38 +1,69 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 const ALLOW_METHODS = 'GET, POST, DELETE, OPTIONS';
 const ALLOW_HEADERS =
   'Accept, Authorization, Content-Type, If-Match, If-Modified-Since, If-None-Match, If-Unmodified-Since, Last-Event-ID, Idempotency-Key';
 const EXPOSE_HEADERS = 'ETag, Retry-After, X-Rate-Limit-Limit, X-Rate-Limit-Remaining, X-Rate-Limit-Config';
 
+type HeaderSet = Readonly<Record<string, string>>;
+
 /**
- * CORS on every response. With credentials allowed, browsers refuse `*`, so a request's
- * Origin is echoed back (and caches told so with Vary).
+ * Which browser origins may do what. Any page may read with a token it holds (`*`, which browsers
+ * never combine with credentials they keep themselves: cached Basic auth, cookies). Only the
+ * server's own origin and the trusted ones (ROSTER_CORS_ORIGINS) may write from a browser, and only
+ * the trusted ones get `Access-Control-Allow-Credentials`.
  */
-export function corsHeaders(origin: string | undefined): [string, string][] {
-  return [
-    ['Access-Control-Allow-Origin', origin ?? '*'],
-    ...(origin ? [['Vary', 'Origin'] as [string, string]] : []),
-    ['Access-Control-Allow-Methods', ALLOW_METHODS],
-    ['Access-Control-Allow-Headers', ALLOW_HEADERS],
-    ['Access-Control-Allow-Credentials', 'true'],
-    ['Access-Control-Expose-Headers', EXPOSE_HEADERS],
-  ];
+export class CorsPolicy {
+  private readonly trusted: Map<string, HeaderSet>;
+  /** The headers of a request without Origin, or from an origin not trusted: computed once. */
+  readonly anyOrigin: HeaderSet;
+  private readonly ownOrigin: string;
+
+  constructor(publicUrl: string, trustedOrigins: readonly string[] = []) {
+    this.ownOrigin = new URL(publicUrl).origin;
+    this.anyOrigin = {
+      'access-control-allow-origin': '*',
+      // With trusted origins, answers depend on Origin: caches must keep them apart.
+      ...(trustedOrigins.length > 0 ? { vary: 'Origin' } : {}),
+      'access-control-allow-methods': ALLOW_METHODS,
+      'access-control-allow-headers': ALLOW_HEADERS,
+      'access-control-expose-headers': EXPOSE_HEADERS,
+    };
+    this.trusted = new Map(
+      trustedOrigins.map((origin) => [
+        origin,
+        {
+          'access-control-allow-origin': origin,
+          vary: 'Origin',
+          'access-control-allow-methods': ALLOW_METHODS,
+          'access-control-allow-headers': ALLOW_HEADERS,
+          'access-control-allow-credentials': 'true',
+          'access-control-expose-headers': EXPOSE_HEADERS,
+        },
+      ]),
+    );
+  }
+
+  headersFor(origin: string | undefined): HeaderSet {
+    return (origin !== undefined && this.trusted.get(origin)) || this.anyOrigin;
+  }
+
+  /**
+   * Whether a request may change state: no Origin (not a browser, or a same-origin GET), the
+   * server's own origin (the dashboard, however it is reached) or a trusted one. A page elsewhere
+   * could otherwise post a form that rides on credentials the browser keeps.
+   */
+  mayWrite(req: FastifyRequest): boolean {
+    const origin = req.headers.origin;
+    if (origin === undefined || this.trusted.has(origin) || origin === this.ownOrigin) return true;
+    const host = req.headers.host;
+    return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
+  }
 }
 
-/** The headers of a request without Origin, computed once. */
-export const CORS_HEADERS_ANY_ORIGIN = corsHeaders(undefined);
-
-function setCors(req: FastifyRequest, reply: FastifyReply): void {
-  const origin = req.headers.origin;
-  for (const [name, value] of origin ? corsHeaders(origin) : CORS_HEADERS_ANY_ORIGIN)
-    reply.header(name, value);
-}
-
-export function registerHeaders(app: FastifyInstance): void {
-  app.addHook('onRequest', async (req, reply) => {
-    setCors(req, reply);
-  });
+export function registerPreflight(app: FastifyInstance): void {
   // Preflight needs no credentials: browsers never send them on OPTIONS.
-  app.options('/*', async (_req, reply) => reply.header('Access-Control-Max-Age', '600').code(204).send());
+  app.options('/*', (_req, reply) => {
+    void reply.header('Access-Control-Max-Age', '600').code(204).send();
+  });
 }

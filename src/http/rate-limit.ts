@@ -28,12 +28,6 @@ export class RateLimiter {
     return this.limits[kind];
   }
 
-  /** Gives back a token taken for a request that was then handed on to be served elsewhere. */
-  refund(accountSid: string, kind: RequestKind): void {
-    const bucket = this.buckets.get(`${accountSid}:${kind}`);
-    if (bucket) bucket.tokens = Math.min(this.limits[kind], bucket.tokens + 1);
-  }
-
   take(accountSid: string, kind: RequestKind): RateDecision {
     const limit = this.limits[kind];
     if (limit === 0) return { allowed: true, limit: 0, remaining: 0, retryAfterSeconds: 0 };

@@ -41,6 +41,11 @@ class Subscriber {
   /** Since when the socket has refused more data; 0 while it drains. */
   blockedSince = 0;
   pending: Buffer | null = null;
+  /**
+   * Frames written that the socket may still hold. Frames are shared by every subscriber of a
+   * topic, so memory is counted once per frame (see `bufferedBytes`), not once per socket.
+   */
+  readonly held = new Set<Buffer>();
 
   constructor(
     readonly raw: ServerResponse,
@@ -48,6 +53,7 @@ class Subscriber {
   ) {
     raw.on('drain', () => {
       this.blockedSince = 0;
+      this.held.clear();
       const next = this.pending;
       this.pending = null;
       if (next) this.write(next);
@@ -63,6 +69,8 @@ class Subscriber {
   private write(frame: Buffer): void {
     if (this.raw.destroyed || this.raw.writableEnded) return;
     if (!this.raw.write(frame)) this.blockedSince = this.now();
+    if (this.raw.writableLength === 0) this.held.clear();
+    else this.held.add(frame);
   }
 }
 
@@ -174,12 +182,21 @@ export class StatisticsStreams {
     return n;
   }
 
-  /** Bytes written to streams but not yet taken by the sockets, plus events held back. */
+  /**
+   * Bytes of events written to streams but not yet taken by the sockets, plus events held back:
+   * each distinct event once, however many subscribers share it.
+   */
   get bufferedBytes(): number {
-    let n = 0;
+    const frames = new Set<Buffer>();
     for (const t of this.topics.values()) {
-      for (const s of t.subscribers) n += s.raw.writableLength + (s.pending?.length ?? 0);
+      for (const s of t.subscribers) {
+        if (s.raw.writableLength === 0) s.held.clear();
+        for (const frame of s.held) frames.add(frame);
+        if (s.pending) frames.add(s.pending);
+      }
     }
+    let n = 0;
+    for (const frame of frames) n += frame.length;
     return n;
   }
 

@@ -15,6 +15,9 @@ export function twilioError(status: number, code: number, message: string): Twil
 export const ErrorCode = {
   invalidParameter: 20001,
   unauthorized: 20003,
+  methodNotAllowed: 20004,
+  forbidden: 20403,
+  preconditionFailed: 20412,
   notFound: 20404,
   tooManyRequests: 20429,
   internal: 20500,
@@ -30,7 +33,7 @@ export function fromRosterError(err: RosterError, resourcePath: string): TwilioE
     case 'conflict':
       return twilioError(400, ErrorCode.invalidParameter, err.message);
     case 'precondition_failed':
-      return twilioError(412, ErrorCode.invalidParameter, err.message);
+      return twilioError(412, ErrorCode.preconditionFailed, err.message);
     case 'unauthorized':
       return twilioError(401, ErrorCode.unauthorized, 'Authenticate');
     case 'too_many_requests':

@@ -69,6 +69,16 @@ export function optionalBool(params: Params, name: string): boolean | undefined 
   return b;
 }
 
+/**
+ * A boolean read as the spec says for filters and a few create parameters (Worker and Activity
+ * lists' `Available`, Activity create's `Available`): true/1/yes is true, any other value false.
+ */
+export function optionalLenientBool(params: Params, name: string): boolean | undefined {
+  const v = raw(params, name);
+  if (v === undefined) return undefined;
+  return parseTwilioBool(v) === true;
+}
+
 export function optionalInt(params: Params, name: string, min: number, max: number): number | undefined {
   const v = raw(params, name);
   if (v === undefined) return undefined;

@@ -94,12 +94,17 @@ export function toWorkerJson(w: Worker, urls: Urls) {
     sid: w.sid,
     workspace_sid: w.workspaceSid,
     url,
+    // Twilio's nine: `statistics` is the workspace's Workers/Statistics, `worker_statistics` this worker's.
     links: {
-      activity: `${ws}/Activities/${w.activitySid}`,
       channels: `${url}/Channels`,
-      reservations: `${url}/Reservations`,
-      statistics: `${url}/Statistics`,
+      activity: `${ws}/Activities/${w.activitySid}`,
       workspace: ws,
+      reservations: `${url}/Reservations`,
+      statistics: `${ws}/Workers/Statistics`,
+      real_time_statistics: `${ws}/Workers/RealTimeStatistics`,
+      cumulative_statistics: `${ws}/Workers/CumulativeStatistics`,
+      worker_statistics: `${url}/Statistics`,
+      worker_channels: `${url}/Channels`,
     },
   };
 }
@@ -151,7 +156,7 @@ export function toWorkersRealTimeStatisticsJson(
 
 /**
  * The statistics body, encoded once per statistics object: every way of serving the statistics
- * (the route, the fast path, the event streams) sends exactly this text.
+ * (the route and the event streams) sends exactly this text.
  */
 export function statisticsEncoder(urls: Urls) {
   const bodies = new WeakMap<WorkersRealTimeStatistics, string>();

@@ -76,6 +76,7 @@ describe('roster serve', () => {
       ROSTER_AUTH_TOKEN: 'secret-token-1',
       ROSTER_PUBLIC_URL: 'https://roster.example.com/',
       ROSTER_TWILIO_LIMITS: 'off',
+      ROSTER_CORS_ORIGINS: 'https://dash.example.com, http://localhost:5173',
     });
     await proc.waitFor(/listening/);
     const base = `http://127.0.0.1:${port}/v1/Workspaces`;
@@ -91,6 +92,17 @@ describe('roster serve', () => {
     const channel = await post(`${base}/${ws}/Workers/${worker}/Channels/voice`, { Capacity: '51' });
     expect(channel.status).toBe(200);
     expect((await channel.json()).configured_capacity).toBe(51);
+    const trusted = await fetch(`http://127.0.0.1:${port}/v1/Workspaces`, {
+      method: 'POST',
+      headers: {
+        authorization: basicAuth(sid, 'secret-token-1'),
+        origin: 'http://localhost:5173',
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'FriendlyName=Trusted',
+    });
+    expect(trusted.status).toBe(201);
+    expect(trusted.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
     proc.child.kill('SIGTERM');
     expect((await proc.exited).code).toBe(0);
   });
@@ -103,6 +115,9 @@ describe('roster serve', () => {
     [{ ROSTER_DATA_DIR: '/proc/roster-data' }, /ROSTER_DATA_DIR .* cannot be used/],
     [{ ROSTER_PUBLIC_URL: 'ftp://x' }, /ROSTER_PUBLIC_URL must be an http\(s\) URL/],
     [{ ROSTER_TWILIO_LIMITS: 'maybe' }, /ROSTER_TWILIO_LIMITS must be on or off/],
+    [{ ROSTER_CORS_ORIGINS: 'https://dash.example.com/app' }, /ROSTER_CORS_ORIGINS must list origins/],
+    [{ ROSTER_MAX_CONNECTIONS: '0' }, /ROSTER_MAX_CONNECTIONS must be an integer/],
+    [{ ROSTER_REQUEST_TIMEOUT_MS: 'soon' }, /ROSTER_REQUEST_TIMEOUT_MS must be an integer/],
   ])('stops with one clear line on bad configuration %#', async (env, message) => {
     const proc = runRoster(['serve'], { ...{ ROSTER_DATA_DIR: tempDir() }, ...env });
     expect((await proc.exited).code).toBe(1);

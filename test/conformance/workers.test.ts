@@ -99,14 +99,14 @@ describe('Workers through the twilio SDK', () => {
     await expectRestException(
       ws().workers(w.sid).update({ ifMatch: etag, friendlyName: 'Stale' }),
       412,
-      20001,
+      20412,
     );
     await expectRestException(
       ws().workers(w.sid).update({ ifMatch: '"nope"', friendlyName: 'Stale' }),
       412,
-      20001,
+      20412,
     );
-    await expectRestException(ws().workers(w.sid).remove({ ifMatch: etag }), 412, 20001);
+    await expectRestException(ws().workers(w.sid).remove({ ifMatch: etag }), 412, 20412);
     expect((await ws().workers(w.sid).fetch()).friendlyName).toBe('Etag 2');
 
     // If-Match alone, with an empty body, changes nothing the worker shows.

@@ -59,8 +59,25 @@ describe('Activities', () => {
       form: { FriendlyName: 'OFFLINE' },
     });
     expect(renameDup.statusCode).toBe(400);
-    for (const form of [{}, { FriendlyName: '' }, { FriendlyName: 'x', Available: 'maybe' }]) {
+    for (const form of [{}, { FriendlyName: '' }]) {
       expect((await t.request({ method: 'POST', url: url(), form })).statusCode).toBe(400);
+    }
+    // As the spec reads booleans here: anything but true/1/yes is false, not an error.
+    const maybe = await t.request({
+      method: 'POST',
+      url: url(),
+      form: { FriendlyName: 'x', Available: 'maybe' },
+    });
+    expect(maybe.statusCode).toBe(201);
+    expect(maybe.json().available).toBe(false);
+    const yes = await t.request({
+      method: 'POST',
+      url: url(),
+      form: { FriendlyName: 'y', Available: 'YES' },
+    });
+    expect(yes.json().available).toBe(true);
+    for (const sid of [maybe.json().sid, yes.json().sid]) {
+      expect((await t.request({ method: 'DELETE', url: url(`/${sid}`) })).statusCode).toBe(204);
     }
   });
 
@@ -77,7 +94,7 @@ describe('Activities', () => {
     expect(await names('?Available=false')).toEqual(['Offline', 'Unavailable', 'Training']);
     expect(await names('?FriendlyName=Offline')).toEqual(['Offline']);
     expect(await names('?FriendlyName=Nope')).toEqual([]);
-    expect((await t.request({ url: url('?Available=sometimes') })).statusCode).toBe(400);
+    expect(await names('?Available=sometimes')).toEqual(['Offline', 'Unavailable', 'Training']);
   });
 
   it('refuses to delete an activity in use, or the default and timeout activity', async () => {

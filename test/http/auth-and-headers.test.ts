@@ -13,14 +13,14 @@ function expectStandardHeaders(headers: Record<string, unknown>): void {
     'access-control-allow-origin',
     'access-control-allow-methods',
     'access-control-allow-headers',
-    'access-control-allow-credentials',
     'access-control-expose-headers',
-    'x-rate-limit-limit',
-    'x-rate-limit-remaining',
     'x-rate-limit-config',
   ]) {
     expect(headers[h], h).toBeDefined();
   }
+  // Browsers keep credentials to themselves unless told otherwise; only trusted origins are.
+  expect(headers['access-control-allow-credentials']).toBeUndefined();
+  expect(headers['access-control-allow-origin']).toBe('*');
 }
 
 describe('authentication', () => {
@@ -45,6 +45,7 @@ describe('authentication', () => {
       });
       expect(res.statusCode, `${method} ${url}`).toBe(401);
       expectTwilioError(res.json(), 401, 20003);
+      // API clients get Twilio's challenge.
       expect(res.headers['www-authenticate']).toBe('Basic realm="Twilio API"');
       expectStandardHeaders(res.headers);
     }
@@ -66,8 +67,8 @@ describe('authentication', () => {
       headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'GET' },
     });
     expect(res.statusCode).toBe(204);
-    expect(res.headers['access-control-allow-origin']).toBe('http://localhost:3000');
-    expect(res.headers['access-control-allow-credentials']).toBe('true');
+    expect(res.headers['access-control-allow-origin']).toBe('*');
+    expect(res.headers['access-control-allow-credentials']).toBeUndefined();
     expect(String(res.headers['access-control-allow-headers'])).toContain('Authorization');
     expect(String(res.headers['access-control-allow-methods'])).toContain('POST');
   });
@@ -88,6 +89,24 @@ describe('authentication', () => {
     expect(unknownRoute.statusCode).toBe(404);
     expectTwilioError(unknownRoute.json(), 404, 20404);
     expectStandardHeaders(unknownRoute.headers);
+    // No rate limit here: no budget shown, rather than "0 remaining".
+    for (const res of [ok, created, missing, unknownRoute]) {
+      expect(res.headers['x-rate-limit-limit']).toBeUndefined();
+      expect(res.headers['x-rate-limit-remaining']).toBeUndefined();
+    }
+  });
+
+  it('never asks a browser for credentials: no Basic challenge when the request comes from one', async () => {
+    for (const headers of [
+      { origin: 'https://elsewhere.example' },
+      { 'sec-fetch-mode': 'navigate', 'sec-fetch-site': 'none' },
+      { 'sec-fetch-mode': 'cors', 'sec-fetch-site': 'cross-site' },
+    ]) {
+      const res = await t.app.inject({ url: '/v1/Workspaces', headers });
+      expect(res.statusCode).toBe(401);
+      expectTwilioError(res.json(), 401, 20003);
+      expect(res.headers['www-authenticate']).toBeUndefined();
+    }
   });
 });
 
@@ -117,6 +136,130 @@ describe('rate limiting', () => {
       expect(write.statusCode).toBe(201);
       const other = await limited.newAccount();
       expect((await limited.request({ url: '/v1/Workspaces', as: other })).statusCode).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+describe('CORS', () => {
+  it('lets any page read with a token it holds, but never with credentials the browser keeps', async () => {
+    const res = await t.request({ url: '/v1/Workspaces', headers: { origin: 'https://elsewhere.example' } });
+    expect(res.statusCode).toBe(200);
+    expectStandardHeaders(res.headers);
+    expect(res.headers.vary).toBeUndefined();
+  });
+
+  it('refuses writes from a browser page on another origin, and stores nothing', async () => {
+    const before = (await t.request({ url: '/v1/Workspaces' })).json().workspaces.length;
+    for (const method of ['POST', 'DELETE'] as const) {
+      const res = await t.request({
+        method,
+        url: method === 'POST' ? '/v1/Workspaces' : `/v1/Workspaces/WS${'0'.repeat(32)}`,
+        form: method === 'POST' ? { FriendlyName: 'Cross-site' } : undefined,
+        headers: { origin: 'https://evil.example' },
+      });
+      expect(res.statusCode, method).toBe(403);
+      expectTwilioError(res.json(), 403, 20403);
+      expectStandardHeaders(res.headers);
+    }
+    expect((await t.request({ url: '/v1/Workspaces' })).json().workspaces.length).toBe(before);
+  });
+
+  it("accepts writes from the server's own origin (the dashboard) and from clients that send none", async () => {
+    for (const origin of ['http://roster.test', 'http://localhost:80']) {
+      const res = await t.request({
+        method: 'POST',
+        url: '/v1/Workspaces',
+        form: { FriendlyName: `From ${origin}` },
+        headers: { origin, host: 'localhost:80' },
+      });
+      expect(res.statusCode, origin).toBe(201);
+    }
+  });
+
+  it('gives trusted origins credentials and writes', async () => {
+    const trusted = await createTestApp({ corsOrigins: ['https://dashboard.example'] });
+    try {
+      const preflight = await trusted.app.inject({
+        method: 'OPTIONS',
+        url: '/v1/Workspaces',
+        headers: { origin: 'https://dashboard.example', 'access-control-request-method': 'POST' },
+      });
+      expect(preflight.statusCode).toBe(204);
+      expect(preflight.headers['access-control-allow-origin']).toBe('https://dashboard.example');
+      expect(preflight.headers['access-control-allow-credentials']).toBe('true');
+      expect(preflight.headers.vary).toBe('Origin');
+      const write = await trusted.request({
+        method: 'POST',
+        url: '/v1/Workspaces',
+        form: { FriendlyName: 'Trusted' },
+        headers: { origin: 'https://dashboard.example' },
+      });
+      expect(write.statusCode).toBe(201);
+      expect(write.headers['access-control-allow-origin']).toBe('https://dashboard.example');
+      const other = await trusted.request({
+        method: 'POST',
+        url: '/v1/Workspaces',
+        form: { FriendlyName: 'Untrusted' },
+        headers: { origin: 'https://dashboard.example.evil.example' },
+      });
+      expect(other.statusCode).toBe(403);
+      expect(other.headers['access-control-allow-origin']).toBe('*');
+      // Answers now depend on Origin, wildcard ones included.
+      expect((await trusted.request({ url: '/v1/Workspaces' })).headers.vary).toBe('Origin');
+    } finally {
+      await trusted.close();
+    }
+  });
+});
+
+describe('methods', () => {
+  it.each([
+    ['PUT', '/v1/Workspaces', 'GET, HEAD, POST, OPTIONS'],
+    ['PATCH', `/v1/Workspaces/WS${'0'.repeat(32)}`, 'GET, HEAD, POST, DELETE, OPTIONS'],
+    ['POST', `/v1/Workspaces/WS${'0'.repeat(32)}/Workers/RealTimeStatistics`, 'GET, HEAD, OPTIONS'],
+    ['DELETE', `/v1/Workspaces/WS${'0'.repeat(32)}/Workers/RealTimeStatistics`, 'GET, HEAD, OPTIONS'],
+  ])('answers %s on %s with 405, Allow and 20004', async (method, url, allow) => {
+    const res = await t.request({ method: method as 'PUT', url, form: {} });
+    expect(res.statusCode).toBe(405);
+    expectTwilioError(res.json(), 405, 20004);
+    expect(String(res.headers.allow).split(', ').sort()).toEqual(allow.split(', ').sort());
+    expectStandardHeaders(res.headers);
+  });
+
+  it('still asks for credentials first, and still answers preflight', async () => {
+    const anonymous = await t.app.inject({ method: 'PUT', url: '/v1/Workspaces' });
+    expect(anonymous.statusCode).toBe(401);
+    const preflight = await t.app.inject({
+      method: 'OPTIONS',
+      url: '/v1/Workspaces',
+      headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'PUT' },
+    });
+    expect(preflight.statusCode).toBe(204);
+    expect((await t.request({ method: 'PUT', url: '/v1/Nothing/Here' })).statusCode).toBe(404);
+  });
+});
+
+describe('rate-limit headers', () => {
+  it('show the budget of each kind when limits are on, on every response', async () => {
+    const limited = await createTestApp({ rateLimit: { readsPerSecond: 50, writesPerSecond: 20 } });
+    try {
+      const read = await limited.request({ url: '/v1/Workspaces' });
+      expect(read.headers).toMatchObject({
+        'x-rate-limit-config': 'Read',
+        'x-rate-limit-limit': '50',
+        'x-rate-limit-remaining': '49',
+      });
+      const write = await limited.request({
+        method: 'POST',
+        url: '/v1/Workspaces',
+        form: { FriendlyName: 'r' },
+      });
+      expect(write.headers).toMatchObject({ 'x-rate-limit-config': 'Write', 'x-rate-limit-limit': '20' });
+      // Not charged (no credentials needed): the full budget.
+      const dashboard = await limited.app.inject({ url: '/' });
+      expect(dashboard.headers['x-rate-limit-remaining']).toBe('50');
     } finally {
       await limited.close();
     }

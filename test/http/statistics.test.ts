@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, PUBLIC_URL, type TestApp } from '../helpers/app.js';
+import { createServices } from '../../src/services/index.js';
+import { basicAuth, createTestApp, openTestStore, PUBLIC_URL, type TestApp } from '../helpers/app.js';
 import { expectMatchesSpec, expectTwilioError } from '../helpers/spec.js';
 
 let t: TestApp;
@@ -181,6 +182,92 @@ describe('Workers/RealTimeStatistics', () => {
     expect(tc.statusCode).toBe(404);
     const none = await t.request({ url: `/v1/Workspaces/WS${'0'.repeat(32)}/Workers/RealTimeStatistics` });
     expect(none.statusCode).toBe(404);
+  });
+
+  it('is exact at the very next read, however the change was committed', async () => {
+    const total = async () => (await stats()).total_workers;
+    const before = await total();
+    expect(await total()).toBe(before); // the second read may come from the service's memory
+    const created = await t.request({
+      method: 'POST',
+      url: `/v1/Workspaces/${ws}/Workers`,
+      form: { FriendlyName: 'Memo' },
+    });
+    expect(await total()).toBe(before + 1);
+    // Straight through the store, as a service of another kind would write.
+    await t.store.transaction((tx) => tx.deleteWorker(created.json().sid));
+    expect(await total()).toBe(before);
+    // Through another connection to the same data, as another process (`roster seed`) writes.
+    const another = openTestStore(t.dir);
+    try {
+      const theirs = await createServices(another).workers.create(t.account.sid, ws, {
+        friendlyName: 'Elsewhere',
+      });
+      expect(await total()).toBe(before + 1);
+      await another.transaction((tx) => tx.deleteWorker(theirs.sid));
+      expect(await total()).toBe(before);
+    } finally {
+      await another.close();
+    }
+  });
+
+  it('checks credentials and ownership on every read: a rotated token is refused at once', async () => {
+    const url = `/v1/Workspaces/${ws}/Workers/RealTimeStatistics`;
+    for (let i = 0; i < 3; i++) expect((await t.request({ url })).statusCode).toBe(200);
+    const other = await t.newAccount();
+    const theirs = await t.request({ url, as: other });
+    expect(theirs.statusCode).toBe(404);
+    expectTwilioError(theirs.json(), 404, 20404);
+    const original = t.account.token;
+    try {
+      await t.services.accounts.ensure(t.account.sid, 'token-rotated');
+      const stale = await t.request({ url });
+      expect(stale.statusCode).toBe(401);
+      expectTwilioError(stale.json(), 401, 20003);
+      const rotated = await t.request({
+        url,
+        headers: { authorization: basicAuth(t.account.sid, 'token-rotated') },
+      });
+      expect(rotated.statusCode).toBe(200);
+    } finally {
+      await t.services.accounts.ensure(t.account.sid, original);
+    }
+    expect((await t.request({ url })).statusCode).toBe(200);
+  });
+
+  it('answers HEAD as the GET, even asked for an event stream, and opens no stream', async () => {
+    const url = `/v1/Workspaces/${ws}/Workers/RealTimeStatistics`;
+    for (const accept of ['application/json', 'text/event-stream']) {
+      const head = await t.request({ method: 'HEAD', url, headers: { accept } });
+      expect(head.statusCode).toBe(200);
+      expect(head.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(head.body).toBe('');
+    }
+    expect(t.app.statisticsStreams.size).toBe(0);
+  });
+
+  it('spends from the same rate limit as every other read', async () => {
+    const limited = await createTestApp({ rateLimit: { readsPerSecond: 3, writesPerSecond: 0 } });
+    try {
+      const created = await limited.request({
+        method: 'POST',
+        url: '/v1/Workspaces',
+        form: { FriendlyName: 'L' },
+      });
+      const url = `/v1/Workspaces/${created.json().sid}/Workers/RealTimeStatistics`;
+      const remaining: string[] = [];
+      for (const u of [url, `${url}?TaskChannel=voice`, '/v1/Workspaces']) {
+        const res = await limited.request({ url: u });
+        expect(res.statusCode).toBe(200);
+        remaining.push(String(res.headers['x-rate-limit-remaining']));
+      }
+      expect(remaining).toEqual(['2', '1', '0']);
+      const over = await limited.request({ url });
+      expect(over.statusCode).toBe(429);
+      expectTwilioError(over.json(), 429, 20429);
+    } finally {
+      await limited.close();
+    }
   });
 
   it('survives a restart on the same data directory', async () => {

@@ -56,4 +56,31 @@ describe('a slow subscriber', () => {
     slow.socket.destroy();
     await waitFor(() => t.app.statisticsStreams.size === 0);
   });
+
+  it('counts an event shared by many slow subscribers once in the buffered-bytes metric', async () => {
+    const ws = await workspaceWithManyActivities(t, 'Shared', 400, true);
+    const { activities, worker } = ws;
+    const path = `/v1/Workspaces/${ws.sid}/Workers/RealTimeStatistics`;
+    const frameSize = JSON.stringify((await t.request({ url: path })).json()).length + 64;
+    const slow = Array.from({ length: 5 }, () => stalledSubscriber(port, path, t.account.auth));
+    await waitFor(() => t.app.statisticsStreams.size === slow.length);
+
+    let maxBuffered = 0;
+    let afterBlocked = 0;
+    for (let i = 0; afterBlocked < 50 && i < 5000; i++) {
+      const res = await t.request({
+        method: 'POST',
+        url: `/v1/Workspaces/${ws.sid}/Workers/${worker}`,
+        form: { ActivitySid: activities[i % activities.length]! },
+      });
+      expect(res.statusCode).toBe(200);
+      maxBuffered = Math.max(maxBuffered, t.app.statisticsStreams.bufferedBytes);
+      if (maxBuffered > 0) afterBlocked++;
+    }
+    // Five subscribers hold the same few events: memory for those, not five copies.
+    expect(maxBuffered).toBeGreaterThan(0);
+    expect(maxBuffered).toBeLessThanOrEqual(64 * 1024 + 2 * frameSize);
+    for (const s of slow) s.socket.destroy();
+    await waitFor(() => t.app.statisticsStreams.size === 0);
+  });
 });

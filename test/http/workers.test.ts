@@ -42,7 +42,19 @@ describe('Workers', () => {
     });
     expect(w.date_status_changed).toBe(w.date_created);
     expect(res.headers.etag).toBe('"0"');
-    expect(w.links.channels).toBe(`${w.url}/Channels`);
+    const wsUrl = `${PUBLIC_URL}/v1/Workspaces/${ws}`;
+    // Twilio's nine links, exactly.
+    expect(w.links).toEqual({
+      channels: `${w.url}/Channels`,
+      activity: `${wsUrl}/Activities/${activity.Offline}`,
+      workspace: wsUrl,
+      reservations: `${w.url}/Reservations`,
+      statistics: `${wsUrl}/Workers/Statistics`,
+      real_time_statistics: `${wsUrl}/Workers/RealTimeStatistics`,
+      cumulative_statistics: `${wsUrl}/Workers/CumulativeStatistics`,
+      worker_statistics: `${w.url}/Statistics`,
+      worker_channels: `${w.url}/Channels`,
+    });
 
     const channels = await t.request({ url: url(`/${w.sid}/Channels`) });
     expect(channels.statusCode).toBe(200);
@@ -121,6 +133,45 @@ describe('Workers', () => {
     expect((await t.request({ url: url(`/${w.sid}`) })).json().attributes).toBe('{"level":2}');
   });
 
+  it('refuses bad updates with Twilio errors, and changes nothing', async () => {
+    const w = (await createWorker({ FriendlyName: 'Refused' })).json();
+    await createWorker({ FriendlyName: 'Taken' });
+    const other = await t.newAccount();
+    const theirs = (
+      await t.request({ method: 'POST', url: '/v1/Workspaces', form: { FriendlyName: 'Theirs' }, as: other })
+    ).json();
+    const theirActivity = theirs.default_activity_sid as string;
+    const path = url(`/${w.sid}`);
+    const zeros = '0'.repeat(32);
+    const cases: [string, string, number][] = [
+      [url(`/WK${zeros}`), `ActivitySid=${activity.Offline}`, 404],
+      [`/v1/Workspaces/WS${zeros}/Workers/${w.sid}`, `ActivitySid=${activity.Offline}`, 404],
+      [`/v1/Workspaces/${theirs.sid}/Workers/${w.sid}`, `ActivitySid=${activity.Offline}`, 404],
+      [path, 'ActivitySid=WAnope', 400],
+      [path, `ActivitySid=${theirActivity}`, 400],
+      [path, `ActivitySid=WA${zeros}`, 400],
+      [path, 'Attributes=%7Bnot-json', 400],
+      [path, 'Attributes=%5B1%5D', 400],
+      [path, 'FriendlyName=taken', 400],
+      [path, 'FriendlyName=', 400],
+      [path, 'RejectPendingReservations=maybe', 400],
+      [path, 'ActivitySid=%ZZ', 400],
+      [path, `ActivitySid=${activity.Offline}&ActivitySid=${activity.Available}`, 400],
+    ];
+    const before = (await t.request({ url: path })).body;
+    for (const [target, body, status] of cases) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: target,
+        headers: { authorization: t.account.auth, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: body,
+      });
+      expect(res.statusCode, `${target} ${body}`).toBe(status);
+      expectTwilioError(res.json(), status, status === 404 ? 20404 : 20001);
+    }
+    expect((await t.request({ url: path })).body).toBe(before);
+  });
+
   it('honours If-Match on update and delete', async () => {
     const w = (await createWorker({ FriendlyName: 'Dave' })).json();
     const stale = await t.request({
@@ -130,7 +181,7 @@ describe('Workers', () => {
       headers: { 'if-match': '"7"' },
     });
     expect(stale.statusCode).toBe(412);
-    expectTwilioError(stale.json(), 412, 20001);
+    expectTwilioError(stale.json(), 412, 20412);
     expect((await t.request({ url: url(`/${w.sid}`) })).json().friendly_name).toBe('Dave');
 
     // The ETag is "0"; a client may send it quoted, unquoted or weak.
@@ -155,6 +206,7 @@ describe('Workers', () => {
       headers: { 'if-match': '"0"' },
     });
     expect(delStale.statusCode).toBe(412);
+    expectTwilioError(delStale.json(), 412, 20412);
     const del = await t.request({ method: 'DELETE', url: url(`/${w.sid}`), headers: { 'if-match': '"2"' } });
     expect(del.statusCode).toBe(204);
     expect((await t.request({ url: url(`/${w.sid}`) })).statusCode).toBe(404);
@@ -171,8 +223,11 @@ describe('Workers', () => {
     expect(names((await t.request({ url: url('?Available=true') })).json())).toEqual(['Bob', 'Caroline']);
     expect(names((await t.request({ url: url('?Available=0') })).json())).toContain('Alice');
     expect(names((await t.request({ url: url('?FriendlyName=ALICE') })).json())).toEqual(['Alice']);
-    const bad = await t.request({ url: url('?Available=perhaps') });
-    expect(bad.statusCode).toBe(400);
+    // Anything but true/1/yes reads as false, as the spec says for this filter.
+    const perhaps = await t.request({ url: url('?Available=perhaps') });
+    expect(perhaps.statusCode).toBe(200);
+    expect(names(perhaps.json())).toEqual(names((await t.request({ url: url('?Available=false') })).json()));
+    expect(names(perhaps.json())).toContain('Alice');
     const unsupported = await t.request({ url: url('?TargetWorkersExpression=skills%20HAS%20%22en%22') });
     expect(unsupported.statusCode).toBe(400);
     expect(unsupported.json().message).toContain('TargetWorkersExpression');

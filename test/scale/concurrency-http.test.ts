@@ -15,8 +15,7 @@ import { bulkWorkers, prng, Recounter } from './recount.js';
 
 /**
  * The same kind of load as concurrency.test.ts, but through a listening server, where the
- * statistics read and the worker update take their fast paths (answers from memory while
- * nothing has been committed; updates before the framework). The store records a recount of
+ * statistics read is answered from the service's memory while nothing has been committed. The store records a recount of
  * every view right after each commit: the sequence of states the workspace went through. Every
  * statistics response must then be exactly one of the states committed between the moment its
  * request was sent and the moment its response arrived.
@@ -101,7 +100,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe(`statistics through the fast paths under concurrent writes (seed ${SEED})`, () => {
+describe(`statistics over HTTP under concurrent writes (seed ${SEED})`, () => {
   it('are exactly a state committed while each read was in flight', async () => {
     const random = prng(SEED);
     const ws = await makeLoadWorkspace(call, 'Concurrency over HTTP', [

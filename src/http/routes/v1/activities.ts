@@ -3,7 +3,7 @@ import { SidPrefix } from '../../../domain/sid.js';
 import type { Activity } from '../../../domain/types.js';
 import { listResponse } from '../../../twilio/pagination.js';
 import {
-  optionalBool,
+  optionalLenientBool,
   optionalName,
   optionalString,
   parsePageQuery,
@@ -34,7 +34,7 @@ export function activityRoutes(app: FastifyInstance, deps: RouteDeps): void {
     const page = parsePageQuery(q);
     const filter = {
       friendlyName: optionalString(q, 'FriendlyName'),
-      available: optionalBool(q, 'Available'),
+      available: optionalLenientBool(q, 'Available'),
     };
     const result = await activities.list(req.accountSid, ws, filter, page);
     const filters = echoFilters(q, ['FriendlyName', 'Available']);
@@ -46,7 +46,7 @@ export function activityRoutes(app: FastifyInstance, deps: RouteDeps): void {
     const b = bodyParams(req);
     const activity = await activities.create(req.accountSid, ws, {
       friendlyName: requiredName(b, 'FriendlyName'),
-      available: optionalBool(b, 'Available'),
+      available: optionalLenientBool(b, 'Available'),
     });
     return reply.code(201).send(json(activity));
   });

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidParameterError, NotFoundError } from '../../../domain/errors.js';
 import { SidPrefix } from '../../../domain/sid.js';
+import type { WorkersRealTimeStatistics } from '../../../domain/statistics.js';
 import type { Worker, WorkerChannel } from '../../../domain/types.js';
 import type { WorkerPatch } from '../../../storage/store.js';
 import { wantsEventStream } from '../../../live/index.js';
@@ -11,6 +12,7 @@ import {
   optionalBool,
   optionalInt,
   optionalJsonObject,
+  optionalLenientBool,
   optionalName,
   optionalSid,
   optionalString,
@@ -47,8 +49,8 @@ function rejectUnsupported(q: Params): void {
   }
 }
 
-/** The parameters of a worker update (POST …/Workers/{Sid}); the update fast path uses it too. */
-export function workerPatch(b: Params): WorkerPatch {
+/** The parameters of a worker update (POST …/Workers/{Sid}). */
+function workerPatch(b: Params): WorkerPatch {
   const patch = {
     activitySid: optionalSid(b, 'ActivitySid', SidPrefix.activity),
     attributes: optionalJsonObject(b, 'Attributes'),
@@ -75,19 +77,24 @@ export function workerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const channelJson = (c: WorkerChannel) => toWorkerChannelJson(c, deps.urls);
   const base = '/v1/Workspaces/:WorkspaceSid/Workers';
 
-  app.get(`${base}/RealTimeStatistics`, async (req, reply) => {
+  // The busiest read: answered synchronously while the service remembers the answer.
+  app.get(`${base}/RealTimeStatistics`, (req, reply) => {
     const ws = wsOf(req);
-    const taskChannel = optionalString(queryParams(req), 'TaskChannel');
+    const asked = optionalString(queryParams(req), 'TaskChannel');
+    const taskChannel = asked === '' ? undefined : asked;
     const accountSid = req.accountSid;
-    const load = async () =>
-      deps.encodeStatistics(
-        await statistics.workersRealTime(accountSid, ws, taskChannel === '' ? undefined : taskChannel),
-        accountSid,
-        ws,
-      );
-    if (!wantsEventStream(req)) return reply.type('application/json; charset=utf-8').send(await load());
-    const key = { accountSid, workspaceSid: ws, taskChannel: taskChannel ?? '' };
-    return app.statisticsStreams.open(req, reply, key, load);
+    const encode = (stats: WorkersRealTimeStatistics) => deps.encodeStatistics(stats, accountSid, ws);
+    const load = async () => encode(await statistics.workersRealTime(accountSid, ws, taskChannel));
+    // HEAD is answered as the GET it stands for, never as a stream that would never end.
+    if (req.method === 'GET' && wantsEventStream(req)) {
+      const key = { accountSid, workspaceSid: ws, taskChannel: asked ?? '' };
+      return app.statisticsStreams.open(req, reply, key, load);
+    }
+    reply.type('application/json; charset=utf-8');
+    const known = statistics.remembered(accountSid, ws, taskChannel);
+    if (!known) return load();
+    void reply.send(encode(known));
+    return undefined;
   });
 
   app.get(base, async (req) => {
@@ -98,7 +105,7 @@ export function workerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     const filter = {
       activitySid: optionalSid(q, 'ActivitySid', SidPrefix.activity),
       activityName: optionalString(q, 'ActivityName'),
-      available: optionalBool(q, 'Available'),
+      available: optionalLenientBool(q, 'Available'),
       friendlyName: optionalString(q, 'FriendlyName'),
     };
     const result = await workers.list(req.accountSid, ws, filter, page);
