@@ -6,7 +6,7 @@ import type { TaskChannel } from '../domain/types.js';
 import { createServices } from '../services/index.js';
 import { wholeSeconds } from '../services/context.js';
 import { createStore, prepareDataDir } from '../storage/create-store.js';
-import type { NewWorker, WorkerChannelSettings } from '../storage/store.js';
+import type { NewWorker, WorkerChannelSettings } from '../services/ports/store.js';
 import { resolveCredentials } from './credentials.js';
 import type { Output } from './serve.js';
 

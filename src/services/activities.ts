@@ -1,7 +1,7 @@
 import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { newSid, SidPrefix } from '../domain/sid.js';
 import type { Activity } from '../domain/types.js';
-import type { ActivityFilter, PageQuery, StoreReader } from '../storage/store.js';
+import type { ActivityFilter, PageQuery, StoreReader } from './ports/store.js';
 import { publishOnCommit, requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
 
 export interface CreateActivityInput {

@@ -1,6 +1,6 @@
 import { NotFoundError } from '../domain/errors.js';
 import type { Workspace } from '../domain/types.js';
-import type { Store, StoreReader, StoreTx } from '../storage/store.js';
+import type { Store, StoreReader, StoreTx } from './ports/store.js';
 import type { ChangeBus } from './changes.js';
 
 /** What every service needs: the store, a clock (tests may pass a fixed one) and the change bus. */

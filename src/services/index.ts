@@ -1,4 +1,4 @@
-import type { Store } from '../storage/store.js';
+import type { Store } from './ports/store.js';
 import { AccountService } from './accounts.js';
 import { LocalChangeBus, type ChangeBus } from './changes.js';
 import { ActivityService } from './activities.js';

@@ -2,7 +2,7 @@ import { DEFAULT_WORKER_CHANNEL } from '../domain/defaults.js';
 import { NotFoundError } from '../domain/errors.js';
 import { newSid, SidPrefix } from '../domain/sid.js';
 import type { TaskChannel } from '../domain/types.js';
-import type { PageQuery, StoreReader, TaskChannelPatch } from '../storage/store.js';
+import type { PageQuery, StoreReader, TaskChannelPatch } from './ports/store.js';
 import { publishOnCommit, requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
 
 export interface CreateTaskChannelInput {

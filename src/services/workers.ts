@@ -9,7 +9,7 @@ import type {
   WorkerChannelPatch,
   WorkerFilter,
   WorkerPatch,
-} from '../storage/store.js';
+} from './ports/store.js';
 import {
   publishOnCommit,
   requireOwnWorkspace,

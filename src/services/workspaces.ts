@@ -7,7 +7,7 @@ import {
 import { InvalidParameterError } from '../domain/errors.js';
 import { newSid, SidPrefix } from '../domain/sid.js';
 import type { QueueOrder, Workspace } from '../domain/types.js';
-import type { PageQuery, StoreTx, WorkspaceFilter, WorkspacePatch } from '../storage/store.js';
+import type { PageQuery, StoreTx, WorkspaceFilter, WorkspacePatch } from './ports/store.js';
 import { publishOnCommit, requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
 
 export interface CreateWorkspaceInput {

@@ -5,7 +5,7 @@ import type { ChangeBus } from '../services/changes.js';
 import { PgChangeBus } from './postgres/pg-change-bus.js';
 import { PostgresStore } from './postgres/postgres-store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
-import type { Store } from './store.js';
+import type { Store } from '../services/ports/store.js';
 
 export const SQLITE_FILE = 'roster.db';
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { createServices } from '../../src/services/index.js';
 import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
-import type { Store } from '../../src/storage/store.js';
+import type { Store } from '../../src/services/ports/store.js';
 import { basicAuth, openTestStore } from '../helpers/app.js';
 import { freePort } from '../helpers/process.js';
 import { expectMatchesSpec, expectTwilioError } from '../helpers/spec.js';

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { newSid, SidPrefix } from '../../src/domain/sid.js';
 import type { ActivityCount } from '../../src/domain/types.js';
-import type { NewWorker } from '../../src/storage/store.js';
+import type { NewWorker } from '../../src/services/ports/store.js';
 
 /**
  * Statistics recounted from the workers themselves, straight from the SQLite file on a
