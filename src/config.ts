@@ -1,5 +1,7 @@
 import { isSid, SidPrefix } from './domain/sid.js';
-import type { SqliteSynchronous } from './storage/sqlite/sqlite-store.js';
+import { ConfigError } from './domain/errors.js';
+
+export { ConfigError };
 
 /** The only module that reads process.env. */
 export interface Config {
@@ -9,7 +11,7 @@ export interface Config {
   publicUrl: string;
   account: { sid: string; authToken: string } | null;
   logLevel: string;
-  sqliteSynchronous: SqliteSynchronous;
+  sqliteSynchronous: 'NORMAL' | 'FULL';
   /** DATABASE_URL: PostgreSQL instead of SQLite, shared by every node that points at it. */
   postgres: { url: string; poolSize: number; statementTimeoutMs: number } | null;
   /** Requests per second per account, per kind; 0 turns the limit off. */
@@ -20,8 +22,6 @@ export interface Config {
   /** When set, /metrics asks for this bearer token; otherwise it is open. */
   metricsToken: string | null;
 }
-
-export class ConfigError extends Error {}
 
 type Env = Record<string, string | undefined>;
 
