@@ -1,4 +1,5 @@
-import { ConflictError, NotFoundError } from '../domain/errors.js';
+import { checkActivityDeletable } from '../domain/activities.js';
+import { NotFoundError } from '../domain/errors.js';
 import { newSid, SidPrefix } from '../domain/sid.js';
 import type { Activity } from '../domain/types.js';
 import type { ActivityFilter, PageQuery, StoreReader } from './ports/store.js';
@@ -62,15 +63,8 @@ export class ActivityService {
       const ws = await requireWorkspace(tx, accountSid, workspaceSid);
       publishOnCommit(tx, this.deps, accountSid, workspaceSid);
       await requireActivity(tx, workspaceSid, sid);
-      if (ws.defaultActivitySid === sid || ws.timeoutActivitySid === sid) {
-        throw new ConflictError(
-          `Activity ${sid} is the workspace's default or timeout activity and cannot be deleted`,
-        );
-      }
       const count = (await tx.activityCounts(workspaceSid)).find((c) => c.activitySid === sid)?.workers ?? 0;
-      if (count > 0) {
-        throw new ConflictError(`Activity ${sid} cannot be deleted: ${count} worker(s) are in it`);
-      }
+      checkActivityDeletable(ws, sid, count);
       await tx.deleteActivity(sid);
     });
   }

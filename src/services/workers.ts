@@ -1,5 +1,7 @@
 import { DEFAULT_WORKER_CHANNEL } from '../domain/defaults.js';
-import { InvalidParameterError, NotFoundError, PreconditionFailedError } from '../domain/errors.js';
+import { InvalidParameterError, NotFoundError } from '../domain/errors.js';
+import { workerChannelChange } from '../domain/worker-channels.js';
+import { checkIfMatch } from '../domain/workers.js';
 import { newSid, SidPrefix } from '../domain/sid.js';
 import type { Worker, WorkerChannel } from '../domain/types.js';
 import type {
@@ -118,28 +120,14 @@ export class WorkerService {
       publishOnCommit(tx, this.deps, accountSid, workspaceSid);
       await requireWorker(tx, workspaceSid, workerSid);
       const channel = await requireWorkerChannel(tx, workerSid, sidOrUniqueName);
-      await tx.updateWorkerChannel(channel.sid, patch, wholeSeconds(this.deps.now()));
+      const { after } = workerChannelChange(channel, patch);
+      await tx.updateWorkerChannel(channel.sid, after, wholeSeconds(this.deps.now()));
       return requireWorkerChannel(tx, workerSid, channel.sid);
     });
   }
 }
 
-/** The ETag of a worker: its version, quoted. */
-export function workerEtag(worker: Worker): string {
-  return `"${worker.version}"`;
-}
-
-function checkIfMatch(worker: Worker, ifMatch: IfMatch): void {
-  if (ifMatch === undefined) return;
-  const tags = ifMatch.split(',').map((t) => t.trim().replace(/^W\//, ''));
-  const etag = workerEtag(worker);
-  const matches = tags.some((t) => t === '*' || t === etag || `"${t}"` === etag);
-  if (!matches) {
-    throw new PreconditionFailedError(
-      `If-Match ${ifMatch.slice(0, 64)} does not match the worker's ETag ${etag}`,
-    );
-  }
-}
+export { workerEtag } from '../domain/workers.js';
 
 async function requireActivityParam(tx: StoreTx, workspaceSid: string, activitySid: string): Promise<void> {
   if (!(await tx.getActivity(workspaceSid, activitySid))) {
