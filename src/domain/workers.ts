@@ -48,13 +48,14 @@ export function applyWorkerChange<W extends Omit<Worker, 'activityName' | 'avail
 }
 
 /**
- * The events of a worker update, by Twilio's names (routing.md §1.7). A new name alone has no
- * Twilio event; Roster records it as `worker.updated` so that no change goes unlogged.
+ * The events of a worker update, by Twilio's names (routing.md §1.7). A new name alone (or an
+ * update of nothing, which still bumps the version) has no Twilio event; Roster records it as
+ * `worker.updated` so that no change goes unlogged.
  */
 export function workerChangeEventTypes(change: WorkerChange): string[] {
   const types: string[] = [];
   if (change.activitySid !== undefined) types.push('worker.activity.update');
   if (change.attributes !== undefined) types.push('worker.attributes.update');
-  if (change.friendlyName !== undefined) types.push('worker.updated');
+  if (change.friendlyName !== undefined || types.length === 0) types.push('worker.updated');
   return types;
 }

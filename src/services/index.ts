@@ -1,7 +1,9 @@
-import type { Store } from './ports/store.js';
+import type { Clock } from '../domain/clock.js';
 import { AccountService } from './accounts.js';
-import { LocalChangeBus, type ChangeBus } from './changes.js';
 import { ActivityService } from './activities.js';
+import { systemClock } from './clock.js';
+import { LocalChangeBus, type ChangeBus, type WorkspaceChange } from './ports/changes.js';
+import type { NewDomainEvent, Store } from './ports/store.js';
 import { StatisticsService } from './statistics.js';
 import { TaskChannelService } from './task-channels.js';
 import { WorkerService } from './workers.js';
@@ -9,13 +11,30 @@ import { WorkspaceService } from './workspaces.js';
 
 export type Services = ReturnType<typeof createServices>;
 
-export function createServices(store: Store, options: { now?: () => Date; changes?: ChangeBus } = {}) {
+export interface ServiceOptions {
+  /** Time for the services (default: the system clock). */
+  clock?: Clock;
+  /** Only the current time, e.g. a fixed one; timers then use the system clock. */
+  now?: () => Date;
+  changes?: ChangeBus;
+}
+
+export function createServices(store: Store, options: ServiceOptions = {}) {
+  const now = options.now;
+  const clock: Clock =
+    options.clock ?? (now ? { now: () => now().getTime(), setTimer: systemClock.setTimer } : systemClock);
   const deps = {
     store,
-    now: options.now ?? (() => new Date()),
+    clock,
+    now: () => new Date(clock.now()),
     changes: options.changes ?? new LocalChangeBus(),
   };
+  // The outbox's publisher: change notifications come from the events each commit appended.
+  store.onEvents((events) => {
+    for (const change of changesOf(events)) deps.changes.publish(change);
+  });
   return {
+    clock,
     changes: deps.changes,
     accounts: new AccountService(deps),
     workspaces: new WorkspaceService(deps),
@@ -24,4 +43,16 @@ export function createServices(store: Store, options: { now?: () => Date; change
     workers: new WorkerService(deps),
     statistics: new StatisticsService(deps),
   };
+}
+
+/** One notification per workspace a transaction changed ('deleted' when it deleted the workspace). */
+export function changesOf(events: readonly NewDomainEvent[]): WorkspaceChange[] {
+  const changes = new Map<string, WorkspaceChange>();
+  for (const e of events) {
+    const kind = e.type === 'workspace.deleted' ? 'deleted' : 'updated';
+    const seen = changes.get(e.workspaceSid);
+    if (seen && seen.kind === 'deleted') continue;
+    changes.set(e.workspaceSid, { accountSid: e.accountSid, workspaceSid: e.workspaceSid, kind });
+  }
+  return [...changes.values()];
 }

@@ -3,7 +3,7 @@ import { NotFoundError } from '../domain/errors.js';
 import { newSid, SidPrefix } from '../domain/sid.js';
 import type { TaskChannel } from '../domain/types.js';
 import type { PageQuery, StoreReader, TaskChannelPatch } from './ports/store.js';
-import { publishOnCommit, requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
+import { record, requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
 
 export interface CreateTaskChannelInput {
   friendlyName: string;
@@ -30,7 +30,6 @@ export class TaskChannelService {
     const now = wholeSeconds(this.deps.now());
     return this.deps.store.transaction(async (tx) => {
       await requireWorkspace(tx, accountSid, workspaceSid);
-      publishOnCommit(tx, this.deps, accountSid, workspaceSid);
       await tx.insertTaskChannel(
         {
           sid,
@@ -43,17 +42,20 @@ export class TaskChannelService {
         },
         DEFAULT_WORKER_CHANNEL,
       );
-      return requireTaskChannel(tx, workspaceSid, sid);
+      const channel = await requireTaskChannel(tx, workspaceSid, sid);
+      await record(tx, this.deps, taskChannelEvent('task-channel.created', channel));
+      return channel;
     });
   }
 
   update(accountSid: string, workspaceSid: string, sidOrUniqueName: string, patch: TaskChannelPatch) {
     return this.deps.store.transaction(async (tx) => {
       await requireWorkspace(tx, accountSid, workspaceSid);
-      publishOnCommit(tx, this.deps, accountSid, workspaceSid);
       const channel = await requireTaskChannel(tx, workspaceSid, sidOrUniqueName);
       await tx.updateTaskChannel(channel.sid, patch, wholeSeconds(this.deps.now()));
-      return requireTaskChannel(tx, workspaceSid, channel.sid);
+      const updated = await requireTaskChannel(tx, workspaceSid, channel.sid);
+      await record(tx, this.deps, taskChannelEvent('task-channel.updated', updated));
+      return updated;
     });
   }
 
@@ -61,9 +63,9 @@ export class TaskChannelService {
   remove(accountSid: string, workspaceSid: string, sidOrUniqueName: string): Promise<void> {
     return this.deps.store.transaction(async (tx) => {
       await requireWorkspace(tx, accountSid, workspaceSid);
-      publishOnCommit(tx, this.deps, accountSid, workspaceSid);
       const channel = await requireTaskChannel(tx, workspaceSid, sidOrUniqueName);
       await tx.deleteTaskChannel(channel.sid);
+      await record(tx, this.deps, taskChannelEvent('task-channel.deleted', channel));
     });
   }
 }
@@ -72,4 +74,15 @@ export async function requireTaskChannel(reader: StoreReader, workspaceSid: stri
   const channel = await reader.getTaskChannel(workspaceSid, sidOrUniqueName);
   if (!channel) throw new NotFoundError('TaskChannel', sidOrUniqueName);
   return channel;
+}
+
+export function taskChannelEvent(type: string, c: TaskChannel) {
+  return {
+    type,
+    accountSid: c.accountSid,
+    workspaceSid: c.workspaceSid,
+    resourceType: 'TaskChannel',
+    resourceSid: c.sid,
+    data: { unique_name: c.uniqueName, friendly_name: c.friendlyName },
+  };
 }

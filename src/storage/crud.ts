@@ -1,4 +1,11 @@
-import { sql, type Compilable, type Kysely, type RawBuilder, type SelectQueryBuilder } from 'kysely';
+import {
+  sql,
+  type Compilable,
+  type CompiledQuery,
+  type Kysely,
+  type RawBuilder,
+  type SelectQueryBuilder,
+} from 'kysely';
 import type {
   Account,
   Activity,
@@ -10,6 +17,8 @@ import type {
 } from '../domain/types.js';
 import type {
   ActivityFilter,
+  DomainEvent,
+  NewDomainEvent,
   NewActivity,
   NewTaskChannel,
   NewWorker,
@@ -115,10 +124,26 @@ export function rowQueries(db: Kysely<Database>) {
  */
 export abstract class CrudQueries implements StoreTx {
   private effects: Array<() => void> = [];
+  private events: NewDomainEvent[] = [];
   protected readonly select: ReturnType<typeof rowQueries>;
+  /** The event INSERT, compiled once (every append has the same shape): only its parameters change. */
+  private readonly eventInsert: CompiledQuery;
 
   constructor(protected readonly db: Kysely<Database>) {
     this.select = rowQueries(db);
+    this.eventInsert = db
+      .insertInto('events')
+      .values({
+        account_sid: '',
+        workspace_sid: '',
+        type: '',
+        resource_type: '',
+        resource_sid: '',
+        actor: '',
+        time_ms: 0,
+        data: '',
+      })
+      .compile();
   }
 
   /** Runs a query and returns its rows; a unique violation becomes a ConflictError saying `conflict`. */
@@ -544,16 +569,57 @@ export abstract class CrudQueries implements StoreTx {
     );
   }
 
-  // ---- commit effects
+  // ---- the event log
+
+  async appendEvent(e: NewDomainEvent): Promise<void> {
+    const parameters = [
+      e.accountSid,
+      e.workspaceSid,
+      e.type,
+      e.resourceType,
+      e.resourceSid,
+      e.actor,
+      e.timeMs,
+      JSON.stringify(e.data),
+    ];
+    await this.run({ compile: () => ({ ...this.eventInsert, parameters }) });
+    this.events.push(e);
+  }
+
+  async listEvents(workspaceSid: string, afterId: number, limit: number): Promise<DomainEvent[]> {
+    const rows = await this.rows(
+      this.db
+        .selectFrom('events')
+        .selectAll()
+        .where('workspace_sid', '=', workspaceSid)
+        .where('id', '>', afterId)
+        .orderBy('id')
+        .limit(limit),
+    );
+    return rows.map((r) => ({
+      id: Number(r.id),
+      accountSid: r.account_sid as string,
+      workspaceSid: r.workspace_sid as string,
+      type: r.type as string,
+      resourceType: r.resource_type as string,
+      resourceSid: r.resource_sid as string,
+      actor: r.actor as string,
+      timeMs: Number(r.time_ms),
+      data: JSON.parse(r.data as string) as Record<string, unknown>,
+    }));
+  }
+
+  // ---- after commit
 
   onCommit(effect: () => void): void {
     this.effects.push(effect);
   }
 
-  /** Hands over the effects queued by the transaction that just ended. */
-  takeEffects(): Array<() => void> {
-    const e = this.effects;
+  /** Hands over what the transaction that just ended queued: its effects and its events. */
+  takeCommitted(): { effects: Array<() => void>; events: NewDomainEvent[] } {
+    const taken = { effects: this.effects, events: this.events };
     this.effects = [];
-    return e;
+    this.events = [];
+    return taken;
   }
 }

@@ -81,6 +81,17 @@ export interface Database {
     date_updated: Date;
   };
   channel_activity_counts: { task_channel_sid: string; activity_sid: string };
+  events: {
+    id: Generated<number>;
+    account_sid: string;
+    workspace_sid: string;
+    type: string;
+    resource_type: string;
+    resource_sid: string;
+    actor: string;
+    time_ms: number;
+    data: string;
+  };
 }
 
 /**

@@ -63,7 +63,7 @@ describe('workerChangeEventTypes', () => {
       change: { activitySid: 'WA2', attributes: '{}' },
       types: ['worker.activity.update', 'worker.attributes.update'],
     },
-    { change: {}, types: [] },
+    { change: {}, types: ['worker.updated'] },
   ])('$change → $types', ({ change, types }) => expect(workerChangeEventTypes(change)).toEqual(types));
 });
 

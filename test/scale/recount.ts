@@ -40,6 +40,18 @@ export class Recounter {
     return rows.map(([activitySid, friendlyName, workers]) => ({ activitySid, friendlyName, workers }));
   }
 
+  /** The workspace's event log, oldest first. */
+  events(workspaceSid: string): { type: string; resourceSid: string; data: Record<string, unknown> }[] {
+    const rows = this.db
+      .prepare('SELECT type, resource_sid, data FROM events WHERE workspace_sid = ? ORDER BY id')
+      .all(workspaceSid) as { type: string; resource_sid: string; data: string }[];
+    return rows.map((r) => ({
+      type: r.type,
+      resourceSid: r.resource_sid,
+      data: JSON.parse(r.data) as Record<string, unknown>,
+    }));
+  }
+
   totalWorkers(workspaceSid: string): number {
     return this.total.get(workspaceSid) as number;
   }

@@ -1,4 +1,5 @@
 import type { AccountReads, AccountWrites } from './accounts.js';
+import type { CommittedEventsListener, EventReads, EventWrites } from './events.js';
 import type { ActivityReads, ActivityWrites } from './activities.js';
 import type { StatisticsReads } from './statistics.js';
 import type { TaskChannelReads, TaskChannelWrites } from './task-channels.js';
@@ -8,6 +9,7 @@ import type { WorkspaceReads, WorkspaceWrites } from './workspaces.js';
 
 export type * from './accounts.js';
 export type * from './activities.js';
+export type * from './events.js';
 export type * from './paging.js';
 export type * from './statistics.js';
 export type * from './task-channels.js';
@@ -24,7 +26,8 @@ export interface StoreReader
     TaskChannelReads,
     WorkerReads,
     WorkerChannelReads,
-    StatisticsReads {}
+    StatisticsReads,
+    EventReads {}
 
 /** Writes run inside `Store.transaction`; SIDs and times are decided by the caller. */
 export interface StoreTx
@@ -35,7 +38,8 @@ export interface StoreTx
     ActivityWrites,
     TaskChannelWrites,
     WorkerWrites,
-    WorkerChannelWrites {
+    WorkerChannelWrites,
+    EventWrites {
   /** Runs after a successful commit, never after a rollback. */
   onCommit(effect: () => void): void;
 }
@@ -51,5 +55,10 @@ export interface Store extends StoreReader {
    */
   readGeneration?(): number | undefined;
   transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /**
+   * The transactional outbox: after each commit, the events that transaction appended.
+   * Returns the unsubscribe function.
+   */
+  onEvents(listener: CommittedEventsListener): () => void;
   close(): Promise<void>;
 }

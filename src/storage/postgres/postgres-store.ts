@@ -7,6 +7,7 @@ import { sql, type Compilable, type RawBuilder } from 'kysely';
 import { ConflictError, UnavailableError } from '../../domain/errors.js';
 import type { ActivityCount, TaskChannel, Worker } from '../../domain/types.js';
 import type {
+  CommittedEventsListener,
   NewWorker,
   Store,
   StoreTx,
@@ -15,6 +16,7 @@ import type {
   WorkerScope,
 } from '../../services/ports/store.js';
 import { CrudQueries } from '../crud.js';
+import { Outbox } from '../outbox.js';
 import { nameKey, toWorker, type Row } from '../rows.js';
 import { queryBuilder } from '../schema.js';
 
@@ -400,6 +402,7 @@ export class PostgresStore extends PgQueries implements Store {
   /** The schema the tables are in, known once migrated. */
   private tablesSchema: string | undefined;
   private closed = false;
+  private readonly outbox = new Outbox();
 
   static open(options: PostgresStoreOptions): PostgresStore {
     return new PostgresStore(options, poolConfig(options));
@@ -454,6 +457,10 @@ export class PostgresStore extends PgQueries implements Store {
     }
   }
 
+  onEvents(listener: CommittedEventsListener): () => void {
+    return this.outbox.on(listener);
+  }
+
   async transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
     await this.ready();
     for (let attempt = 1; ; attempt++) {
@@ -494,7 +501,9 @@ export class PostgresStore extends PgQueries implements Store {
         throw translate(err, '');
       }
       release();
-      for (const effect of tx.takeEffects()) effect();
+      const committed = tx.takeCommitted();
+      for (const effect of committed.effects) effect();
+      this.outbox.publish(committed.events);
       return result;
     }
   }

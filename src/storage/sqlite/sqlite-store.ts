@@ -6,6 +6,7 @@ import { sql, type Compilable, type RawBuilder } from 'kysely';
 import { ConflictError } from '../../domain/errors.js';
 import type { Account, ActivityCount, TaskChannel, Worker, Workspace } from '../../domain/types.js';
 import type {
+  CommittedEventsListener,
   NewWorker,
   Store,
   StoreTx,
@@ -14,6 +15,7 @@ import type {
   WorkerScope,
 } from '../../services/ports/store.js';
 import { CrudQueries } from '../crud.js';
+import { Outbox } from '../outbox.js';
 import { nameKey, toWorker, type Row } from '../rows.js';
 import { queryBuilder } from '../schema.js';
 
@@ -273,6 +275,7 @@ export class SqliteStore extends SqliteQueries implements Store {
   private queue: Promise<unknown> = Promise.resolve();
   /** Transactions asked for in this turn of the event loop, not yet started. */
   private pending: PendingTransaction[] | null = null;
+  private readonly outbox = new Outbox();
 
   static open(options: SqliteStoreOptions): SqliteStore {
     const writer = new Database(options.path);
@@ -382,9 +385,17 @@ export class SqliteStore extends SqliteQueries implements Store {
     });
   }
 
+  onEvents(listener: CommittedEventsListener): () => void {
+    return this.outbox.on(listener);
+  }
+
   private async runBatch(batch: PendingTransaction[]): Promise<void> {
     const writer = this.writer;
-    const done: { t: PendingTransaction; result: unknown; effects: Array<() => void> }[] = [];
+    const done: {
+      t: PendingTransaction;
+      result: unknown;
+      committed: ReturnType<SqliteQueries['takeCommitted']>;
+    }[] = [];
     /** Nothing of the batch was committed: every transaction still waiting learns so. */
     const failAll = (err: unknown, rest: PendingTransaction[]) => {
       for (const d of done) d.t.reject(err);
@@ -400,9 +411,9 @@ export class SqliteStore extends SqliteQueries implements Store {
       try {
         const result = await t.work(this.writes);
         writer.exec('RELEASE tx');
-        done.push({ t, result, effects: this.writes.takeEffects() });
+        done.push({ t, result, committed: this.writes.takeCommitted() });
       } catch (err) {
-        this.writes.takeEffects();
+        this.writes.takeCommitted(); // its effects and events go with its rollback
         if (!writer.inTransaction) return failAll(err, batch.slice(i)); // SQLite gave up the whole transaction
         writer.exec('ROLLBACK TO tx');
         writer.exec('RELEASE tx');
@@ -417,7 +428,8 @@ export class SqliteStore extends SqliteQueries implements Store {
     }
     this.versionChecked = false; // the next read looks at data_version again
     for (const d of done) {
-      for (const effect of d.effects) effect();
+      for (const effect of d.committed.effects) effect();
+      this.outbox.publish(d.committed.events);
       d.t.resolve(d.result);
     }
   }
