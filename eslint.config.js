@@ -18,10 +18,20 @@ const up = {
   app: '(^|/)app\\.js$',
 };
 const forbidden = {
-  domain: [up.services, up.storage, up.http, up.twilio, up.live, up.cli, up.config, up.app],
+  domain: [up.services, '(^|/)timers/', up.storage, up.http, up.twilio, up.live, up.cli, up.config, up.app],
   services: [up.storage, up.http, up.twilio, up.live, up.cli, up.config, up.app],
+  timers: [up.storage, up.http, up.twilio, up.live, up.cli, up.config, up.app],
   // Storage implements the services' ports, and that is all it may know of them.
-  storage: ['(^|/)services/(?!ports/)', up.http, up.twilio, up.live, up.cli, up.config, up.app],
+  storage: [
+    '(^|/)services/(?!ports/)',
+    '(^|/)timers/',
+    up.http,
+    up.twilio,
+    up.live,
+    up.cli,
+    up.config,
+    up.app,
+  ],
   twilio: [up.storage, up.http, up.live, up.cli, up.app],
   http: [up.storage, up.cli],
   live: [up.storage, up.cli],

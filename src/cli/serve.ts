@@ -18,11 +18,16 @@ export async function serve(
   const changes = createChangeBus(store, (err) =>
     process.stderr.write(`roster: change notifications: ${err.message}\n`),
   );
-  const services = createServices(store, { changes });
+  const services = createServices(store, {
+    changes,
+    onTimerError: (err) => process.stderr.write(`roster: timers: ${(err as Error).message}\n`),
+  });
   const creds = resolveCredentials(dataDir, config.account);
   try {
     await services.accounts.ensure(creds.accountSid, creds.authToken); // on PostgreSQL, also migrates
+    await services.timers.start(); // fires what came due while Roster was down
   } catch (err) {
+    await services.timers.stop();
     await changes?.close();
     await store.close();
     throw err;
@@ -40,6 +45,7 @@ export async function serve(
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     await app.close();
+    await services.timers.stop();
     await changes?.close();
     await store.close();
     const code = (err as { code?: string }).code;
@@ -69,6 +75,7 @@ export async function serve(
   const stop = () =>
     (stopping ??= (async () => {
       await app.close(); // stops accepting, lets in-flight requests finish
+      await services.timers.stop();
       await changes?.close();
       await store.close();
     })());

@@ -8,6 +8,7 @@ import { StatisticsService } from './statistics.js';
 import { TaskChannelService } from './task-channels.js';
 import { WorkerService } from './workers.js';
 import { WorkspaceService } from './workspaces.js';
+import { TimerService } from '../timers/timer-service.js';
 
 export type Services = ReturnType<typeof createServices>;
 
@@ -17,6 +18,8 @@ export interface ServiceOptions {
   /** Only the current time, e.g. a fixed one; timers then use the system clock. */
   now?: () => Date;
   changes?: ChangeBus;
+  /** Hears timer firings that failed (they are tried again). */
+  onTimerError?: (err: unknown) => void;
 }
 
 export function createServices(store: Store, options: ServiceOptions = {}) {
@@ -42,6 +45,8 @@ export function createServices(store: Store, options: ServiceOptions = {}) {
     taskChannels: new TaskChannelService(deps),
     workers: new WorkerService(deps),
     statistics: new StatisticsService(deps),
+    /** Durable timers; `serve` starts them (task TTLs and reservation timeouts will use them). */
+    timers: new TimerService(deps, { onError: options.onTimerError }),
   };
 }
 

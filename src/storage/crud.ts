@@ -19,6 +19,8 @@ import type {
   ActivityFilter,
   DomainEvent,
   NewDomainEvent,
+  NewTimer,
+  Timer,
   NewActivity,
   NewTaskChannel,
   NewWorker,
@@ -154,6 +156,8 @@ export abstract class CrudQueries implements StoreTx {
   protected abstract newWorkerChannelSid(): RawBuilder<string>;
   /** Holds workers being inserted and a task channel being added to all of them apart (PostgreSQL). */
   protected abstract lockWorkspace(workspaceSid: string, mode: 'shared' | 'exclusive'): Promise<void>;
+  /** Whether due timers are claimed with FOR UPDATE SKIP LOCKED (several writers at once). */
+  protected abstract readonly skipLockedTimers: boolean;
   /** Drops the count rows of an activity, or of a task channel, before it goes. */
   protected abstract dropCounts(of: { activitySid: string } | { taskChannelSid: string }): Promise<void>;
 
@@ -306,6 +310,7 @@ export abstract class CrudQueries implements StoreTx {
     }
     await this.run(this.db.deleteFrom('task_channels').where('workspace_sid', '=', sid));
     await this.run(this.db.deleteFrom('activities').where('workspace_sid', '=', sid));
+    await this.run(this.db.deleteFrom('timers').where('workspace_sid', '=', sid));
     await this.run(this.db.deleteFrom('workspaces').where('sid', '=', sid));
   }
 
@@ -607,6 +612,67 @@ export abstract class CrudQueries implements StoreTx {
       timeMs: Number(r.time_ms),
       data: JSON.parse(r.data as string) as Record<string, unknown>,
     }));
+  }
+
+  // ---- timers
+
+  async nextTimerDue(): Promise<number | null> {
+    const [r] = await this.rows(
+      this.db.selectFrom('timers').select((eb) => eb.fn.min('due_at_ms').as('due')),
+    );
+    return r?.due === null || r?.due === undefined ? null : Number(r.due);
+  }
+
+  async scheduleTimer(t: NewTimer): Promise<void> {
+    await this.run(
+      this.db
+        .insertInto('timers')
+        .values({
+          workspace_sid: t.workspaceSid,
+          kind: t.kind,
+          resource_sid: t.resourceSid,
+          due_at_ms: t.dueAtMs,
+        })
+        .onConflict((oc) =>
+          oc
+            .columns(['kind', 'resource_sid'])
+            .doUpdateSet({ workspace_sid: t.workspaceSid, due_at_ms: t.dueAtMs }),
+        ),
+    );
+  }
+
+  async cancelTimer(kind: string, resourceSid: string): Promise<void> {
+    await this.run(
+      this.db.deleteFrom('timers').where('kind', '=', kind).where('resource_sid', '=', resourceSid),
+    );
+  }
+
+  async claimDueTimers(nowMs: number, limit: number): Promise<Timer[]> {
+    let due = this.db
+      .selectFrom('timers')
+      .selectAll()
+      .where('due_at_ms', '<=', nowMs)
+      .orderBy('due_at_ms')
+      .orderBy('id')
+      .limit(limit);
+    if (this.skipLockedTimers) due = due.forUpdate().skipLocked();
+    const timers = (await this.rows(due)).map((r) => ({
+      id: Number(r.id),
+      workspaceSid: r.workspace_sid as string,
+      kind: r.kind as string,
+      resourceSid: r.resource_sid as string,
+      dueAtMs: Number(r.due_at_ms),
+    }));
+    if (timers.length > 0) {
+      await this.run(
+        this.db.deleteFrom('timers').where(
+          'id',
+          'in',
+          timers.map((t) => t.id),
+        ),
+      );
+    }
+    return timers;
   }
 
   // ---- after commit

@@ -81,6 +81,13 @@ export interface Database {
     date_updated: Date;
   };
   channel_activity_counts: { task_channel_sid: string; activity_sid: string };
+  timers: {
+    id: Generated<number>;
+    workspace_sid: string;
+    kind: string;
+    resource_sid: string;
+    due_at_ms: number;
+  };
   events: {
     id: Generated<number>;
     account_sid: string;

@@ -3,6 +3,7 @@ import type { CommittedEventsListener, EventReads, EventWrites } from './events.
 import type { ActivityReads, ActivityWrites } from './activities.js';
 import type { StatisticsReads } from './statistics.js';
 import type { TaskChannelReads, TaskChannelWrites } from './task-channels.js';
+import type { TimerReads, TimerWrites } from './timers.js';
 import type { WorkerChannelReads, WorkerChannelWrites } from './worker-channels.js';
 import type { WorkerReads, WorkerWrites } from './workers.js';
 import type { WorkspaceReads, WorkspaceWrites } from './workspaces.js';
@@ -13,6 +14,7 @@ export type * from './events.js';
 export type * from './paging.js';
 export type * from './statistics.js';
 export type * from './task-channels.js';
+export type * from './timers.js';
 export type * from './worker-channels.js';
 export type * from './workers.js';
 export type * from './workspaces.js';
@@ -27,7 +29,8 @@ export interface StoreReader
     WorkerReads,
     WorkerChannelReads,
     StatisticsReads,
-    EventReads {}
+    EventReads,
+    TimerReads {}
 
 /** Writes run inside `Store.transaction`; SIDs and times are decided by the caller. */
 export interface StoreTx
@@ -39,7 +42,8 @@ export interface StoreTx
     TaskChannelWrites,
     WorkerWrites,
     WorkerChannelWrites,
-    EventWrites {
+    EventWrites,
+    TimerWrites {
   /** Runs after a successful commit, never after a rollback. */
   onCommit(effect: () => void): void;
 }

@@ -161,6 +161,8 @@ class PgQueries extends CrudQueries {
     );
   }
 
+  protected readonly skipLockedTimers = true;
+
   protected async dropCounts(of: { activitySid: string } | { taskChannelSid: string }): Promise<void> {
     if ('activitySid' in of) {
       await this.query('DELETE FROM channel_activity_counts WHERE activity_sid = $1', [of.activitySid]);

@@ -147,6 +147,8 @@ class SqliteQueries extends CrudQueries {
   /** One writer at a time: nothing to hold apart. */
   protected async lockWorkspace(): Promise<void> {}
 
+  protected readonly skipLockedTimers = false;
+
   protected async dropCounts(of: { activitySid: string } | { taskChannelSid: string }): Promise<void> {
     await this.run(
       'activitySid' in of
