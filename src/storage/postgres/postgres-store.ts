@@ -31,6 +31,15 @@ export interface PostgresStoreOptions {
   statementTimeoutMs?: number;
   /** Longest to wait for a connection, new or from the pool (default 5 s). */
   connectTimeoutMs?: number;
+  /**
+   * Longest to wait for a query's reply on the client side (default 15 s; 0 = no limit): the
+   * statement timeout cannot help when the server or the network is gone.
+   */
+  queryTimeoutMs?: number;
+  /** PostgreSQL ends a session idle inside a transaction this long, releasing its locks (default 30 s; 0 = never). */
+  idleInTransactionTimeoutMs?: number;
+  /** TCP keepalive probes start after this much idle time on a connection (default 10 s). */
+  keepAliveDelayMs?: number;
 }
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
@@ -39,6 +48,8 @@ const MIGRATION_LOCK = 0x526f7374; // 'Rost'
 const MAX_ATTEMPTS = 8;
 const BUILDER = queryBuilder('postgres');
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/;
+/** Migrations may wait on another node's lock or run long: a client-side timeout that never bites. */
+const NO_QUERY_TIMEOUT = 2 ** 31 - 1;
 
 type Param = string | number | boolean | Date | null | readonly unknown[];
 type Run = (sql: string, params: readonly Param[]) => Promise<pg.QueryResult<Row>>;
@@ -97,7 +108,7 @@ export function isUnavailable(err: unknown): boolean {
     );
   }
   if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return true; // ECONNREFUSED, ECONNRESET, …
-  return /Connection terminated|connection error|timeout exceeded when trying to connect|not queryable|Client was closed/i.test(
+  return /Connection terminated|connection error|timeout exceeded when trying to connect|Query read timeout|not queryable|Client was closed/i.test(
     err.message,
   );
 }
@@ -316,20 +327,26 @@ class PgQueries extends CrudQueries {
   }
 }
 
-function poolConfig(options: PostgresStoreOptions): pg.PoolConfig {
+/** The pool's settings: every timeout that keeps a node from hanging on a database that is gone. */
+export function poolConfig(options: PostgresStoreOptions): pg.PoolConfig {
   const schema = options.schema;
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
     throw new Error(`PostgreSQL schema name must match ${SCHEMA_NAME.source}, got "${schema}"`);
   }
   const statementTimeout = options.statementTimeoutMs ?? 10_000;
+  const queryTimeout = options.queryTimeoutMs ?? 15_000;
+  const idleInTransaction = options.idleInTransactionTimeoutMs ?? 30_000;
   return {
     connectionString: options.connectionString,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
     idleTimeoutMillis: 30_000,
     keepAlive: true,
+    keepAliveInitialDelayMillis: options.keepAliveDelayMs ?? 10_000,
     application_name: 'roster',
     ...(statementTimeout > 0 ? { statement_timeout: statementTimeout } : {}),
+    ...(queryTimeout > 0 ? { query_timeout: queryTimeout } : {}),
+    ...(idleInTransaction > 0 ? { idle_in_transaction_session_timeout: idleInTransaction } : {}),
     ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
   };
 }
@@ -351,7 +368,11 @@ async function migrate(pool: pg.Pool, schema: string | undefined): Promise<strin
       throw new Error('No schema on the search_path exists; create one or fix DATABASE_URL');
     // Waiting for another node's migrations, or running a long one, is not a slow statement.
     await client.query('SET statement_timeout = 0');
-    await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [MIGRATION_LOCK, String(target)]);
+    await client.query({
+      text: 'SELECT pg_advisory_lock($1, hashtext($2))',
+      values: [MIGRATION_LOCK, String(target)],
+      query_timeout: NO_QUERY_TIMEOUT,
+    } as pg.QueryConfig);
     try {
       if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
       await client.query(
@@ -367,7 +388,7 @@ async function migrate(pool: pg.Pool, schema: string | undefined): Promise<strin
         const sql = readFileSync(join(MIGRATIONS_DIR, file), 'utf8');
         await client.query('BEGIN');
         try {
-          await client.query(sql);
+          await client.query({ text: sql, query_timeout: NO_QUERY_TIMEOUT } as pg.QueryConfig);
           await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())', [
             file,
           ]);
