@@ -152,22 +152,41 @@ export class WorkerService {
     w: Worker,
     extra: Record<string, unknown> = {},
   ): Promise<void> {
-    return record(tx, this.deps, {
-      type,
-      accountSid: w.accountSid,
-      workspaceSid: w.workspaceSid,
-      resourceType: 'Worker',
-      resourceSid: w.sid,
-      data: {
-        friendly_name: w.friendlyName,
-        activity_sid: w.activitySid,
-        activity_name: w.activityName,
-        available: w.available,
-        version: w.version,
-        ...extra,
-      },
-    });
+    return record(tx, this.deps, workerEvent(type, w, extra));
   }
+}
+
+/** A worker's event (without actor and time): its state after the change, and what else the change says. */
+export function workerEvent(
+  type: string,
+  w: Pick<
+    Worker,
+    | 'sid'
+    | 'accountSid'
+    | 'workspaceSid'
+    | 'friendlyName'
+    | 'activitySid'
+    | 'activityName'
+    | 'available'
+    | 'version'
+  >,
+  extra: Record<string, unknown> = {},
+) {
+  return {
+    type,
+    accountSid: w.accountSid,
+    workspaceSid: w.workspaceSid,
+    resourceType: 'Worker',
+    resourceSid: w.sid,
+    data: {
+      friendly_name: w.friendlyName,
+      activity_sid: w.activitySid,
+      activity_name: w.activityName,
+      available: w.available,
+      version: w.version,
+      ...extra,
+    },
+  };
 }
 
 export { workerEtag } from '../domain/workers.js';

@@ -49,6 +49,9 @@ import {
 } from './rows.js';
 import type { Database } from './schema.js';
 
+/** Events per INSERT in bulk appends: 8 parameters each, well under SQLite's 32,766. */
+const EVENT_CHUNK = 1_000;
+
 /** The full-row SELECTs, built once per dialect; their compiled text is also what hot paths prepare. */
 export function rowQueries(db: Kysely<Database>) {
   return {
@@ -589,6 +592,28 @@ export abstract class CrudQueries implements StoreTx {
     ];
     await this.run({ compile: () => ({ ...this.eventInsert, parameters }) });
     this.events.push(e);
+  }
+
+  async appendEvents(events: readonly NewDomainEvent[]): Promise<void> {
+    // In chunks: each statement's parameters stay under both dialects' limits.
+    for (let i = 0; i < events.length; i += EVENT_CHUNK) {
+      const chunk = events.slice(i, i + EVENT_CHUNK);
+      await this.run(
+        this.db.insertInto('events').values(
+          chunk.map((e) => ({
+            account_sid: e.accountSid,
+            workspace_sid: e.workspaceSid,
+            type: e.type,
+            resource_type: e.resourceType,
+            resource_sid: e.resourceSid,
+            actor: e.actor,
+            time_ms: e.timeMs,
+            data: JSON.stringify(e.data),
+          })),
+        ),
+      );
+      this.events.push(...chunk);
+    }
   }
 
   async listEvents(workspaceSid: string, afterId: number, limit: number): Promise<DomainEvent[]> {

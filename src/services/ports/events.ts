@@ -29,6 +29,8 @@ export interface EventReads {
 export interface EventWrites {
   /** Appends to the log in this transaction: kept only if it commits, published only after. */
   appendEvent(event: NewDomainEvent): Promise<void>;
+  /** The same for many events at once (bulk loading). */
+  appendEvents(events: readonly NewDomainEvent[]): Promise<void>;
 }
 
 /** Hears the events of each committed transaction, in order, after its commit. */
