@@ -49,6 +49,23 @@ import {
 } from './rows.js';
 import type { Database } from './schema.js';
 
+/**
+ * A query of fixed shape, compiled once: each call binds its arguments (strings) where the
+ * query takes them, without building or compiling it again. Lookups on hot paths (auth, the
+ * workspace of every request) then cost what a hand-written statement costs.
+ */
+export function compiledOnce(build: (...args: string[]) => Compilable): (...args: string[]) => Compilable {
+  const marks = Array.from({ length: build.length }, (_, i) => `\u0000arg${i}\u0000`);
+  const compiled = build(...marks).compile();
+  const slots = compiled.parameters.map((p) => marks.indexOf(p as string));
+  return (...args) => ({
+    compile: () => ({
+      ...compiled,
+      parameters: slots.map((s, i) => (s < 0 ? compiled.parameters[i] : args[s])),
+    }),
+  });
+}
+
 /** Events per INSERT in bulk appends: 8 parameters each, well under SQLite's 32,766. */
 const EVENT_CHUNK = 1_000;
 
@@ -131,11 +148,13 @@ export abstract class CrudQueries implements StoreTx {
   private effects: Array<() => void> = [];
   private events: NewDomainEvent[] = [];
   protected readonly select: ReturnType<typeof rowQueries>;
+  protected readonly lookup: ReturnType<CrudQueries['lookups']>;
   /** The event INSERT, compiled once (every append has the same shape): only its parameters change. */
   private readonly eventInsert: CompiledQuery;
 
   constructor(protected readonly db: Kysely<Database>) {
     this.select = rowQueries(db);
+    this.lookup = this.lookups();
     this.eventInsert = db
       .insertInto('events')
       .values({
@@ -149,6 +168,55 @@ export abstract class CrudQueries implements StoreTx {
         data: '',
       })
       .compile();
+  }
+
+  private lookups() {
+    const { db, select } = this;
+    return {
+      account: compiledOnce((sid) =>
+        db.selectFrom('accounts').select(['sid', 'auth_token']).where('sid', '=', sid),
+      ),
+      workspace: compiledOnce((accountSid, sid) =>
+        select.workspace.where('w.sid', '=', sid).where('w.account_sid', '=', accountSid),
+      ),
+      hasWorkspace: compiledOnce((accountSid, sid) =>
+        db
+          .selectFrom('workspaces')
+          .select(sql<number>`1`.as('one'))
+          .where('sid', '=', sid)
+          .where('account_sid', '=', accountSid),
+      ),
+      activity: compiledOnce((workspaceSid, sid) =>
+        db
+          .selectFrom('activities')
+          .selectAll()
+          .where('sid', '=', sid)
+          .where('workspace_sid', '=', workspaceSid),
+      ),
+      taskChannel: compiledOnce((workspaceSid, sidOrUniqueName) =>
+        db
+          .selectFrom('task_channels')
+          .selectAll()
+          .where('workspace_sid', '=', workspaceSid)
+          .where((eb) => eb.or([eb('sid', '=', sidOrUniqueName), eb('unique_name', '=', sidOrUniqueName)]))
+          .orderBy(sql`sid = ${sidOrUniqueName}`, 'desc')
+          .limit(1),
+      ),
+      worker: compiledOnce((workspaceSid, sid) =>
+        select.worker.where('k.sid', '=', sid).where('k.workspace_sid', '=', workspaceSid),
+      ),
+      /** The worker read back after an update, as `getWorker` reads it. */
+      workerBySid: compiledOnce((sid) => select.worker.where('k.sid', '=', sid)),
+      workerChannel: compiledOnce((workerSid, sidOrUniqueName) =>
+        select.workerChannel
+          .where('c.worker_sid', '=', workerSid)
+          .where((eb) =>
+            eb.or([eb('c.sid', '=', sidOrUniqueName), eb('t.unique_name', '=', sidOrUniqueName)]),
+          )
+          .orderBy(sql`c.sid = ${sidOrUniqueName}`, 'desc')
+          .limit(1),
+      ),
+    };
   }
 
   /** Runs a query and returns its rows; a unique violation becomes a ConflictError saying `conflict`. */
@@ -214,9 +282,7 @@ export abstract class CrudQueries implements StoreTx {
   // ---- accounts
 
   async getAccount(sid: string): Promise<Account | null> {
-    const r = await this.one(
-      this.db.selectFrom('accounts').select(['sid', 'auth_token']).where('sid', '=', sid),
-    );
+    const r = await this.one(this.lookup.account(sid));
     return r ? { sid: r.sid as string, authToken: r.auth_token as string } : null;
   }
 
@@ -240,19 +306,12 @@ export abstract class CrudQueries implements StoreTx {
   // ---- workspaces
 
   async getWorkspace(accountSid: string, sid: string): Promise<Workspace | null> {
-    const r = await this.one(
-      this.select.workspace.where('w.sid', '=', sid).where('w.account_sid', '=', accountSid),
-    );
+    const r = await this.one(this.lookup.workspace(accountSid, sid));
     return r ? toWorkspace(r) : null;
   }
 
   async hasWorkspace(accountSid: string, sid: string): Promise<boolean> {
-    const q = this.db
-      .selectFrom('workspaces')
-      .select(sql<number>`1`.as('one'))
-      .where('sid', '=', sid)
-      .where('account_sid', '=', accountSid);
-    return (await this.one(q)) !== undefined;
+    return (await this.one(this.lookup.hasWorkspace(accountSid, sid))) !== undefined;
   }
 
   listWorkspaces(accountSid: string, filter: WorkspaceFilter, query: PageQuery): Promise<Page<Workspace>> {
@@ -320,13 +379,7 @@ export abstract class CrudQueries implements StoreTx {
   // ---- activities
 
   async getActivity(workspaceSid: string, sid: string): Promise<Activity | null> {
-    const r = await this.one(
-      this.db
-        .selectFrom('activities')
-        .selectAll()
-        .where('sid', '=', sid)
-        .where('workspace_sid', '=', workspaceSid),
-    );
+    const r = await this.one(this.lookup.activity(workspaceSid, sid));
     return r ? toActivity(r) : null;
   }
 
@@ -372,15 +425,7 @@ export abstract class CrudQueries implements StoreTx {
   // ---- task channels
 
   async getTaskChannel(workspaceSid: string, sidOrUniqueName: string): Promise<TaskChannel | null> {
-    const r = await this.one(
-      this.db
-        .selectFrom('task_channels')
-        .selectAll()
-        .where('workspace_sid', '=', workspaceSid)
-        .where((eb) => eb.or([eb('sid', '=', sidOrUniqueName), eb('unique_name', '=', sidOrUniqueName)]))
-        .orderBy(sql`sid = ${sidOrUniqueName}`, 'desc')
-        .limit(1),
-    );
+    const r = await this.one(this.lookup.taskChannel(workspaceSid, sidOrUniqueName));
     return r ? toTaskChannel(r) : null;
   }
 
@@ -465,9 +510,7 @@ export abstract class CrudQueries implements StoreTx {
   // ---- workers
 
   async getWorker(workspaceSid: string, sid: string): Promise<Worker | null> {
-    const r = await this.one(
-      this.select.worker.where('k.sid', '=', sid).where('k.workspace_sid', '=', workspaceSid),
-    );
+    const r = await this.one(this.lookup.worker(workspaceSid, sid));
     return r ? toWorker(r) : null;
   }
 
@@ -549,13 +592,7 @@ export abstract class CrudQueries implements StoreTx {
   // ---- worker channels
 
   async getWorkerChannel(workerSid: string, sidOrUniqueName: string): Promise<WorkerChannel | null> {
-    const r = await this.one(
-      this.select.workerChannel
-        .where('c.worker_sid', '=', workerSid)
-        .where((eb) => eb.or([eb('c.sid', '=', sidOrUniqueName), eb('t.unique_name', '=', sidOrUniqueName)]))
-        .orderBy(sql`c.sid = ${sidOrUniqueName}`, 'desc')
-        .limit(1),
-    );
+    const r = await this.one(this.lookup.workerChannel(workerSid, sidOrUniqueName));
     return r ? toWorkerChannel(r) : null;
   }
 

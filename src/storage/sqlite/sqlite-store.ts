@@ -105,12 +105,11 @@ function migrate(db: Database.Database): void {
  */
 class SqliteQueries extends CrudQueries {
   private readonly statements = new Map<string, Database.Statement>();
-  /** The worker read back after an update, as `getWorker` reads it (compiled once). */
-  private readonly workerBySid: string;
+  /** The worker read back after an update, as `getWorker` reads it. */
+  private readonly workerBySid = this.lookup.workerBySid('').compile().sql;
 
   constructor(private readonly conn: Database.Database) {
     super(BUILDER);
-    this.workerBySid = this.select.worker.where('k.sid', '=', '').compile().sql;
   }
 
   private stmt(sql: string): Database.Statement {
