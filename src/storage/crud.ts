@@ -138,24 +138,64 @@ export function rowQueries(db: Kysely<Database>) {
   };
 }
 
-/**
- * The ordinary reads and writes, written once for both dialects. A store supplies how a
- * compiled query runs (and how driver errors become domain errors), a few dialect hooks
- * (locks, count rows, new SIDs in SQL), and its hand-written hot statements: the statistics
- * counts, the guarded worker update and bulk loading.
- */
-export abstract class CrudQueries implements StoreTx {
-  private effects: Array<() => void> = [];
-  private events: NewDomainEvent[] = [];
-  protected readonly select: ReturnType<typeof rowQueries>;
-  protected readonly lookup: ReturnType<CrudQueries['lookups']>;
-  /** The event INSERT, compiled once (every append has the same shape): only its parameters change. */
-  private readonly eventInsert: CompiledQuery;
+function lookups(db: Kysely<Database>, select: ReturnType<typeof rowQueries>) {
+  return {
+    account: compiledOnce((sid) =>
+      db.selectFrom('accounts').select(['sid', 'auth_token']).where('sid', '=', sid),
+    ),
+    workspace: compiledOnce((accountSid, sid) =>
+      select.workspace.where('w.sid', '=', sid).where('w.account_sid', '=', accountSid),
+    ),
+    hasWorkspace: compiledOnce((accountSid, sid) =>
+      db
+        .selectFrom('workspaces')
+        .select(sql<number>`1`.as('one'))
+        .where('sid', '=', sid)
+        .where('account_sid', '=', accountSid),
+    ),
+    activity: compiledOnce((workspaceSid, sid) =>
+      db
+        .selectFrom('activities')
+        .selectAll()
+        .where('sid', '=', sid)
+        .where('workspace_sid', '=', workspaceSid),
+    ),
+    taskChannel: compiledOnce((workspaceSid, sidOrUniqueName) =>
+      db
+        .selectFrom('task_channels')
+        .selectAll()
+        .where('workspace_sid', '=', workspaceSid)
+        .where((eb) => eb.or([eb('sid', '=', sidOrUniqueName), eb('unique_name', '=', sidOrUniqueName)]))
+        .orderBy(sql`sid = ${sidOrUniqueName}`, 'desc')
+        .limit(1),
+    ),
+    worker: compiledOnce((workspaceSid, sid) =>
+      select.worker.where('k.sid', '=', sid).where('k.workspace_sid', '=', workspaceSid),
+    ),
+    /** The worker read back after an update, as `getWorker` reads it. */
+    workerBySid: compiledOnce((sid) => select.worker.where('k.sid', '=', sid)),
+    workerChannel: compiledOnce((workerSid, sidOrUniqueName) =>
+      select.workerChannel
+        .where('c.worker_sid', '=', workerSid)
+        .where((eb) => eb.or([eb('c.sid', '=', sidOrUniqueName), eb('t.unique_name', '=', sidOrUniqueName)]))
+        .orderBy(sql`c.sid = ${sidOrUniqueName}`, 'desc')
+        .limit(1),
+    ),
+  };
+}
 
-  constructor(protected readonly db: Kysely<Database>) {
-    this.select = rowQueries(db);
-    this.lookup = this.lookups();
-    this.eventInsert = db
+/**
+ * What every query object of a dialect shares, built and compiled once per builder: a store
+ * makes a query object per transaction (PostgreSQL), and compiling these each time would cost
+ * more than the queries' round trips.
+ */
+function prepare(db: Kysely<Database>) {
+  const select = rowQueries(db);
+  return {
+    select,
+    lookup: lookups(db, select),
+    /** The event INSERT (every append has the same shape): only its parameters change. */
+    eventInsert: db
       .insertInto('events')
       .values({
         account_sid: '',
@@ -167,56 +207,29 @@ export abstract class CrudQueries implements StoreTx {
         time_ms: 0,
         data: '',
       })
-      .compile();
-  }
+      .compile(),
+  };
+}
 
-  private lookups() {
-    const { db, select } = this;
-    return {
-      account: compiledOnce((sid) =>
-        db.selectFrom('accounts').select(['sid', 'auth_token']).where('sid', '=', sid),
-      ),
-      workspace: compiledOnce((accountSid, sid) =>
-        select.workspace.where('w.sid', '=', sid).where('w.account_sid', '=', accountSid),
-      ),
-      hasWorkspace: compiledOnce((accountSid, sid) =>
-        db
-          .selectFrom('workspaces')
-          .select(sql<number>`1`.as('one'))
-          .where('sid', '=', sid)
-          .where('account_sid', '=', accountSid),
-      ),
-      activity: compiledOnce((workspaceSid, sid) =>
-        db
-          .selectFrom('activities')
-          .selectAll()
-          .where('sid', '=', sid)
-          .where('workspace_sid', '=', workspaceSid),
-      ),
-      taskChannel: compiledOnce((workspaceSid, sidOrUniqueName) =>
-        db
-          .selectFrom('task_channels')
-          .selectAll()
-          .where('workspace_sid', '=', workspaceSid)
-          .where((eb) => eb.or([eb('sid', '=', sidOrUniqueName), eb('unique_name', '=', sidOrUniqueName)]))
-          .orderBy(sql`sid = ${sidOrUniqueName}`, 'desc')
-          .limit(1),
-      ),
-      worker: compiledOnce((workspaceSid, sid) =>
-        select.worker.where('k.sid', '=', sid).where('k.workspace_sid', '=', workspaceSid),
-      ),
-      /** The worker read back after an update, as `getWorker` reads it. */
-      workerBySid: compiledOnce((sid) => select.worker.where('k.sid', '=', sid)),
-      workerChannel: compiledOnce((workerSid, sidOrUniqueName) =>
-        select.workerChannel
-          .where('c.worker_sid', '=', workerSid)
-          .where((eb) =>
-            eb.or([eb('c.sid', '=', sidOrUniqueName), eb('t.unique_name', '=', sidOrUniqueName)]),
-          )
-          .orderBy(sql`c.sid = ${sidOrUniqueName}`, 'desc')
-          .limit(1),
-      ),
-    };
+const prepared = new WeakMap<Kysely<Database>, ReturnType<typeof prepare>>();
+
+/**
+ * The ordinary reads and writes, written once for both dialects. A store supplies how a
+ * compiled query runs (and how driver errors become domain errors), a few dialect hooks
+ * (locks, count rows, new SIDs in SQL), and its hand-written hot statements: the statistics
+ * counts, the guarded worker update and bulk loading.
+ */
+export abstract class CrudQueries implements StoreTx {
+  private effects: Array<() => void> = [];
+  private events: NewDomainEvent[] = [];
+  protected readonly select: ReturnType<typeof rowQueries>;
+  protected readonly lookup: ReturnType<typeof lookups>;
+  private readonly eventInsert: CompiledQuery;
+
+  constructor(protected readonly db: Kysely<Database>) {
+    let shared = prepared.get(db);
+    if (!shared) prepared.set(db, (shared = prepare(db)));
+    ({ select: this.select, lookup: this.lookup, eventInsert: this.eventInsert } = shared);
   }
 
   /** Runs a query and returns its rows; a unique violation becomes a ConflictError saying `conflict`. */

@@ -1,6 +1,6 @@
 /**
- * Change notifications: every committed write that can move a workspace's statistics
- * (or its resources) is published here, after commit, from the service layer.
+ * Change notifications: one per workspace a commit changed, published after the commit from
+ * the events it appended (the outbox's publisher, in `createServices`).
  * A node-local bus by default; a store with several nodes can fan it out (e.g. LISTEN/NOTIFY).
  */
 export interface WorkspaceChange {
