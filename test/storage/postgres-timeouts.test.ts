@@ -20,6 +20,7 @@ import { expectTwilioError } from '../helpers/spec.js';
 class StallingProxy {
   private stalled = false;
   private readonly pairs = new Set<[Socket, Socket]>();
+  private readonly sockets = new Set<Socket>();
   private constructor(private readonly server: Server) {}
 
   static async start(target: { host: string; port: number }): Promise<StallingProxy> {
@@ -27,6 +28,8 @@ class StallingProxy {
     const proxy = new StallingProxy(server);
     server.on('connection', (client) => {
       client.on('error', () => undefined);
+      proxy.sockets.add(client);
+      client.on('close', () => proxy.sockets.delete(client));
       if (proxy.stalled) return; // accepted, never answered
       const upstream = connect(target.port, target.host);
       upstream.on('error', () => undefined);
@@ -61,11 +64,13 @@ class StallingProxy {
     this.stalled = false;
   }
 
+  /** Drops every connection, answered or not. */
   async close(): Promise<void> {
     for (const [client, upstream] of this.pairs) {
       client.destroy();
       upstream.destroy();
     }
+    for (const socket of this.sockets) socket.destroy();
     this.server.close();
     await once(this.server, 'close');
   }
@@ -155,10 +160,11 @@ describe('PostgreSQL timeouts', () => {
     });
 
     afterAll(async () => {
+      // The proxy first: connections it left unanswered then fail at once instead of being waited for.
+      await proxy.close();
       await app.close();
       await viaProxy.close();
       await direct.close();
-      await proxy.close();
     });
 
     const get = (url: string) =>
