@@ -1,5 +1,7 @@
 import { isSid, SidPrefix } from './domain/sid.js';
-import type { SqliteSynchronous } from './storage/sqlite/sqlite-store.js';
+import { ConfigError } from './domain/errors.js';
+
+export { ConfigError };
 
 /** The only module that reads process.env. */
 export interface Config {
@@ -9,9 +11,17 @@ export interface Config {
   publicUrl: string;
   account: { sid: string; authToken: string } | null;
   logLevel: string;
-  sqliteSynchronous: SqliteSynchronous;
+  sqliteSynchronous: 'NORMAL' | 'FULL';
   /** DATABASE_URL: PostgreSQL instead of SQLite, shared by every node that points at it. */
-  postgres: { url: string; poolSize: number; statementTimeoutMs: number } | null;
+  postgres: {
+    url: string;
+    poolSize: number;
+    statementTimeoutMs: number;
+    queryTimeoutMs: number;
+    connectTimeoutMs: number;
+    idleInTransactionTimeoutMs: number;
+    keepAliveDelayMs: number;
+  } | null;
   /** Requests per second per account, per kind; 0 turns the limit off. */
   rateLimit: { readsPerSecond: number; writesPerSecond: number };
   bodyLimitBytes: number;
@@ -31,8 +41,6 @@ export interface Config {
   /** Twilio's limits (capacity 50, 100 activities, 15 task channels) enforced; ROSTER_TWILIO_LIMITS=off lifts them. */
   twilioLimits: boolean;
 }
-
-export class ConfigError extends Error {}
 
 type Env = Record<string, string | undefined>;
 
@@ -117,6 +125,16 @@ export function loadConfig(env: Env = process.env): Config {
             url: databaseUrl,
             poolSize: intVar(env, 'ROSTER_PG_POOL_SIZE', 10, 1, 1000),
             statementTimeoutMs: intVar(env, 'ROSTER_PG_STATEMENT_TIMEOUT_MS', 10_000, 0, 3_600_000),
+            queryTimeoutMs: intVar(env, 'ROSTER_PG_QUERY_TIMEOUT_MS', 15_000, 0, 3_600_000),
+            connectTimeoutMs: intVar(env, 'ROSTER_PG_CONNECT_TIMEOUT_MS', 5_000, 100, 600_000),
+            idleInTransactionTimeoutMs: intVar(
+              env,
+              'ROSTER_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS',
+              30_000,
+              0,
+              3_600_000,
+            ),
+            keepAliveDelayMs: intVar(env, 'ROSTER_PG_KEEPALIVE_MS', 10_000, 100, 3_600_000),
           },
     rateLimit: {
       readsPerSecond: intVar(env, 'ROSTER_RATE_LIMIT_READS', 10_000, 0, 1_000_000_000),

@@ -5,8 +5,9 @@ import { SidPrefix } from '../domain/sid.js';
 import type { TaskChannel } from '../domain/types.js';
 import { createServices } from '../services/index.js';
 import { wholeSeconds } from '../services/context.js';
+import { workerEvent } from '../services/workers.js';
 import { createStore, prepareDataDir } from '../storage/create-store.js';
-import type { NewWorker, WorkerChannelSettings } from '../storage/store.js';
+import type { NewWorker, WorkerChannelSettings } from '../services/ports/store.js';
 import { boundedNumber, parseOptions } from './args.js';
 import { resolveCredentials } from './credentials.js';
 import type { Output } from './serve.js';
@@ -82,6 +83,7 @@ export async function seed(config: Config, options: SeedOptions): Promise<SeedRe
       friendlyName: options.friendlyName ?? `Seeded with ${total} workers`,
     });
     const activities = (await store.listActivities(ws.sid, {}, { pageSize: 1000, page: 0 })).items;
+    const activityBySid = new Map(activities.map((a) => [a.sid, a]));
     const channelIndex = new Map<string, number>();
     for (const c of (await store.listTaskChannels(ws.sid, { pageSize: 1000, page: 0 })).items) {
       channelIndex.set(c.sid, channelIndex.size);
@@ -107,7 +109,26 @@ export async function seed(config: Config, options: SeedOptions): Promise<SeedRe
           now,
         };
       }
-      await store.transaction((tx) => tx.insertWorkers(ws.sid, batch, channelFor));
+      await store.transaction(async (tx) => {
+        await tx.insertWorkers(ws.sid, batch, channelFor);
+        // The same worker.created events as workers created one by one.
+        await tx.appendEvents(
+          batch.map((w) => {
+            const activity = activityBySid.get(w.activitySid)!;
+            const worker = {
+              ...w,
+              activityName: activity.friendlyName,
+              available: activity.available,
+              version: 0,
+            };
+            return {
+              ...workerEvent('worker.created', worker, { attributes: w.attributes }),
+              actor: accountSid,
+              timeMs: now.getTime(),
+            };
+          }),
+        );
+      });
       options.onProgress?.(from + count, total);
     }
     return {

@@ -18,11 +18,17 @@ export async function serve(
   const changes = createChangeBus(store, (err) =>
     process.stderr.write(`roster: change notifications: ${err.message}\n`),
   );
-  const services = createServices(store, { changes, twilioLimits: config.twilioLimits });
+  const services = createServices(store, {
+    changes,
+    twilioLimits: config.twilioLimits,
+    onTimerError: (err) => process.stderr.write(`roster: timers: ${(err as Error).message}\n`),
+  });
   const creds = resolveCredentials(dataDir, config.account);
   try {
     await services.accounts.ensure(creds.accountSid, creds.authToken); // on PostgreSQL, also migrates
+    await services.timers.start(); // fires what came due while Roster was down
   } catch (err) {
+    await services.timers.stop();
     await changes?.close();
     await store.close();
     throw err;
@@ -42,6 +48,7 @@ export async function serve(
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     await app.close();
+    await services.timers.stop();
     await changes?.close();
     await store.close();
     const code = (err as { code?: string }).code;
@@ -71,6 +78,7 @@ export async function serve(
   const stop = () =>
     (stopping ??= (async () => {
       await app.close(); // stops accepting, lets in-flight requests finish
+      await services.timers.stop();
       await changes?.close();
       await store.close();
     })());

@@ -54,3 +54,6 @@ export class TooManyRequestsError extends RosterError {
 export class UnavailableError extends RosterError {
   readonly kind = 'unavailable';
 }
+
+/** The configuration (environment, data directory) cannot be used; start-up stops with its message. */
+export class ConfigError extends Error {}

@@ -40,3 +40,34 @@ export function availableCapacityPercentage(channel: {
   const free = Math.max(0, channel.capacity - channel.assignedTasks);
   return Math.floor((free * 100) / channel.capacity);
 }
+
+/**
+ * Statistics counted from the rows themselves: each worker in its activity and, for a task
+ * channel, only when its channel for it is eligible. This is the rule; the stores keep the same
+ * counts incrementally (triggers) and a test holds them to it. O(workers): for tests and checks.
+ */
+export function countWorkers(
+  activities: readonly { sid: string; friendlyName: string }[],
+  workers: readonly { sid: string; activitySid: string }[],
+  channels: readonly { workerSid: string; taskChannelSid: string; available: boolean; capacity: number }[],
+  taskChannelSid?: string,
+): ActivityCount[] {
+  const counted =
+    taskChannelSid === undefined
+      ? null
+      : new Set(
+          channels
+            .filter((c) => c.taskChannelSid === taskChannelSid && isChannelEligible(c))
+            .map((c) => c.workerSid),
+        );
+  const byActivity = new Map<string, number>();
+  for (const w of workers) {
+    if (counted && !counted.has(w.sid)) continue;
+    byActivity.set(w.activitySid, (byActivity.get(w.activitySid) ?? 0) + 1);
+  }
+  return activities.map((a) => ({
+    activitySid: a.sid,
+    friendlyName: a.friendlyName,
+    workers: byActivity.get(a.sid) ?? 0,
+  }));
+}

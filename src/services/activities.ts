@@ -1,8 +1,9 @@
-import { ConflictError, NotFoundError } from '../domain/errors.js';
+import { checkActivityDeletable } from '../domain/activities.js';
+import { NotFoundError } from '../domain/errors.js';
 import { newSid, SidPrefix } from '../domain/sid.js';
 import type { Activity } from '../domain/types.js';
-import type { ActivityFilter, PageQuery, StoreReader } from '../storage/store.js';
-import { overLimit, publishOnCommit, requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
+import type { ActivityFilter, PageQuery, StoreReader } from './ports/store.js';
+import { overLimit, record, requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
 
 export interface CreateActivityInput {
   friendlyName: string;
@@ -27,7 +28,6 @@ export class ActivityService {
     const now = wholeSeconds(this.deps.now());
     return this.deps.store.transaction(async (tx) => {
       await requireWorkspace(tx, accountSid, workspaceSid);
-      publishOnCommit(tx, this.deps, accountSid, workspaceSid);
       const limit = this.deps.limits?.activitiesPerWorkspace;
       if (limit !== undefined) {
         const existing = await tx.listActivities(workspaceSid, {}, { pageSize: limit, page: 0 });
@@ -42,7 +42,9 @@ export class ActivityService {
         available: input.available ?? false,
         now,
       });
-      return requireActivity(tx, workspaceSid, sid);
+      const activity = await requireActivity(tx, workspaceSid, sid);
+      await record(tx, this.deps, activityEvent('activity.created', activity));
+      return activity;
     });
   }
 
@@ -54,11 +56,12 @@ export class ActivityService {
   ): Promise<Activity> {
     return this.deps.store.transaction(async (tx) => {
       await requireWorkspace(tx, accountSid, workspaceSid);
-      publishOnCommit(tx, this.deps, accountSid, workspaceSid);
       const activity = await requireActivity(tx, workspaceSid, sid);
       if (friendlyName === undefined) return activity;
       await tx.updateActivity(sid, friendlyName, wholeSeconds(this.deps.now()));
-      return requireActivity(tx, workspaceSid, sid);
+      const updated = await requireActivity(tx, workspaceSid, sid);
+      await record(tx, this.deps, activityEvent('activity.updated', updated));
+      return updated;
     });
   }
 
@@ -66,18 +69,11 @@ export class ActivityService {
   remove(accountSid: string, workspaceSid: string, sid: string): Promise<void> {
     return this.deps.store.transaction(async (tx) => {
       const ws = await requireWorkspace(tx, accountSid, workspaceSid);
-      publishOnCommit(tx, this.deps, accountSid, workspaceSid);
-      await requireActivity(tx, workspaceSid, sid);
-      if (ws.defaultActivitySid === sid || ws.timeoutActivitySid === sid) {
-        throw new ConflictError(
-          `Activity ${sid} is the workspace's default or timeout activity and cannot be deleted`,
-        );
-      }
+      const activity = await requireActivity(tx, workspaceSid, sid);
       const count = (await tx.activityCounts(workspaceSid)).find((c) => c.activitySid === sid)?.workers ?? 0;
-      if (count > 0) {
-        throw new ConflictError(`Activity ${sid} cannot be deleted: ${count} worker(s) are in it`);
-      }
+      checkActivityDeletable(ws, sid, count);
       await tx.deleteActivity(sid);
+      await record(tx, this.deps, activityEvent('activity.deleted', activity));
     });
   }
 }
@@ -90,4 +86,15 @@ export async function requireActivity(
   const activity = await reader.getActivity(workspaceSid, sid);
   if (!activity) throw new NotFoundError('Activity', sid);
   return activity;
+}
+
+function activityEvent(type: string, a: Activity) {
+  return {
+    type,
+    accountSid: a.accountSid,
+    workspaceSid: a.workspaceSid,
+    resourceType: 'Activity',
+    resourceSid: a.sid,
+    data: { friendly_name: a.friendlyName, available: a.available },
+  };
 }

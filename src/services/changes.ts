@@ -1,38 +1,7 @@
-/**
- * Change notifications: every committed write that can move a workspace's statistics
- * (or its resources) is published here, after commit, from the service layer.
- * A node-local bus by default; a store with several nodes can fan it out (e.g. LISTEN/NOTIFY).
- */
-export interface WorkspaceChange {
-  accountSid: string;
-  workspaceSid: string;
-  /** 'deleted' when the workspace itself is gone. */
-  kind: 'updated' | 'deleted';
-}
-
-export type ChangeListener = (change: WorkspaceChange) => void;
-
-export interface ChangeBus {
-  publish(change: WorkspaceChange): void;
-  /** Returns the unsubscribe function. */
-  subscribe(listener: ChangeListener): () => void;
-}
-
-export class LocalChangeBus implements ChangeBus {
-  private readonly listeners = new Set<ChangeListener>();
-
-  publish(change: WorkspaceChange): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(change);
-      } catch {
-        // A failing subscriber must not break the write that already committed, nor the others.
-      }
-    }
-  }
-
-  subscribe(listener: ChangeListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-}
+// The change bus is a port (storage fans it out across nodes); its users import it from here.
+export {
+  LocalChangeBus,
+  type ChangeBus,
+  type ChangeListener,
+  type WorkspaceChange,
+} from './ports/changes.js';

@@ -1,29 +1,34 @@
 import type { TwilioLimits } from '../domain/defaults.js';
 import { InvalidParameterError, NotFoundError } from '../domain/errors.js';
 import type { Workspace } from '../domain/types.js';
-import type { Store, StoreReader, StoreTx } from '../storage/store.js';
-import type { ChangeBus } from './changes.js';
+import type { Clock } from '../domain/clock.js';
+import type { ChangeBus } from './ports/changes.js';
+import type { NewDomainEvent, Store, StoreReader, StoreTx } from './ports/store.js';
 
 /**
- * What every service needs: the store, a clock (tests may pass a fixed one), the change bus, and
- * Twilio's limits (null when the setting lifts them).
+ * What every service needs: the store, the clock, the change bus, and Twilio's limits (null when
+ * the setting lifts them).
  */
 export interface ServiceDeps {
   store: Store;
+  clock: Clock;
+  /** The clock's time as a Date. */
   now: () => Date;
   changes: ChangeBus;
   limits: TwilioLimits | null;
 }
 
-/** Announces a workspace's change once the transaction has committed (never after a rollback). */
-export function publishOnCommit(
+/**
+ * Appends the event of a change to the log, in the change's transaction; the actor is the
+ * account unless said otherwise, the time the clock's. Notifications follow from it after
+ * commit (see `createServices`).
+ */
+export function record(
   tx: StoreTx,
   deps: ServiceDeps,
-  accountSid: string,
-  workspaceSid: string,
-  kind: 'updated' | 'deleted' = 'updated',
-): void {
-  tx.onCommit(() => deps.changes.publish({ accountSid, workspaceSid, kind }));
+  event: Omit<NewDomainEvent, 'actor' | 'timeMs'> & { actor?: string },
+): Promise<void> {
+  return tx.appendEvent({ ...event, actor: event.actor ?? event.accountSid, timeMs: deps.clock.now() });
 }
 
 /** The workspace, if the account owns it; another account's workspace is simply not found. */

@@ -1,26 +1,47 @@
 import { TWILIO_LIMITS } from '../domain/defaults.js';
-import type { Store } from '../storage/store.js';
+import type { Clock } from '../domain/clock.js';
 import { AccountService } from './accounts.js';
-import { LocalChangeBus, type ChangeBus } from './changes.js';
 import { ActivityService } from './activities.js';
+import { systemClock } from './clock.js';
+import { LocalChangeBus, type ChangeBus, type WorkspaceChange } from './ports/changes.js';
+import type { NewDomainEvent, Store } from './ports/store.js';
 import { StatisticsService } from './statistics.js';
 import { TaskChannelService } from './task-channels.js';
 import { WorkerService } from './workers.js';
 import { WorkspaceService } from './workspaces.js';
+import { TimerService } from '../timers/timer-service.js';
 
 export type Services = ReturnType<typeof createServices>;
 
-export function createServices(
-  store: Store,
-  options: { now?: () => Date; changes?: ChangeBus; twilioLimits?: boolean } = {},
-) {
+export interface ServiceOptions {
+  /** Time for the services (default: the system clock). */
+  clock?: Clock;
+  /** Only the current time, e.g. a fixed one; timers then use the system clock. */
+  now?: () => Date;
+  changes?: ChangeBus;
+  /** Hears timer firings that failed (they are tried again). */
+  onTimerError?: (err: unknown) => void;
+  /** Twilio's limits (default on); false lifts them. */
+  twilioLimits?: boolean;
+}
+
+export function createServices(store: Store, options: ServiceOptions = {}) {
+  const now = options.now;
+  const clock: Clock =
+    options.clock ?? (now ? { now: () => now().getTime(), setTimer: systemClock.setTimer } : systemClock);
   const deps = {
     store,
-    now: options.now ?? (() => new Date()),
+    clock,
+    now: () => new Date(clock.now()),
     changes: options.changes ?? new LocalChangeBus(),
     limits: options.twilioLimits === false ? null : TWILIO_LIMITS,
   };
+  // The outbox's publisher: change notifications come from the events each commit appended.
+  store.onEvents((events) => {
+    for (const change of changesOf(events)) deps.changes.publish(change);
+  });
   return {
+    clock,
     changes: deps.changes,
     accounts: new AccountService(deps),
     workspaces: new WorkspaceService(deps),
@@ -28,5 +49,19 @@ export function createServices(
     taskChannels: new TaskChannelService(deps),
     workers: new WorkerService(deps),
     statistics: new StatisticsService(deps),
+    /** Durable timers; `serve` starts them (task TTLs and reservation timeouts will use them). */
+    timers: new TimerService(deps, { onError: options.onTimerError }),
   };
+}
+
+/** One notification per workspace a transaction changed ('deleted' when it deleted the workspace). */
+export function changesOf(events: readonly NewDomainEvent[]): WorkspaceChange[] {
+  const changes = new Map<string, WorkspaceChange>();
+  for (const e of events) {
+    const kind = e.type === 'workspace.deleted' ? 'deleted' : 'updated';
+    const seen = changes.get(e.workspaceSid);
+    if (seen && seen.kind === 'deleted') continue;
+    changes.set(e.workspaceSid, { accountSid: e.accountSid, workspaceSid: e.workspaceSid, kind });
+  }
+  return [...changes.values()];
 }

@@ -2,8 +2,8 @@ import { DEFAULT_WORKER_CHANNEL } from '../domain/defaults.js';
 import { InvalidParameterError, NotFoundError } from '../domain/errors.js';
 import { isSid, newSid, SidPrefix } from '../domain/sid.js';
 import type { TaskChannel } from '../domain/types.js';
-import type { PageQuery, StoreReader, TaskChannelPatch } from '../storage/store.js';
-import { overLimit, publishOnCommit, requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
+import type { PageQuery, StoreReader, TaskChannelPatch } from './ports/store.js';
+import { overLimit, record, requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
 
 export interface CreateTaskChannelInput {
   friendlyName: string;
@@ -40,7 +40,6 @@ export class TaskChannelService {
     const now = wholeSeconds(this.deps.now());
     return this.deps.store.transaction(async (tx) => {
       await requireWorkspace(tx, accountSid, workspaceSid);
-      publishOnCommit(tx, this.deps, accountSid, workspaceSid);
       const limit = this.deps.limits?.taskChannelsPerWorkspace;
       if (limit !== undefined) {
         const existing = await tx.listTaskChannels(workspaceSid, { pageSize: limit, page: 0 });
@@ -59,17 +58,20 @@ export class TaskChannelService {
         },
         DEFAULT_WORKER_CHANNEL,
       );
-      return requireTaskChannel(tx, workspaceSid, sid);
+      const channel = await requireTaskChannel(tx, workspaceSid, sid);
+      await record(tx, this.deps, taskChannelEvent('task-channel.created', channel));
+      return channel;
     });
   }
 
   update(accountSid: string, workspaceSid: string, sidOrUniqueName: string, patch: TaskChannelPatch) {
     return this.deps.store.transaction(async (tx) => {
       await requireWorkspace(tx, accountSid, workspaceSid);
-      publishOnCommit(tx, this.deps, accountSid, workspaceSid);
       const channel = await requireTaskChannel(tx, workspaceSid, sidOrUniqueName);
       await tx.updateTaskChannel(channel.sid, patch, wholeSeconds(this.deps.now()));
-      return requireTaskChannel(tx, workspaceSid, channel.sid);
+      const updated = await requireTaskChannel(tx, workspaceSid, channel.sid);
+      await record(tx, this.deps, taskChannelEvent('task-channel.updated', updated));
+      return updated;
     });
   }
 
@@ -77,9 +79,9 @@ export class TaskChannelService {
   remove(accountSid: string, workspaceSid: string, sidOrUniqueName: string): Promise<void> {
     return this.deps.store.transaction(async (tx) => {
       await requireWorkspace(tx, accountSid, workspaceSid);
-      publishOnCommit(tx, this.deps, accountSid, workspaceSid);
       const channel = await requireTaskChannel(tx, workspaceSid, sidOrUniqueName);
       await tx.deleteTaskChannel(channel.sid);
+      await record(tx, this.deps, taskChannelEvent('task-channel.deleted', channel));
     });
   }
 }
@@ -88,4 +90,15 @@ export async function requireTaskChannel(reader: StoreReader, workspaceSid: stri
   const channel = await reader.getTaskChannel(workspaceSid, sidOrUniqueName);
   if (!channel) throw new NotFoundError('TaskChannel', sidOrUniqueName);
   return channel;
+}
+
+export function taskChannelEvent(type: string, c: TaskChannel) {
+  return {
+    type,
+    accountSid: c.accountSid,
+    workspaceSid: c.workspaceSid,
+    resourceType: 'TaskChannel',
+    resourceSid: c.sid,
+    data: { unique_name: c.uniqueName, friendly_name: c.friendlyName },
+  };
 }

@@ -1,5 +1,7 @@
 import { DEFAULT_WORKER_CHANNEL } from '../domain/defaults.js';
-import { InvalidParameterError, NotFoundError, PreconditionFailedError } from '../domain/errors.js';
+import { InvalidParameterError, NotFoundError } from '../domain/errors.js';
+import { workerChannelChange } from '../domain/worker-channels.js';
+import { checkIfMatch, workerChangeEventTypes } from '../domain/workers.js';
 import { newSid, SidPrefix } from '../domain/sid.js';
 import type { Worker, WorkerChannel } from '../domain/types.js';
 import type {
@@ -9,10 +11,10 @@ import type {
   WorkerChannelPatch,
   WorkerFilter,
   WorkerPatch,
-} from '../storage/store.js';
+} from './ports/store.js';
 import {
   overLimit,
-  publishOnCommit,
+  record,
   requireOwnWorkspace,
   requireWorkspace,
   wholeSeconds,
@@ -47,7 +49,6 @@ export class WorkerService {
     const now = wholeSeconds(this.deps.now());
     return this.deps.store.transaction(async (tx) => {
       const ws = await requireWorkspace(tx, accountSid, workspaceSid);
-      publishOnCommit(tx, this.deps, accountSid, workspaceSid);
       const activitySid = input.activitySid ?? ws.defaultActivitySid;
       await requireActivityParam(tx, workspaceSid, activitySid);
       await tx.insertWorker(
@@ -62,19 +63,23 @@ export class WorkerService {
         },
         DEFAULT_WORKER_CHANNEL,
       );
-      return requireWorker(tx, workspaceSid, sid);
+      const worker = await requireWorker(tx, workspaceSid, sid);
+      await this.recordWorker(tx, 'worker.created', worker, { attributes: worker.attributes });
+      return worker;
     });
   }
 
   update(accountSid: string, workspaceSid: string, sid: string, patch: WorkerPatch, ifMatch: IfMatch) {
     return this.deps.store.transaction(async (tx) => {
       const now = wholeSeconds(this.deps.now());
-      publishOnCommit(tx, this.deps, accountSid, workspaceSid);
       if (ifMatch === undefined) {
         // The common case in one statement, which makes the checks below itself; they run
         // only when it changed nothing, to say which one failed.
         const updated = await tx.updateWorker(sid, patch, now, { accountSid, workspaceSid });
-        if (updated) return updated;
+        if (updated) {
+          await this.recordUpdate(tx, updated, patch);
+          return updated;
+        }
       }
       await requireOwnWorkspace(tx, accountSid, workspaceSid);
       const worker = await requireWorker(tx, workspaceSid, sid);
@@ -82,6 +87,7 @@ export class WorkerService {
       if (patch.activitySid !== undefined) await requireActivityParam(tx, workspaceSid, patch.activitySid);
       const updated = await tx.updateWorker(sid, patch, now);
       if (!updated) throw new NotFoundError('Worker', sid);
+      await this.recordUpdate(tx, updated, patch);
       return updated;
     });
   }
@@ -89,9 +95,10 @@ export class WorkerService {
   remove(accountSid: string, workspaceSid: string, sid: string, ifMatch: IfMatch): Promise<void> {
     return this.deps.store.transaction(async (tx) => {
       await requireOwnWorkspace(tx, accountSid, workspaceSid);
-      publishOnCommit(tx, this.deps, accountSid, workspaceSid);
-      checkIfMatch(await requireWorker(tx, workspaceSid, sid), ifMatch);
+      const worker = await requireWorker(tx, workspaceSid, sid);
+      checkIfMatch(worker, ifMatch);
       await tx.deleteWorker(sid);
+      await this.recordWorker(tx, 'worker.deleted', worker);
     });
   }
 
@@ -120,31 +127,80 @@ export class WorkerService {
     }
     return this.deps.store.transaction(async (tx) => {
       await requireOwnWorkspace(tx, accountSid, workspaceSid);
-      publishOnCommit(tx, this.deps, accountSid, workspaceSid);
-      await requireWorker(tx, workspaceSid, workerSid);
+      const worker = await requireWorker(tx, workspaceSid, workerSid);
       const channel = await requireWorkerChannel(tx, workerSid, sidOrUniqueName);
-      await tx.updateWorkerChannel(channel.sid, patch, wholeSeconds(this.deps.now()));
-      return requireWorkerChannel(tx, workerSid, channel.sid);
+      const { after, eventTypes } = workerChannelChange(channel, patch);
+      await tx.updateWorkerChannel(channel.sid, after, wholeSeconds(this.deps.now()));
+      const updated = await requireWorkerChannel(tx, workerSid, channel.sid);
+      for (const type of eventTypes) {
+        await this.recordWorker(tx, type, worker, {
+          worker_channel_sid: updated.sid,
+          task_channel_sid: updated.taskChannelSid,
+          task_channel_unique_name: updated.taskChannelUniqueName,
+          capacity: updated.capacity,
+          available: updated.available,
+        });
+      }
+      return updated;
     });
   }
-}
 
-/** The ETag of a worker: its version, quoted. */
-export function workerEtag(worker: Worker): string {
-  return `"${worker.version}"`;
-}
+  /** The events of an update, as the domain names them. */
+  private async recordUpdate(tx: StoreTx, worker: Worker, patch: WorkerPatch): Promise<void> {
+    for (const type of workerChangeEventTypes(patch)) {
+      await this.recordWorker(
+        tx,
+        type,
+        worker,
+        type === 'worker.attributes.update' ? { attributes: worker.attributes } : {},
+      );
+    }
+  }
 
-function checkIfMatch(worker: Worker, ifMatch: IfMatch): void {
-  if (ifMatch === undefined) return;
-  const tags = ifMatch.split(',').map((t) => t.trim().replace(/^W\//, ''));
-  const etag = workerEtag(worker);
-  const matches = tags.some((t) => t === '*' || t === etag || `"${t}"` === etag);
-  if (!matches) {
-    throw new PreconditionFailedError(
-      `If-Match ${ifMatch.slice(0, 64)} does not match the worker's ETag ${etag}`,
-    );
+  private recordWorker(
+    tx: StoreTx,
+    type: string,
+    w: Worker,
+    extra: Record<string, unknown> = {},
+  ): Promise<void> {
+    return record(tx, this.deps, workerEvent(type, w, extra));
   }
 }
+
+/** A worker's event (without actor and time): its state after the change, and what else the change says. */
+export function workerEvent(
+  type: string,
+  w: Pick<
+    Worker,
+    | 'sid'
+    | 'accountSid'
+    | 'workspaceSid'
+    | 'friendlyName'
+    | 'activitySid'
+    | 'activityName'
+    | 'available'
+    | 'version'
+  >,
+  extra: Record<string, unknown> = {},
+) {
+  return {
+    type,
+    accountSid: w.accountSid,
+    workspaceSid: w.workspaceSid,
+    resourceType: 'Worker',
+    resourceSid: w.sid,
+    data: {
+      friendly_name: w.friendlyName,
+      activity_sid: w.activitySid,
+      activity_name: w.activityName,
+      available: w.available,
+      version: w.version,
+      ...extra,
+    },
+  };
+}
+
+export { workerEtag } from '../domain/workers.js';
 
 async function requireActivityParam(tx: StoreTx, workspaceSid: string, activitySid: string): Promise<void> {
   if (!(await tx.getActivity(workspaceSid, activitySid))) {

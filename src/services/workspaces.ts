@@ -7,8 +7,9 @@ import {
 import { InvalidParameterError } from '../domain/errors.js';
 import { newSid, SidPrefix } from '../domain/sid.js';
 import type { QueueOrder, Workspace } from '../domain/types.js';
-import type { PageQuery, StoreTx, WorkspaceFilter, WorkspacePatch } from '../storage/store.js';
-import { publishOnCommit, requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
+import type { PageQuery, StoreTx, WorkspaceFilter, WorkspacePatch } from './ports/store.js';
+import { record, requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
+import { taskChannelEvent } from './task-channels.js';
 
 export interface CreateWorkspaceInput {
   friendlyName: string;
@@ -50,43 +51,58 @@ export class WorkspaceService {
         timeoutActivitySid: defaultActivity.sid,
         now,
       });
-      publishOnCommit(tx, this.deps, accountSid, sid);
       for (const a of activities) {
         await tx.insertActivity({ ...a, accountSid, workspaceSid: sid, now });
       }
-      for (const c of DEFAULT_TASK_CHANNELS) {
-        await tx.insertTaskChannel(
-          {
-            ...c,
-            sid: newSid(SidPrefix.taskChannel),
-            accountSid,
-            workspaceSid: sid,
-            channelOptimizedRouting: false,
-            now,
-          },
-          DEFAULT_WORKER_CHANNEL,
+      const channels = DEFAULT_TASK_CHANNELS.map((c) => ({
+        ...c,
+        sid: newSid(SidPrefix.taskChannel),
+        accountSid,
+        workspaceSid: sid,
+        channelOptimizedRouting: false,
+        now,
+      }));
+      for (const c of channels) await tx.insertTaskChannel(c, DEFAULT_WORKER_CHANNEL);
+      const ws = await requireWorkspace(tx, accountSid, sid);
+      await record(tx, this.deps, workspaceEvent('workspace.created', ws));
+      for (const a of activities) {
+        await record(tx, this.deps, {
+          type: 'activity.created',
+          accountSid,
+          workspaceSid: sid,
+          resourceType: 'Activity',
+          resourceSid: a.sid,
+          data: { friendly_name: a.friendlyName, available: a.available },
+        });
+      }
+      for (const c of channels) {
+        await record(
+          tx,
+          this.deps,
+          taskChannelEvent('task-channel.created', { ...c, dateCreated: now, dateUpdated: now }),
         );
       }
-      return requireWorkspace(tx, accountSid, sid);
+      return ws;
     });
   }
 
   update(accountSid: string, sid: string, patch: UpdateWorkspaceInput): Promise<Workspace> {
     return this.deps.store.transaction(async (tx) => {
       await requireWorkspace(tx, accountSid, sid);
-      publishOnCommit(tx, this.deps, accountSid, sid);
       await requireOwnActivity(tx, sid, patch.defaultActivitySid, 'DefaultActivitySid');
       await requireOwnActivity(tx, sid, patch.timeoutActivitySid, 'TimeoutActivitySid');
       await tx.updateWorkspace(sid, patch, wholeSeconds(this.deps.now()));
-      return requireWorkspace(tx, accountSid, sid);
+      const ws = await requireWorkspace(tx, accountSid, sid);
+      await record(tx, this.deps, workspaceEvent('workspace.updated', ws));
+      return ws;
     });
   }
 
   remove(accountSid: string, sid: string): Promise<void> {
     return this.deps.store.transaction(async (tx) => {
-      await requireWorkspace(tx, accountSid, sid);
-      publishOnCommit(tx, this.deps, accountSid, sid, 'deleted');
+      const ws = await requireWorkspace(tx, accountSid, sid);
       await tx.deleteWorkspace(sid);
+      await record(tx, this.deps, workspaceEvent('workspace.deleted', ws));
     });
   }
 }
@@ -101,4 +117,19 @@ async function requireOwnActivity(
   if (!(await tx.getActivity(workspaceSid, activitySid))) {
     throw new InvalidParameterError(param, `${param} ${activitySid} is not an activity of this workspace`);
   }
+}
+
+function workspaceEvent(type: string, w: Workspace) {
+  return {
+    type,
+    accountSid: w.accountSid,
+    workspaceSid: w.sid,
+    resourceType: 'Workspace',
+    resourceSid: w.sid,
+    data: {
+      friendly_name: w.friendlyName,
+      default_activity_sid: w.defaultActivitySid,
+      timeout_activity_sid: w.timeoutActivitySid,
+    },
+  };
 }

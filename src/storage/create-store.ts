@@ -1,13 +1,20 @@
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { ConfigError, type Config } from '../config.js';
-import type { ChangeBus } from '../services/changes.js';
+import { ConfigError } from '../domain/errors.js';
+import type { ChangeBus } from '../services/ports/changes.js';
 import { PgChangeBus } from './postgres/pg-change-bus.js';
-import { PostgresStore } from './postgres/postgres-store.js';
-import { SqliteStore } from './sqlite/sqlite-store.js';
-import type { Store } from './store.js';
+import { PostgresStore, type PostgresStoreOptions } from './postgres/postgres-store.js';
+import { SqliteStore, type SqliteSynchronous } from './sqlite/sqlite-store.js';
+import type { Store } from '../services/ports/store.js';
 
 export const SQLITE_FILE = 'roster.db';
+
+/** What choosing and opening a store needs (the composition root passes it from the config). */
+export interface StoreConfig {
+  dataDir: string;
+  sqliteSynchronous: SqliteSynchronous;
+  postgres?: (Omit<PostgresStoreOptions, 'connectionString' | 'schema'> & { url: string }) | null;
+}
 
 /** Makes sure the data directory exists and can be written, or says clearly why not. */
 export function prepareDataDir(dataDir: string): string {
@@ -36,15 +43,10 @@ function makeDirs(dir: string): void {
  * The one place the backend is chosen: PostgreSQL when DATABASE_URL is set (its migrations
  * run on first use), SQLite in the data directory otherwise.
  */
-export function createStore(
-  config: Pick<Config, 'dataDir' | 'sqliteSynchronous'> & Partial<Pick<Config, 'postgres'>>,
-): Store {
+export function createStore(config: StoreConfig): Store {
   if (config.postgres) {
-    return PostgresStore.open({
-      connectionString: config.postgres.url,
-      poolSize: config.postgres.poolSize,
-      statementTimeoutMs: config.postgres.statementTimeoutMs,
-    });
+    const { url, ...options } = config.postgres;
+    return PostgresStore.open({ connectionString: url, ...options });
   }
   const dir = prepareDataDir(config.dataDir);
   return SqliteStore.open({ path: join(dir, SQLITE_FILE), synchronous: config.sqliteSynchronous });

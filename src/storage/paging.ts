@@ -1,5 +1,5 @@
 import { InvalidParameterError } from '../domain/errors.js';
-import type { Page, PageQuery } from './store.js';
+import type { Page, PageQuery } from '../services/ports/store.js';
 
 /**
  * Where a page starts, decoded from an opaque PageToken: rows after a key (next pages)

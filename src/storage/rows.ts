@@ -12,26 +12,6 @@ const date = (v: unknown): Date => (v instanceof Date ? v : new Date(v as string
 /** Case-insensitive uniqueness key for friendly names, the same in every store. */
 export const nameKey = (name: string): string => name.toLowerCase();
 
-/** The SELECTs both stores read full rows with (mapped below). */
-export const WORKSPACE_SELECT = `
-  SELECT w.id, w.sid, w.account_sid, w.friendly_name, w.event_callback_url, w.events_filter,
-         w.multi_task_enabled, w.prioritize_queue_order, w.default_activity_sid, w.timeout_activity_sid,
-         w.date_created, w.date_updated,
-         (SELECT friendly_name FROM activities WHERE sid = w.default_activity_sid) AS default_activity_name,
-         (SELECT friendly_name FROM activities WHERE sid = w.timeout_activity_sid) AS timeout_activity_name
-    FROM workspaces w`;
-
-export const WORKER_SELECT = `
-  SELECT k.id, k.sid, k.account_sid, k.workspace_sid, k.friendly_name, k.activity_sid, k.attributes,
-         k.version, k.date_created, k.date_updated, k.date_status_changed,
-         a.friendly_name AS activity_name, a.available AS available
-    FROM workers k JOIN activities a ON a.sid = k.activity_sid`;
-
-export const WORKER_CHANNEL_SELECT = `
-  SELECT c.id, c.sid, c.account_sid, c.workspace_sid, c.worker_sid, c.task_channel_sid, c.capacity,
-         c.available, c.assigned_tasks, c.date_created, c.date_updated, t.unique_name
-    FROM worker_channels c JOIN task_channels t ON t.sid = c.task_channel_sid`;
-
 export function toWorkspace(r: Row): Workspace {
   return {
     sid: r.sid as string,

@@ -1,4 +1,4 @@
-import type { Page, PageQuery } from '../storage/store.js';
+import type { Page, PageQuery } from '../services/ports/store.js';
 
 /** What a list response needs to know of the request it answers. */
 export interface ListRequest {

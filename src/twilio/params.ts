@@ -1,6 +1,6 @@
 import { InvalidParameterError } from '../domain/errors.js';
 import { isSid, type SidPrefix } from '../domain/sid.js';
-import type { PageQuery } from '../storage/store.js';
+import type { PageQuery } from '../services/ports/store.js';
 
 /**
  * Request parameters as Twilio sends them: PascalCase names, string values

@@ -6,7 +6,7 @@ import { buildApp, type AppOptions } from '../../src/app.js';
 import { newAuthToken, newSid, SidPrefix } from '../../src/domain/sid.js';
 import { createServices, type Services } from '../../src/services/index.js';
 import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
-import type { Store } from '../../src/storage/store.js';
+import type { Store } from '../../src/services/ports/store.js';
 import { openPostgresTestStore, schemaForDir, testBackend } from './postgres.js';
 import { expectNoSpecViolations, installSpecHook, type SpecHook } from './spec-hook.js';
 

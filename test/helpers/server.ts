@@ -8,7 +8,7 @@ import { expect } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { newAuthToken, newSid, SidPrefix } from '../../src/domain/sid.js';
 import { createServices, type Services } from '../../src/services/index.js';
-import type { Store } from '../../src/storage/store.js';
+import type { Store } from '../../src/services/ports/store.js';
 import { openTestStore } from './app.js';
 import { expectNoSpecViolations, installSpecHook, type SpecHook } from './spec-hook.js';
 

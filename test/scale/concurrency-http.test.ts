@@ -7,7 +7,7 @@ import { buildApp } from '../../src/app.js';
 import { newAuthToken, newSid, SidPrefix } from '../../src/domain/sid.js';
 import { createServices } from '../../src/services/index.js';
 import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
-import type { Store } from '../../src/storage/store.js';
+import type { Store } from '../../src/services/ports/store.js';
 import { basicAuth, formBody } from '../helpers/app.js';
 import { freePort } from '../helpers/process.js';
 import { makeLoadWorkspace, runLoad } from './load.js';

@@ -8,7 +8,7 @@ import { newAuthToken, newSid, SidPrefix } from '../../src/domain/sid.js';
 import type { ActivityCount } from '../../src/domain/types.js';
 import { createServices } from '../../src/services/index.js';
 import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
-import type { Store } from '../../src/storage/store.js';
+import type { Store } from '../../src/services/ports/store.js';
 import { basicAuth, formBody } from '../helpers/app.js';
 import { makeLoadWorkspace, runLoad } from './load.js';
 import { bulkWorkers, prng, Recounter } from './recount.js';

@@ -12,8 +12,9 @@ import { pick, prng, Recounter } from './recount.js';
 
 /**
  * The server as users run it, in a child process, killed with SIGKILL in the middle of a
- * write load: after a restart every acknowledged write is there and the statistics equal a
- * recount of the workers.
+ * write load: after a restart every acknowledged write is there, the statistics equal a
+ * recount of the workers, and the event log holds exactly the committed changes (replayed, it
+ * gives every worker's activity).
  */
 const SEED = Number(process.env.ROSTER_TEST_SEED ?? 20_260_302);
 const LOOPS = 8;
@@ -207,6 +208,28 @@ describe(`a crash in the middle of writes (seed ${SEED})`, () => {
             (byChannel.activity_statistics as { sid: string; workers: number }[]).map((a) => a.workers),
             c.unique_name,
           ).toEqual(recounter.counts(ws.sid as string, c.sid).map((r) => r.workers));
+        }
+
+        // The log replayed: created workers with their activity moves, minus deleted ones,
+        // is exactly the workers there are, in the activities they are in. A committed write
+        // without its event, or an event of a write that did not commit, would break it.
+        const replayed = new Map<string, string>();
+        const deleted = new Set<string>();
+        for (const e of recounter.events(ws.sid as string)) {
+          if (e.type === 'worker.created') {
+            expect(replayed.has(e.resourceSid) || deleted.has(e.resourceSid), e.resourceSid).toBe(false);
+            replayed.set(e.resourceSid, e.data.activity_sid as string);
+          } else if (e.type === 'worker.activity.update') {
+            expect(replayed.has(e.resourceSid), e.resourceSid).toBe(true);
+            replayed.set(e.resourceSid, e.data.activity_sid as string);
+          } else if (e.type === 'worker.deleted') {
+            expect(replayed.delete(e.resourceSid), e.resourceSid).toBe(true);
+            deleted.add(e.resourceSid);
+          }
+        }
+        expect(new Map([...listed.values()].map((w) => [w.sid, w.activity_sid]))).toEqual(replayed);
+        for (const k of known) {
+          if (k.deleted === 'acked') expect(deleted.has(k.sid!), k.name).toBe(true);
         }
       } finally {
         recounter.close();

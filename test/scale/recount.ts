@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { newSid, SidPrefix } from '../../src/domain/sid.js';
 import type { ActivityCount } from '../../src/domain/types.js';
-import type { NewWorker } from '../../src/storage/store.js';
+import type { NewWorker } from '../../src/services/ports/store.js';
 
 /**
  * Statistics recounted from the workers themselves, straight from the SQLite file on a
@@ -38,6 +38,18 @@ export class Recounter {
         : this.byChannel.raw().all(taskChannelSid, workspaceSid)
     ) as [string, string, number][];
     return rows.map(([activitySid, friendlyName, workers]) => ({ activitySid, friendlyName, workers }));
+  }
+
+  /** The workspace's event log, oldest first. */
+  events(workspaceSid: string): { type: string; resourceSid: string; data: Record<string, unknown> }[] {
+    const rows = this.db
+      .prepare('SELECT type, resource_sid, data FROM events WHERE workspace_sid = ? ORDER BY id')
+      .all(workspaceSid) as { type: string; resource_sid: string; data: string }[];
+    return rows.map((r) => ({
+      type: r.type,
+      resourceSid: r.resource_sid,
+      data: JSON.parse(r.data) as Record<string, unknown>,
+    }));
   }
 
   totalWorkers(workspaceSid: string): number {

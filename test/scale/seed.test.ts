@@ -40,6 +40,16 @@ describe('roster seed', () => {
       const recounter = new Recounter(path);
       try {
         expect(recounter.totalWorkers(result.workspaceSid)).toBe(20_000);
+        // Each seeded worker has its worker.created event, as one created over HTTP does.
+        const created = recounter.events(result.workspaceSid).filter((e) => e.type === 'worker.created');
+        expect(created).toHaveLength(20_000);
+        const first = (await running.listWorkers(result.workspaceSid, {}, { pageSize: 1, page: 0 }))
+          .items[0]!;
+        expect(created.find((e) => e.resourceSid === first.sid)?.data).toMatchObject({
+          activity_sid: first.activitySid,
+          activity_name: first.activityName,
+          version: 0,
+        });
         const counts = await running.activityCounts(result.workspaceSid);
         expect(counts).toEqual(recounter.counts(result.workspaceSid));
         // Spread over every activity, and over channels that differ from each other.

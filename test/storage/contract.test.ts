@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError, InvalidParameterError } from '../../src/domain/errors.js';
 import { newSid, SidPrefix } from '../../src/domain/sid.js';
 import type { ActivityCount } from '../../src/domain/types.js';
-import type { NewWorker, Page, PageQuery, Store, StoreTx } from '../../src/storage/store.js';
+import type { NewWorker, Page, PageQuery, Store, StoreTx } from '../../src/services/ports/store.js';
 import { openTestStore } from '../helpers/app.js';
 import { testBackend } from '../helpers/postgres.js';
 

@@ -5,7 +5,7 @@ import {
   type ChangeBus,
   type ChangeListener,
   type WorkspaceChange,
-} from '../../services/changes.js';
+} from '../../services/ports/changes.js';
 import type { PostgresStore } from './postgres-store.js';
 
 const RECONNECT_MIN_MS = 100;

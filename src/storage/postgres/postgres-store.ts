@@ -3,48 +3,22 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { sql, type Compilable, type RawBuilder } from 'kysely';
 import { ConflictError, UnavailableError } from '../../domain/errors.js';
+import type { ActivityCount, TaskChannel, Worker } from '../../domain/types.js';
 import type {
-  Account,
-  Activity,
-  ActivityCount,
-  TaskChannel,
-  Worker,
-  WorkerChannel,
-  Workspace,
-} from '../../domain/types.js';
-import { decodePageStart, toPage } from '../paging.js';
-import {
-  nameKey,
-  toActivity,
-  toTaskChannel,
-  toWorker,
-  toWorkerChannel,
-  toWorkspace,
-  type Row,
-  WORKER_CHANNEL_SELECT,
-  WORKER_SELECT,
-  WORKSPACE_SELECT,
-} from '../rows.js';
-import type {
-  ActivityFilter,
-  NewActivity,
-  NewTaskChannel,
+  CommittedEventsListener,
   NewWorker,
-  NewWorkspace,
-  Page,
-  PageQuery,
   Store,
   StoreTx,
-  TaskChannelPatch,
-  WorkerChannelPatch,
   WorkerChannelSettings,
-  WorkerFilter,
   WorkerPatch,
   WorkerScope,
-  WorkspaceFilter,
-  WorkspacePatch,
-} from '../store.js';
+} from '../../services/ports/store.js';
+import { CrudQueries } from '../crud.js';
+import { Outbox } from '../outbox.js';
+import { nameKey, toWorker, type Row } from '../rows.js';
+import { queryBuilder } from '../schema.js';
 
 export interface PostgresStoreOptions {
   /** postgres://user@host:port/database */
@@ -57,13 +31,25 @@ export interface PostgresStoreOptions {
   statementTimeoutMs?: number;
   /** Longest to wait for a connection, new or from the pool (default 5 s). */
   connectTimeoutMs?: number;
+  /**
+   * Longest to wait for a query's reply on the client side (default 15 s; 0 = no limit): the
+   * statement timeout cannot help when the server or the network is gone.
+   */
+  queryTimeoutMs?: number;
+  /** PostgreSQL ends a session idle inside a transaction this long, releasing its locks (default 30 s; 0 = never). */
+  idleInTransactionTimeoutMs?: number;
+  /** TCP keepalive probes start after this much idle time on a connection (default 10 s). */
+  keepAliveDelayMs?: number;
 }
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 /** First key of the advisory lock that migrations hold; the second is the schema's hash. */
 const MIGRATION_LOCK = 0x526f7374; // 'Rost'
 const MAX_ATTEMPTS = 8;
+const BUILDER = queryBuilder('postgres');
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/;
+/** Migrations may wait on another node's lock or run long: a client-side timeout that never bites. */
+const NO_QUERY_TIMEOUT = 2 ** 31 - 1;
 
 type Param = string | number | boolean | Date | null | readonly unknown[];
 type Run = (sql: string, params: readonly Param[]) => Promise<pg.QueryResult<Row>>;
@@ -122,7 +108,7 @@ export function isUnavailable(err: unknown): boolean {
     );
   }
   if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return true; // ECONNREFUSED, ECONNRESET, …
-  return /Connection terminated|connection error|timeout exceeded when trying to connect|not queryable|Client was closed/i.test(
+  return /Connection terminated|connection error|timeout exceeded when trying to connect|Query read timeout|not queryable|Client was closed/i.test(
     err.message,
   );
 }
@@ -144,189 +130,88 @@ const NEW_WC_SID = `'WC' || replace(gen_random_uuid()::text, '-', '')`;
 /**
  * The queries, run either on the pool (each read its own statement, committed data) or on
  * one client inside a transaction (READ COMMITTED; the rows a transaction is about to change
- * are locked first, so a concurrent change is waited for and then seen).
+ * are locked first, so a concurrent change is waited for and then seen). The ordinary ones
+ * are written once (CrudQueries); the hot ones are here by hand.
  */
-class PgQueries implements StoreTx {
-  private effects: Array<() => void> = [];
-
+class PgQueries extends CrudQueries {
   constructor(
     private readonly exec: Run,
     private readonly inTransaction: boolean,
-  ) {}
+  ) {
+    super(BUILDER);
+  }
 
-  private async rows(sql: string, params: readonly Param[], conflict = ''): Promise<Row[]> {
+  private async query(text: string, params: readonly Param[], conflict = ''): Promise<Row[]> {
     try {
-      return (await this.exec(sql, params.map(encodeParam))).rows.map(decodeRow);
+      return (await this.exec(text, params.map(encodeParam))).rows.map(decodeRow);
     } catch (err) {
       throw translate(err, conflict);
     }
   }
 
-  private async one(sql: string, params: readonly Param[]): Promise<Row | undefined> {
-    return (await this.rows(sql, params))[0];
+  protected rows(query: Compilable, conflict = ''): Promise<Row[]> {
+    const { sql: text, parameters } = query.compile();
+    return this.query(text, parameters as readonly Param[], conflict);
   }
 
-  private async run(sql: string, params: readonly Param[], conflict = ''): Promise<void> {
-    await this.rows(sql, params, conflict);
+  protected async run(query: Compilable, conflict = ''): Promise<void> {
+    await this.rows(query, conflict);
   }
 
-  /** Pages a query whose rows carry `id`, ordered by id. */
-  private async page<T>(
-    select: string,
-    alias: string,
-    where: string,
-    params: Param[],
-    query: PageQuery,
-    map: (r: Row) => T,
-  ): Promise<Page<T>> {
-    const start = decodePageStart(query);
-    const n = params.length;
-    let sql: string;
-    let all: Param[];
-    if (start.kind === 'offset') {
-      sql = `${select} WHERE ${where} ORDER BY ${alias}.id LIMIT $${n + 1} OFFSET $${n + 2}`;
-      all = [...params, query.pageSize + 1, start.offset];
-    } else {
-      const [op, dir] = start.kind === 'after' ? ['>', 'ASC'] : ['<', 'DESC'];
-      sql = `${select} WHERE ${where} AND ${alias}.id ${op} $${n + 1} ORDER BY ${alias}.id ${dir} LIMIT $${n + 2}`;
-      all = [...params, start.key, query.pageSize + 1];
-    }
-    const rows = await this.rows(sql, all);
-    const page = toPage(rows, start, query.pageSize, (r) => Number(r.id));
-    return { ...page, items: page.items.map(map) };
+  protected newWorkerChannelSid(): RawBuilder<string> {
+    return sql.raw<string>(NEW_WC_SID);
   }
 
-  // ---- reads
-
-  async getAccount(sid: string): Promise<Account | null> {
-    const r = await this.one('SELECT sid, auth_token FROM accounts WHERE sid = $1', [sid]);
-    return r ? { sid: r.sid as string, authToken: r.auth_token as string } : null;
-  }
-
-  async getWorkspace(accountSid: string, sid: string): Promise<Workspace | null> {
-    const r = await this.one(`${WORKSPACE_SELECT} WHERE w.sid = $1 AND w.account_sid = $2`, [
-      sid,
-      accountSid,
-    ]);
-    return r ? toWorkspace(r) : null;
-  }
-
-  async hasWorkspace(accountSid: string, sid: string): Promise<boolean> {
-    const r = await this.one('SELECT 1 FROM workspaces WHERE sid = $1 AND account_sid = $2', [
-      sid,
-      accountSid,
-    ]);
-    return r !== undefined;
-  }
-
-  listWorkspaces(accountSid: string, filter: WorkspaceFilter, query: PageQuery) {
-    let where = 'w.account_sid = $1';
-    const params: Param[] = [accountSid];
-    if (filter.friendlyName !== undefined) {
-      params.push(filter.friendlyName);
-      where += ` AND w.friendly_name = $${params.length}`;
-    }
-    return this.page(WORKSPACE_SELECT, 'w', where, params, query, toWorkspace);
-  }
-
-  async getActivity(workspaceSid: string, sid: string): Promise<Activity | null> {
-    const r = await this.one('SELECT * FROM activities WHERE sid = $1 AND workspace_sid = $2', [
-      sid,
-      workspaceSid,
-    ]);
-    return r ? toActivity(r) : null;
-  }
-
-  listActivities(workspaceSid: string, filter: ActivityFilter, query: PageQuery) {
-    let where = 'a.workspace_sid = $1';
-    const params: Param[] = [workspaceSid];
-    if (filter.friendlyName !== undefined) {
-      params.push(nameKey(filter.friendlyName));
-      where += ` AND a.name_key = $${params.length}`;
-    }
-    if (filter.available !== undefined) {
-      params.push(filter.available);
-      where += ` AND a.available = $${params.length}`;
-    }
-    return this.page('SELECT a.* FROM activities a', 'a', where, params, query, toActivity);
-  }
-
-  async getTaskChannel(workspaceSid: string, sidOrUniqueName: string): Promise<TaskChannel | null> {
-    const r = await this.one(
-      `SELECT * FROM task_channels WHERE workspace_sid = $1 AND (sid = $2 OR unique_name = $2)
-        ORDER BY sid = $2 DESC LIMIT 1`,
-      [workspaceSid, sidOrUniqueName],
-    );
-    return r ? toTaskChannel(r) : null;
-  }
-
-  listTaskChannels(workspaceSid: string, query: PageQuery) {
-    return this.page(
-      'SELECT t.* FROM task_channels t',
-      't',
-      't.workspace_sid = $1',
+  /** Workers take it shared, a new task channel exclusive (see `insertTaskChannel`). */
+  protected async lockWorkspace(workspaceSid: string, mode: 'shared' | 'exclusive'): Promise<void> {
+    await this.query(
+      mode === 'shared'
+        ? 'SELECT pg_advisory_xact_lock_shared(hashtext($1))'
+        : 'SELECT pg_advisory_xact_lock(hashtext($1))',
       [workspaceSid],
-      query,
-      toTaskChannel,
     );
   }
 
-  async getWorker(workspaceSid: string, sid: string): Promise<Worker | null> {
+  protected readonly skipLockedTimers = true;
+
+  protected async dropCounts(of: { activitySid: string } | { taskChannelSid: string }): Promise<void> {
+    if ('activitySid' in of) {
+      await this.query('DELETE FROM channel_activity_counts WHERE activity_sid = $1', [of.activitySid]);
+      await this.query('DELETE FROM activity_counts WHERE activity_sid = $1', [of.activitySid]);
+    } else {
+      await this.query('DELETE FROM channel_activity_counts WHERE task_channel_sid = $1', [
+        of.taskChannelSid,
+      ]);
+    }
+  }
+
+  override async getWorker(workspaceSid: string, sid: string): Promise<Worker | null> {
     if (this.inTransaction) {
       // In a transaction the worker is read to be changed: lock it first, so an If-Match
       // check and the write that follows see the same version even when another node writes
       // it too. (Locked on its own: FOR UPDATE on the join would re-check a concurrently
       // moved worker against its old activity row and lose it.)
-      const locked = await this.one(
+      const [locked] = await this.query(
         'SELECT 1 FROM workers WHERE sid = $1 AND workspace_sid = $2 FOR UPDATE',
         [sid, workspaceSid],
       );
       if (!locked) return null;
     }
-    const r = await this.one(`${WORKER_SELECT} WHERE k.sid = $1 AND k.workspace_sid = $2`, [
-      sid,
-      workspaceSid,
-    ]);
-    return r ? toWorker(r) : null;
+    return super.getWorker(workspaceSid, sid);
   }
 
-  listWorkers(workspaceSid: string, filter: WorkerFilter, query: PageQuery) {
-    let where = 'k.workspace_sid = $1';
-    const params: Param[] = [workspaceSid];
-    const add = (condition: string, value: Param) => {
-      params.push(value);
-      where += ` AND ${condition} = $${params.length}`;
-    };
-    if (filter.activitySid !== undefined) add('k.activity_sid', filter.activitySid);
-    if (filter.activityName !== undefined) add('a.name_key', nameKey(filter.activityName));
-    if (filter.available !== undefined) add('a.available', filter.available);
-    if (filter.friendlyName !== undefined) add('k.name_key', nameKey(filter.friendlyName));
-    return this.page(WORKER_SELECT, 'k', where, params, query, toWorker);
-  }
-
-  async getWorkerChannel(workerSid: string, sidOrUniqueName: string): Promise<WorkerChannel | null> {
-    const r = await this.one(
-      `${WORKER_CHANNEL_SELECT} WHERE c.worker_sid = $1 AND (c.sid = $2 OR t.unique_name = $2)
-        ORDER BY c.sid = $2 DESC LIMIT 1`,
-      [workerSid, sidOrUniqueName],
-    );
-    return r ? toWorkerChannel(r) : null;
-  }
-
-  listWorkerChannels(workerSid: string, query: PageQuery) {
-    return this.page(WORKER_CHANNEL_SELECT, 'c', 'c.worker_sid = $1', [workerSid], query, toWorkerChannel);
-  }
+  // ---- hot statements
 
   async activityCounts(workspaceSid: string, taskChannelSid?: string): Promise<ActivityCount[]> {
     const rows =
       taskChannelSid === undefined
-        ? await this.rows(
+        ? await this.query(
             `SELECT a.sid, a.friendly_name,
                     COALESCE((SELECT sum(c.workers) FROM activity_counts c WHERE c.activity_sid = a.sid), 0)::int AS workers
                FROM activities a WHERE a.workspace_sid = $1 ORDER BY a.id`,
             [workspaceSid],
           )
-        : await this.rows(
+        : await this.query(
             `SELECT a.sid, a.friendly_name,
                     COALESCE((SELECT sum(c.workers) FROM channel_activity_counts c
                                WHERE c.task_channel_sid = $2 AND c.activity_sid = a.sid), 0)::int AS workers
@@ -340,181 +225,20 @@ class PgQueries implements StoreTx {
     }));
   }
 
-  // ---- writes
-
-  async upsertAccount(account: Account, now: Date): Promise<void> {
-    await this.run(
-      `INSERT INTO accounts (sid, auth_token, date_created, date_updated) VALUES ($1, $2, $3, $3)
-       ON CONFLICT (sid) DO UPDATE SET auth_token = EXCLUDED.auth_token, date_updated = EXCLUDED.date_updated
-       WHERE accounts.auth_token <> EXCLUDED.auth_token`,
-      [account.sid, account.authToken, now],
-    );
-  }
-
-  async insertWorkspace(w: NewWorkspace): Promise<void> {
-    await this.run(
-      `INSERT INTO workspaces (sid, account_sid, friendly_name, event_callback_url, events_filter, multi_task_enabled,
-         prioritize_queue_order, default_activity_sid, timeout_activity_sid, date_created, date_updated)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`,
-      [
-        w.sid,
-        w.accountSid,
-        w.friendlyName,
-        w.eventCallbackUrl,
-        w.eventsFilter,
-        w.multiTaskEnabled,
-        w.prioritizeQueueOrder,
-        w.defaultActivitySid,
-        w.timeoutActivitySid,
-        w.now,
-      ],
-    );
-  }
-
-  async updateWorkspace(sid: string, p: WorkspacePatch, now: Date): Promise<void> {
-    await this.run(
-      `UPDATE workspaces SET
-         friendly_name = COALESCE($1, friendly_name),
-         event_callback_url = CASE WHEN $2::boolean THEN $3 ELSE event_callback_url END,
-         events_filter = CASE WHEN $4::boolean THEN $5 ELSE events_filter END,
-         multi_task_enabled = COALESCE($6, multi_task_enabled),
-         prioritize_queue_order = COALESCE($7, prioritize_queue_order),
-         default_activity_sid = COALESCE($8, default_activity_sid),
-         timeout_activity_sid = COALESCE($9, timeout_activity_sid),
-         date_updated = $10
-       WHERE sid = $11`,
-      [
-        p.friendlyName ?? null,
-        p.eventCallbackUrl !== undefined,
-        p.eventCallbackUrl ?? null,
-        p.eventsFilter !== undefined,
-        p.eventsFilter ?? null,
-        p.multiTaskEnabled ?? null,
-        p.prioritizeQueueOrder ?? null,
-        p.defaultActivitySid ?? null,
-        p.timeoutActivitySid ?? null,
-        now,
-        sid,
-      ],
-    );
-  }
-
-  async deleteWorkspace(sid: string): Promise<void> {
-    // Workers first (their trigger takes their channels and counts along), then what they referenced.
-    await this.run('DELETE FROM workers WHERE workspace_sid = $1', [sid]);
-    await this.run('DELETE FROM worker_channels WHERE workspace_sid = $1', [sid]);
-    await this.run(
-      'DELETE FROM channel_activity_counts WHERE task_channel_sid IN (SELECT sid FROM task_channels WHERE workspace_sid = $1)',
-      [sid],
-    );
-    await this.run(
-      'DELETE FROM activity_counts WHERE activity_sid IN (SELECT sid FROM activities WHERE workspace_sid = $1)',
-      [sid],
-    );
-    await this.run('DELETE FROM task_channels WHERE workspace_sid = $1', [sid]);
-    await this.run('DELETE FROM activities WHERE workspace_sid = $1', [sid]);
-    await this.run('DELETE FROM workspaces WHERE sid = $1', [sid]);
-  }
-
-  async insertActivity(a: NewActivity): Promise<void> {
-    await this.run(
-      `INSERT INTO activities (sid, account_sid, workspace_sid, friendly_name, name_key, available, date_created, date_updated)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`,
-      [a.sid, a.accountSid, a.workspaceSid, a.friendlyName, nameKey(a.friendlyName), a.available, a.now],
-      `An activity named ${a.friendlyName} already exists in this workspace`,
-    );
-  }
-
-  async updateActivity(sid: string, friendlyName: string, now: Date): Promise<void> {
-    await this.run(
-      'UPDATE activities SET friendly_name = $1, name_key = $2, date_updated = $3 WHERE sid = $4',
-      [friendlyName, nameKey(friendlyName), now, sid],
-      `An activity named ${friendlyName} already exists in this workspace`,
-    );
-  }
-
-  async deleteActivity(sid: string): Promise<void> {
-    await this.run('DELETE FROM channel_activity_counts WHERE activity_sid = $1', [sid]);
-    await this.run('DELETE FROM activity_counts WHERE activity_sid = $1', [sid]);
-    // A worker moved in by a concurrent write makes the foreign key refuse (ConflictError).
-    await this.run('DELETE FROM activities WHERE sid = $1', [sid]);
-  }
-
-  async insertTaskChannel(c: NewTaskChannel, wc: WorkerChannelSettings): Promise<void> {
-    // Waits for workers being inserted right now (they take this lock shared), so that every
-    // worker, committed before or after, ends up with a channel for this task channel.
-    await this.run('SELECT pg_advisory_xact_lock(hashtext($1))', [c.workspaceSid]);
-    await this.run(
-      `INSERT INTO task_channels (sid, account_sid, workspace_sid, unique_name, friendly_name, channel_optimized_routing,
-         date_created, date_updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`,
-      [c.sid, c.accountSid, c.workspaceSid, c.uniqueName, c.friendlyName, c.channelOptimizedRouting, c.now],
-      `A task channel with unique name ${c.uniqueName} already exists in this workspace`,
-    );
-    await this.run(
-      `INSERT INTO worker_channels (sid, account_sid, workspace_sid, worker_sid, task_channel_sid, capacity, available,
-         date_created, date_updated)
-       SELECT ${NEW_WC_SID}, account_sid, workspace_sid, sid, $1, $2, $3, $4, $4
-         FROM workers WHERE workspace_sid = $5 ORDER BY id`,
-      [c.sid, wc.capacity, wc.available, c.now, c.workspaceSid],
-    );
-  }
-
-  async updateTaskChannel(sid: string, p: TaskChannelPatch, now: Date): Promise<void> {
-    await this.run(
-      `UPDATE task_channels SET friendly_name = COALESCE($1, friendly_name),
-         channel_optimized_routing = COALESCE($2, channel_optimized_routing), date_updated = $3 WHERE sid = $4`,
-      [p.friendlyName ?? null, p.channelOptimizedRouting ?? null, now, sid],
-    );
-  }
-
-  async deleteTaskChannel(sid: string): Promise<void> {
-    await this.run('DELETE FROM worker_channels WHERE task_channel_sid = $1', [sid]);
-    await this.run('DELETE FROM channel_activity_counts WHERE task_channel_sid = $1', [sid]);
-    await this.run('DELETE FROM task_channels WHERE sid = $1', [sid]);
-  }
-
-  async insertWorker(k: NewWorker, wc: WorkerChannelSettings): Promise<void> {
-    await this.run('SELECT pg_advisory_xact_lock_shared(hashtext($1))', [k.workspaceSid]);
-    await this.run(
-      `INSERT INTO workers (sid, account_sid, workspace_sid, friendly_name, name_key, activity_sid, attributes, version,
-         date_created, date_updated, date_status_changed) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $8, $8)`,
-      [
-        k.sid,
-        k.accountSid,
-        k.workspaceSid,
-        k.friendlyName,
-        nameKey(k.friendlyName),
-        k.activitySid,
-        k.attributes,
-        k.now,
-      ],
-      `A worker named ${k.friendlyName} already exists in this workspace`,
-    );
-    await this.run(
-      `INSERT INTO worker_channels (sid, account_sid, workspace_sid, worker_sid, task_channel_sid, capacity, available,
-         date_created, date_updated)
-       SELECT ${NEW_WC_SID}, account_sid, workspace_sid, $1, sid, $2, $3, $4, $4
-         FROM task_channels WHERE workspace_sid = $5 ORDER BY id`,
-      [k.sid, wc.capacity, wc.available, k.now, k.workspaceSid],
-    );
-  }
-
   async insertWorkers(
     workspaceSid: string,
     workers: readonly NewWorker[],
     channelFor: (worker: NewWorker, taskChannel: TaskChannel) => WorkerChannelSettings,
   ): Promise<void> {
     if (workers.length === 0) return;
-    await this.run('SELECT pg_advisory_xact_lock_shared(hashtext($1))', [workspaceSid]);
-    const taskChannels = (
-      await this.rows('SELECT * FROM task_channels WHERE workspace_sid = $1 ORDER BY id', [workspaceSid])
-    ).map(toTaskChannel);
+    await this.query('SELECT pg_advisory_xact_lock_shared(hashtext($1))', [workspaceSid]);
+    const taskChannels = await this.taskChannelsOf(workspaceSid);
     for (const k of workers) {
       if (k.workspaceSid !== workspaceSid) throw new Error(`Worker ${k.sid} is not in ${workspaceSid}`);
     }
     // One statement per table, the rows passed as arrays; the count triggers fire per row.
     const conflict = 'A worker with one of these names already exists';
-    await this.run(
+    await this.query(
       `INSERT INTO workers (sid, account_sid, workspace_sid, friendly_name, name_key, activity_sid, attributes, version,
          date_created, date_updated, date_status_changed)
        SELECT sid, account_sid, $1, friendly_name, name_key, activity_sid, attributes, 0, at, at, at
@@ -553,7 +277,7 @@ class PgQueries implements StoreTx {
         cols.at.push(k.now);
       }
     }
-    await this.run(
+    await this.query(
       `INSERT INTO worker_channels (sid, account_sid, workspace_sid, worker_sid, task_channel_sid, capacity, available,
          date_created, date_updated)
        SELECT ${NEW_WC_SID}, account_sid, $1, worker_sid, task_channel_sid, capacity, available, at, at
@@ -566,7 +290,7 @@ class PgQueries implements StoreTx {
 
   async updateWorker(sid: string, p: WorkerPatch, now: Date, scope?: WorkerScope): Promise<Worker | null> {
     // Every SET expression reads the row as it was, so date_status_changed compares the old activity.
-    const [r] = await this.rows(
+    const [r] = await this.query(
       `WITH k AS (UPDATE workers SET
          friendly_name = COALESCE($1, friendly_name),
          name_key = COALESCE($2, name_key),
@@ -601,44 +325,28 @@ class PgQueries implements StoreTx {
     );
     return r ? toWorker(r) : null;
   }
-
-  async deleteWorker(sid: string): Promise<void> {
-    await this.run('DELETE FROM workers WHERE sid = $1', [sid]);
-  }
-
-  async updateWorkerChannel(sid: string, p: WorkerChannelPatch, now: Date): Promise<void> {
-    await this.run(
-      `UPDATE worker_channels SET capacity = COALESCE($1, capacity), available = COALESCE($2, available),
-         date_updated = $3 WHERE sid = $4`,
-      [p.capacity ?? null, p.available ?? null, now, sid],
-    );
-  }
-
-  onCommit(effect: () => void): void {
-    this.effects.push(effect);
-  }
-
-  takeEffects(): Array<() => void> {
-    const e = this.effects;
-    this.effects = [];
-    return e;
-  }
 }
 
-function poolConfig(options: PostgresStoreOptions): pg.PoolConfig {
+/** The pool's settings: every timeout that keeps a node from hanging on a database that is gone. */
+export function poolConfig(options: PostgresStoreOptions): pg.PoolConfig {
   const schema = options.schema;
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
     throw new Error(`PostgreSQL schema name must match ${SCHEMA_NAME.source}, got "${schema}"`);
   }
   const statementTimeout = options.statementTimeoutMs ?? 10_000;
+  const queryTimeout = options.queryTimeoutMs ?? 15_000;
+  const idleInTransaction = options.idleInTransactionTimeoutMs ?? 30_000;
   return {
     connectionString: options.connectionString,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
     idleTimeoutMillis: 30_000,
     keepAlive: true,
+    keepAliveInitialDelayMillis: options.keepAliveDelayMs ?? 10_000,
     application_name: 'roster',
     ...(statementTimeout > 0 ? { statement_timeout: statementTimeout } : {}),
+    ...(queryTimeout > 0 ? { query_timeout: queryTimeout } : {}),
+    ...(idleInTransaction > 0 ? { idle_in_transaction_session_timeout: idleInTransaction } : {}),
     ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
   };
 }
@@ -660,7 +368,11 @@ async function migrate(pool: pg.Pool, schema: string | undefined): Promise<strin
       throw new Error('No schema on the search_path exists; create one or fix DATABASE_URL');
     // Waiting for another node's migrations, or running a long one, is not a slow statement.
     await client.query('SET statement_timeout = 0');
-    await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [MIGRATION_LOCK, String(target)]);
+    await client.query({
+      text: 'SELECT pg_advisory_lock($1, hashtext($2))',
+      values: [MIGRATION_LOCK, String(target)],
+      query_timeout: NO_QUERY_TIMEOUT,
+    } as pg.QueryConfig);
     try {
       if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
       await client.query(
@@ -676,7 +388,7 @@ async function migrate(pool: pg.Pool, schema: string | undefined): Promise<strin
         const sql = readFileSync(join(MIGRATIONS_DIR, file), 'utf8');
         await client.query('BEGIN');
         try {
-          await client.query(sql);
+          await client.query({ text: sql, query_timeout: NO_QUERY_TIMEOUT } as pg.QueryConfig);
           await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())', [
             file,
           ]);
@@ -713,6 +425,7 @@ export class PostgresStore extends PgQueries implements Store {
   /** The schema the tables are in, known once migrated. */
   private tablesSchema: string | undefined;
   private closed = false;
+  private readonly outbox = new Outbox();
 
   static open(options: PostgresStoreOptions): PostgresStore {
     return new PostgresStore(options, poolConfig(options));
@@ -767,6 +480,10 @@ export class PostgresStore extends PgQueries implements Store {
     }
   }
 
+  onEvents(listener: CommittedEventsListener): () => void {
+    return this.outbox.on(listener);
+  }
+
   async transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
     await this.ready();
     for (let attempt = 1; ; attempt++) {
@@ -807,7 +524,9 @@ export class PostgresStore extends PgQueries implements Store {
         throw translate(err, '');
       }
       release();
-      for (const effect of tx.takeEffects()) effect();
+      const committed = tx.takeCommitted();
+      for (const effect of committed.effects) effect();
+      this.outbox.publish(committed.events);
       return result;
     }
   }

@@ -2,48 +2,22 @@ import Database from 'better-sqlite3';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sql, type Compilable, type RawBuilder } from 'kysely';
 import { ConflictError } from '../../domain/errors.js';
+import type { Account, ActivityCount, TaskChannel, Worker, Workspace } from '../../domain/types.js';
 import type {
-  Account,
-  Activity,
-  ActivityCount,
-  TaskChannel,
-  Worker,
-  WorkerChannel,
-  Workspace,
-} from '../../domain/types.js';
-import { decodePageStart, toPage } from '../paging.js';
-import {
-  nameKey,
-  toActivity,
-  toTaskChannel,
-  toWorker,
-  toWorkerChannel,
-  toWorkspace,
-  type Row,
-  WORKER_CHANNEL_SELECT,
-  WORKER_SELECT,
-  WORKSPACE_SELECT,
-} from '../rows.js';
-import type {
-  ActivityFilter,
-  NewActivity,
-  NewTaskChannel,
+  CommittedEventsListener,
   NewWorker,
-  NewWorkspace,
-  Page,
-  PageQuery,
   Store,
   StoreTx,
-  TaskChannelPatch,
-  WorkerChannelPatch,
   WorkerChannelSettings,
-  WorkerFilter,
   WorkerPatch,
   WorkerScope,
-  WorkspaceFilter,
-  WorkspacePatch,
-} from '../store.js';
+} from '../../services/ports/store.js';
+import { CrudQueries } from '../crud.js';
+import { Outbox } from '../outbox.js';
+import { nameKey, toWorker, type Row } from '../rows.js';
+import { queryBuilder } from '../schema.js';
 
 export type SqliteSynchronous = 'NORMAL' | 'FULL';
 
@@ -59,23 +33,25 @@ const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations
 /** Page cache for bulk loading, as SQLite's cache_size counts it (negative: KiB): 256 MiB. */
 const BULK_CACHE_SIZE = -256 * 1024;
 
-type Param = string | number | null;
+const BUILDER = queryBuilder('sqlite');
 
 /** Whole seconds: toISOString always ends in `.sssZ`. */
 const iso = (d: Date): string => d.toISOString().slice(0, -5) + 'Z';
 const bit = (b: boolean): number => (b ? 1 : 0);
 
+/** SQLite binds no booleans or dates: they are stored as 0/1 and ISO text. */
+const toSqlite = (v: unknown): unknown => (typeof v === 'boolean' ? bit(v) : v instanceof Date ? iso(v) : v);
+
 function isUniqueViolation(err: unknown): boolean {
   return err instanceof Error && (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
-// Statements run on hot paths are built once: a statement is looked up by its text, and a
-// text built per call is hashed anew each time.
-const WORKSPACE_BY_SID = `${WORKSPACE_SELECT} WHERE w.sid = ? AND w.account_sid = ?`;
-const WORKER_IN_WORKSPACE = `${WORKER_SELECT} WHERE k.sid = ? AND k.workspace_sid = ?`;
-const WORKER_BY_SID = `${WORKER_SELECT} WHERE k.sid = ?`;
-const WORKER_CHANNEL_BY_SID_OR_NAME = `${WORKER_CHANNEL_SELECT}
-  WHERE c.worker_sid = ? AND (c.sid = ? OR t.unique_name = ?) ORDER BY c.sid = ? DESC LIMIT 1`;
+/** Driver errors become domain errors here, and nowhere else. */
+function translate(err: unknown, conflict: string): unknown {
+  return isUniqueViolation(err) ? new ConflictError(conflict) : err;
+}
+
+// The guarded worker update, by hand: the hottest write, one statement that makes its checks.
 const UPDATE_WORKER = `
   UPDATE workers SET
     friendly_name = COALESCE(@name, friendly_name),
@@ -125,178 +101,62 @@ function migrate(db: Database.Database): void {
 /**
  * The queries, bound to one connection. The store reads through a connection of its own
  * (WAL: it sees only committed data) and writes through another, inside transactions.
+ * The ordinary ones are written once (CrudQueries); the hot ones are here by hand.
  */
-class SqliteQueries implements StoreTx {
+class SqliteQueries extends CrudQueries {
   private readonly statements = new Map<string, Database.Statement>();
-  private effects: Array<() => void> = [];
+  /** The worker read back after an update, as `getWorker` reads it. */
+  private readonly workerBySid = this.lookup.workerBySid('').compile().sql;
 
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly conn: Database.Database) {
+    super(BUILDER);
+  }
 
   private stmt(sql: string): Database.Statement {
     let s = this.statements.get(sql);
     if (!s) {
-      s = this.db.prepare(sql);
+      s = this.conn.prepare(sql);
       this.statements.set(sql, s);
     }
     return s;
   }
 
-  private one(sql: string, ...params: Param[]): Row | undefined {
-    return this.stmt(sql).get(...params) as Row | undefined;
-  }
-
-  private run(sql: string, ...params: Param[]): Database.RunResult {
-    return this.stmt(sql).run(...params);
-  }
-
-  /** Runs a write whose unique violation means the client chose a name that is taken. */
-  private runUnique(conflict: string, sql: string, ...params: Param[]): Database.RunResult {
+  protected async rows(query: Compilable, conflict = ''): Promise<Row[]> {
+    const { sql, parameters } = query.compile();
     try {
-      return this.stmt(sql).run(...params);
+      return this.stmt(sql).all(...parameters.map(toSqlite)) as Row[];
     } catch (err) {
-      if (isUniqueViolation(err)) throw new ConflictError(conflict);
-      throw err;
+      throw translate(err, conflict);
     }
   }
 
-  /** Pages a query whose rows carry `id`, ordered by id. `where` must be non-empty. */
-  private page<T>(
-    select: string,
-    alias: string,
-    where: string,
-    params: Param[],
-    query: PageQuery,
-    map: (r: Row) => T,
-  ) {
-    const start = decodePageStart(query);
-    const limit = query.pageSize + 1;
-    let sql: string;
-    let all: Param[];
-    if (start.kind === 'offset') {
-      sql = `${select} WHERE ${where} ORDER BY ${alias}.id LIMIT ? OFFSET ?`;
-      all = [...params, limit, start.offset];
-    } else if (start.kind === 'after') {
-      sql = `${select} WHERE ${where} AND ${alias}.id > ? ORDER BY ${alias}.id LIMIT ?`;
-      all = [...params, start.key, limit];
-    } else {
-      sql = `${select} WHERE ${where} AND ${alias}.id < ? ORDER BY ${alias}.id DESC LIMIT ?`;
-      all = [...params, start.key, limit];
+  protected async run(query: Compilable, conflict = ''): Promise<void> {
+    const { sql, parameters } = query.compile();
+    try {
+      this.stmt(sql).run(...parameters.map(toSqlite));
+    } catch (err) {
+      throw translate(err, conflict);
     }
-    const rows = this.stmt(sql).all(...all) as Row[];
-    const page = toPage(rows, start, query.pageSize, (r) => r.id as number);
-    return { ...page, items: page.items.map(map) } satisfies Page<T>;
   }
 
-  // ---- reads
-
-  async getAccount(sid: string): Promise<Account | null> {
-    const r = this.one('SELECT sid, auth_token FROM accounts WHERE sid = ?', sid);
-    return r ? { sid: r.sid as string, authToken: r.auth_token as string } : null;
+  protected newWorkerChannelSid(): RawBuilder<string> {
+    return sql<string>`'WC' || lower(hex(randomblob(16)))`;
   }
 
-  async getWorkspace(accountSid: string, sid: string): Promise<Workspace | null> {
-    const r = this.one(WORKSPACE_BY_SID, sid, accountSid);
-    return r ? toWorkspace(r) : null;
-  }
+  /** One writer at a time: nothing to hold apart. */
+  protected async lockWorkspace(): Promise<void> {}
 
-  async hasWorkspace(accountSid: string, sid: string): Promise<boolean> {
-    return (
-      this.one('SELECT 1 FROM workspaces WHERE sid = ? AND account_sid = ?', sid, accountSid) !== undefined
+  protected readonly skipLockedTimers = false;
+
+  protected async dropCounts(of: { activitySid: string } | { taskChannelSid: string }): Promise<void> {
+    await this.run(
+      'activitySid' in of
+        ? this.db.deleteFrom('channel_activity_counts').where('activity_sid', '=', of.activitySid)
+        : this.db.deleteFrom('channel_activity_counts').where('task_channel_sid', '=', of.taskChannelSid),
     );
   }
 
-  async listWorkspaces(accountSid: string, filter: WorkspaceFilter, query: PageQuery) {
-    let where = 'w.account_sid = ?';
-    const params: Param[] = [accountSid];
-    if (filter.friendlyName !== undefined) {
-      where += ' AND w.friendly_name = ?';
-      params.push(filter.friendlyName);
-    }
-    return this.page(WORKSPACE_SELECT, 'w', where, params, query, toWorkspace);
-  }
-
-  async getActivity(workspaceSid: string, sid: string): Promise<Activity | null> {
-    const r = this.one('SELECT * FROM activities WHERE sid = ? AND workspace_sid = ?', sid, workspaceSid);
-    return r ? toActivity(r) : null;
-  }
-
-  async listActivities(workspaceSid: string, filter: ActivityFilter, query: PageQuery) {
-    let where = 'a.workspace_sid = ?';
-    const params: Param[] = [workspaceSid];
-    if (filter.friendlyName !== undefined) {
-      where += ' AND a.name_key = ?';
-      params.push(nameKey(filter.friendlyName));
-    }
-    if (filter.available !== undefined) {
-      where += ' AND a.available = ?';
-      params.push(bit(filter.available));
-    }
-    return this.page('SELECT a.* FROM activities a', 'a', where, params, query, toActivity);
-  }
-
-  async getTaskChannel(workspaceSid: string, sidOrUniqueName: string): Promise<TaskChannel | null> {
-    const r = this.one(
-      'SELECT * FROM task_channels WHERE workspace_sid = ? AND (sid = ? OR unique_name = ?) ORDER BY sid = ? DESC LIMIT 1',
-      workspaceSid,
-      sidOrUniqueName,
-      sidOrUniqueName,
-      sidOrUniqueName,
-    );
-    return r ? toTaskChannel(r) : null;
-  }
-
-  async listTaskChannels(workspaceSid: string, query: PageQuery) {
-    return this.page(
-      'SELECT t.* FROM task_channels t',
-      't',
-      't.workspace_sid = ?',
-      [workspaceSid],
-      query,
-      toTaskChannel,
-    );
-  }
-
-  async getWorker(workspaceSid: string, sid: string): Promise<Worker | null> {
-    const r = this.one(WORKER_IN_WORKSPACE, sid, workspaceSid);
-    return r ? toWorker(r) : null;
-  }
-
-  async listWorkers(workspaceSid: string, filter: WorkerFilter, query: PageQuery) {
-    let where = 'k.workspace_sid = ?';
-    const params: Param[] = [workspaceSid];
-    if (filter.activitySid !== undefined) {
-      where += ' AND k.activity_sid = ?';
-      params.push(filter.activitySid);
-    }
-    if (filter.activityName !== undefined) {
-      where += ' AND a.name_key = ?';
-      params.push(nameKey(filter.activityName));
-    }
-    if (filter.available !== undefined) {
-      where += ' AND a.available = ?';
-      params.push(bit(filter.available));
-    }
-    if (filter.friendlyName !== undefined) {
-      where += ' AND k.name_key = ?';
-      params.push(nameKey(filter.friendlyName));
-    }
-    return this.page(WORKER_SELECT, 'k', where, params, query, toWorker);
-  }
-
-  async getWorkerChannel(workerSid: string, sidOrUniqueName: string): Promise<WorkerChannel | null> {
-    const r = this.one(
-      WORKER_CHANNEL_BY_SID_OR_NAME,
-      workerSid,
-      sidOrUniqueName,
-      sidOrUniqueName,
-      sidOrUniqueName,
-    );
-    return r ? toWorkerChannel(r) : null;
-  }
-
-  async listWorkerChannels(workerSid: string, query: PageQuery) {
-    return this.page(WORKER_CHANNEL_SELECT, 'c', 'c.worker_sid = ?', [workerSid], query, toWorkerChannel);
-  }
+  // ---- hot statements
 
   async activityCounts(workspaceSid: string, taskChannelSid?: string): Promise<ActivityCount[]> {
     const rows =
@@ -319,185 +179,6 @@ class SqliteQueries implements StoreTx {
     }));
   }
 
-  // ---- writes
-
-  async upsertAccount(account: Account, now: Date): Promise<void> {
-    this.run(
-      `INSERT INTO accounts (sid, auth_token, date_created, date_updated) VALUES (?, ?, ?, ?)
-       ON CONFLICT (sid) DO UPDATE SET auth_token = excluded.auth_token, date_updated = excluded.date_updated
-       WHERE auth_token <> excluded.auth_token`,
-      account.sid,
-      account.authToken,
-      iso(now),
-      iso(now),
-    );
-  }
-
-  async insertWorkspace(w: NewWorkspace): Promise<void> {
-    this.run(
-      `INSERT INTO workspaces (sid, account_sid, friendly_name, event_callback_url, events_filter, multi_task_enabled,
-         prioritize_queue_order, default_activity_sid, timeout_activity_sid, date_created, date_updated)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      w.sid,
-      w.accountSid,
-      w.friendlyName,
-      w.eventCallbackUrl,
-      w.eventsFilter,
-      bit(w.multiTaskEnabled),
-      w.prioritizeQueueOrder,
-      w.defaultActivitySid,
-      w.timeoutActivitySid,
-      iso(w.now),
-      iso(w.now),
-    );
-  }
-
-  async updateWorkspace(sid: string, p: WorkspacePatch, now: Date): Promise<void> {
-    this.run(
-      `UPDATE workspaces SET
-         friendly_name = COALESCE(?, friendly_name),
-         event_callback_url = CASE WHEN ? THEN ? ELSE event_callback_url END,
-         events_filter = CASE WHEN ? THEN ? ELSE events_filter END,
-         multi_task_enabled = COALESCE(?, multi_task_enabled),
-         prioritize_queue_order = COALESCE(?, prioritize_queue_order),
-         default_activity_sid = COALESCE(?, default_activity_sid),
-         timeout_activity_sid = COALESCE(?, timeout_activity_sid),
-         date_updated = ?
-       WHERE sid = ?`,
-      p.friendlyName ?? null,
-      bit(p.eventCallbackUrl !== undefined),
-      p.eventCallbackUrl ?? null,
-      bit(p.eventsFilter !== undefined),
-      p.eventsFilter ?? null,
-      p.multiTaskEnabled === undefined ? null : bit(p.multiTaskEnabled),
-      p.prioritizeQueueOrder ?? null,
-      p.defaultActivitySid ?? null,
-      p.timeoutActivitySid ?? null,
-      iso(now),
-      sid,
-    );
-  }
-
-  async deleteWorkspace(sid: string): Promise<void> {
-    // Children first: the count triggers of workers and channels then find nothing left to count.
-    this.run('DELETE FROM worker_channels WHERE workspace_sid = ?', sid);
-    this.run('DELETE FROM workers WHERE workspace_sid = ?', sid);
-    this.run(
-      'DELETE FROM channel_activity_counts WHERE task_channel_sid IN (SELECT sid FROM task_channels WHERE workspace_sid = ?)',
-      sid,
-    );
-    this.run('DELETE FROM task_channels WHERE workspace_sid = ?', sid);
-    this.run('DELETE FROM activities WHERE workspace_sid = ?', sid);
-    this.run('DELETE FROM workspaces WHERE sid = ?', sid);
-  }
-
-  async insertActivity(a: NewActivity): Promise<void> {
-    this.runUnique(
-      `An activity named ${a.friendlyName} already exists in this workspace`,
-      `INSERT INTO activities (sid, account_sid, workspace_sid, friendly_name, name_key, available, date_created, date_updated)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      a.sid,
-      a.accountSid,
-      a.workspaceSid,
-      a.friendlyName,
-      nameKey(a.friendlyName),
-      bit(a.available),
-      iso(a.now),
-      iso(a.now),
-    );
-  }
-
-  async updateActivity(sid: string, friendlyName: string, now: Date): Promise<void> {
-    this.runUnique(
-      `An activity named ${friendlyName} already exists in this workspace`,
-      'UPDATE activities SET friendly_name = ?, name_key = ?, date_updated = ? WHERE sid = ?',
-      friendlyName,
-      nameKey(friendlyName),
-      iso(now),
-      sid,
-    );
-  }
-
-  async deleteActivity(sid: string): Promise<void> {
-    this.run('DELETE FROM channel_activity_counts WHERE activity_sid = ?', sid);
-    this.run('DELETE FROM activities WHERE sid = ?', sid);
-  }
-
-  async insertTaskChannel(c: NewTaskChannel, wc: { capacity: number; available: boolean }): Promise<void> {
-    this.runUnique(
-      `A task channel with unique name ${c.uniqueName} already exists in this workspace`,
-      `INSERT INTO task_channels (sid, account_sid, workspace_sid, unique_name, friendly_name, channel_optimized_routing,
-         date_created, date_updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      c.sid,
-      c.accountSid,
-      c.workspaceSid,
-      c.uniqueName,
-      c.friendlyName,
-      bit(c.channelOptimizedRouting),
-      iso(c.now),
-      iso(c.now),
-    );
-    this.run(
-      `INSERT INTO worker_channels (sid, account_sid, workspace_sid, worker_sid, task_channel_sid, capacity, available,
-         date_created, date_updated)
-       SELECT 'WC' || lower(hex(randomblob(16))), account_sid, workspace_sid, sid, ?, ?, ?, ?, ?
-         FROM workers WHERE workspace_sid = ? ORDER BY id`,
-      c.sid,
-      wc.capacity,
-      bit(wc.available),
-      iso(c.now),
-      iso(c.now),
-      c.workspaceSid,
-    );
-  }
-
-  async updateTaskChannel(sid: string, p: TaskChannelPatch, now: Date): Promise<void> {
-    this.run(
-      `UPDATE task_channels SET friendly_name = COALESCE(?, friendly_name),
-         channel_optimized_routing = COALESCE(?, channel_optimized_routing), date_updated = ? WHERE sid = ?`,
-      p.friendlyName ?? null,
-      p.channelOptimizedRouting === undefined ? null : bit(p.channelOptimizedRouting),
-      iso(now),
-      sid,
-    );
-  }
-
-  async deleteTaskChannel(sid: string): Promise<void> {
-    this.run('DELETE FROM worker_channels WHERE task_channel_sid = ?', sid);
-    this.run('DELETE FROM channel_activity_counts WHERE task_channel_sid = ?', sid);
-    this.run('DELETE FROM task_channels WHERE sid = ?', sid);
-  }
-
-  async insertWorker(k: NewWorker, wc: { capacity: number; available: boolean }): Promise<void> {
-    this.runUnique(
-      `A worker named ${k.friendlyName} already exists in this workspace`,
-      `INSERT INTO workers (sid, account_sid, workspace_sid, friendly_name, name_key, activity_sid, attributes, version,
-         date_created, date_updated, date_status_changed) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`,
-      k.sid,
-      k.accountSid,
-      k.workspaceSid,
-      k.friendlyName,
-      nameKey(k.friendlyName),
-      k.activitySid,
-      k.attributes,
-      iso(k.now),
-      iso(k.now),
-      iso(k.now),
-    );
-    this.run(
-      `INSERT INTO worker_channels (sid, account_sid, workspace_sid, worker_sid, task_channel_sid, capacity, available,
-         date_created, date_updated)
-       SELECT 'WC' || lower(hex(randomblob(16))), account_sid, workspace_sid, ?, sid, ?, ?, ?, ?
-         FROM task_channels WHERE workspace_sid = ? ORDER BY id`,
-      k.sid,
-      wc.capacity,
-      bit(wc.available),
-      iso(k.now),
-      iso(k.now),
-      k.workspaceSid,
-    );
-  }
-
   async updateWorker(sid: string, p: WorkerPatch, now: Date, scope?: WorkerScope): Promise<Worker | null> {
     // Read back with a SELECT rather than RETURNING: SQLite gathers RETURNING rows in a temporary
     // b-tree, and allocating its pages costs more than reading the row again.
@@ -517,7 +198,7 @@ class SqliteQueries implements StoreTx {
         throw new ConflictError(`A worker named ${p.friendlyName} already exists in this workspace`);
       throw err;
     }
-    return toWorker(this.one(WORKER_BY_SID, sid)!);
+    return toWorker(this.stmt(this.workerBySid).get(sid) as Row);
   }
 
   async insertWorkers(
@@ -526,9 +207,7 @@ class SqliteQueries implements StoreTx {
     channelFor: (worker: NewWorker, taskChannel: TaskChannel) => WorkerChannelSettings,
   ): Promise<void> {
     if (workers.length === 0) return;
-    const taskChannels = (
-      this.stmt('SELECT * FROM task_channels WHERE workspace_sid = ? ORDER BY id').all(workspaceSid) as Row[]
-    ).map(toTaskChannel);
+    const taskChannels = await this.taskChannelsOf(workspaceSid);
     // Rows go in as one JSON array per table and statement: binding millions of values one by
     // one costs more than the inserts. The count triggers fire per row as for any insert;
     // workers go first so that their channels' triggers find the worker's activity.
@@ -558,8 +237,8 @@ class SqliteQueries implements StoreTx {
     }
     // A batch touches far more pages than the default 2 MB cache holds; a big cache for the
     // duration of the call saves re-reading index pages (the pages are freed again after it).
-    const cacheSize = this.db.pragma('cache_size', { simple: true }) as number;
-    this.db.pragma(`cache_size = ${BULK_CACHE_SIZE}`);
+    const cacheSize = this.conn.pragma('cache_size', { simple: true }) as number;
+    this.conn.pragma(`cache_size = ${BULK_CACHE_SIZE}`);
     try {
       this.stmt(
         `INSERT INTO workers (sid, account_sid, workspace_sid, friendly_name, name_key, activity_sid, attributes,
@@ -577,34 +256,8 @@ class SqliteQueries implements StoreTx {
       if (isUniqueViolation(err)) throw new ConflictError('A worker with one of these names already exists');
       throw err;
     } finally {
-      this.db.pragma(`cache_size = ${cacheSize}`);
+      this.conn.pragma(`cache_size = ${cacheSize}`);
     }
-  }
-
-  async deleteWorker(sid: string): Promise<void> {
-    this.run('DELETE FROM workers WHERE sid = ?', sid);
-  }
-
-  async updateWorkerChannel(sid: string, p: WorkerChannelPatch, now: Date): Promise<void> {
-    this.run(
-      `UPDATE worker_channels SET capacity = COALESCE(?, capacity), available = COALESCE(?, available), date_updated = ?
-       WHERE sid = ?`,
-      p.capacity ?? null,
-      p.available === undefined ? null : bit(p.available),
-      iso(now),
-      sid,
-    );
-  }
-
-  onCommit(effect: () => void): void {
-    this.effects.push(effect);
-  }
-
-  /** Hands over the effects queued by the transaction that just ended. */
-  takeEffects(): Array<() => void> {
-    const e = this.effects;
-    this.effects = [];
-    return e;
   }
 }
 
@@ -623,6 +276,7 @@ export class SqliteStore extends SqliteQueries implements Store {
   private queue: Promise<unknown> = Promise.resolve();
   /** Transactions asked for in this turn of the event loop, not yet started. */
   private pending: PendingTransaction[] | null = null;
+  private readonly outbox = new Outbox();
 
   static open(options: SqliteStoreOptions): SqliteStore {
     const writer = new Database(options.path);
@@ -732,9 +386,17 @@ export class SqliteStore extends SqliteQueries implements Store {
     });
   }
 
+  onEvents(listener: CommittedEventsListener): () => void {
+    return this.outbox.on(listener);
+  }
+
   private async runBatch(batch: PendingTransaction[]): Promise<void> {
     const writer = this.writer;
-    const done: { t: PendingTransaction; result: unknown; effects: Array<() => void> }[] = [];
+    const done: {
+      t: PendingTransaction;
+      result: unknown;
+      committed: ReturnType<SqliteQueries['takeCommitted']>;
+    }[] = [];
     /** Nothing of the batch was committed: every transaction still waiting learns so. */
     const failAll = (err: unknown, rest: PendingTransaction[]) => {
       for (const d of done) d.t.reject(err);
@@ -750,9 +412,9 @@ export class SqliteStore extends SqliteQueries implements Store {
       try {
         const result = await t.work(this.writes);
         writer.exec('RELEASE tx');
-        done.push({ t, result, effects: this.writes.takeEffects() });
+        done.push({ t, result, committed: this.writes.takeCommitted() });
       } catch (err) {
-        this.writes.takeEffects();
+        this.writes.takeCommitted(); // its effects and events go with its rollback
         if (!writer.inTransaction) return failAll(err, batch.slice(i)); // SQLite gave up the whole transaction
         writer.exec('ROLLBACK TO tx');
         writer.exec('RELEASE tx');
@@ -767,7 +429,8 @@ export class SqliteStore extends SqliteQueries implements Store {
     }
     this.versionChecked = false; // the next read looks at data_version again
     for (const d of done) {
-      for (const effect of d.effects) effect();
+      for (const effect of d.committed.effects) effect();
+      this.outbox.publish(d.committed.events);
       d.t.resolve(d.result);
     }
   }

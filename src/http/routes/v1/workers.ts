@@ -3,7 +3,7 @@ import { InvalidParameterError, NotFoundError } from '../../../domain/errors.js'
 import { SidPrefix } from '../../../domain/sid.js';
 import type { WorkersRealTimeStatistics } from '../../../domain/statistics.js';
 import type { Worker, WorkerChannel } from '../../../domain/types.js';
-import type { WorkerPatch } from '../../../storage/store.js';
+import type { WorkerPatch } from '../../../services/ports/store.js';
 import { wantsEventStream } from '../../../live/index.js';
 import { workerEtag } from '../../../services/workers.js';
 import { listResponse } from '../../../twilio/pagination.js';

@@ -1,0 +1,27 @@
+import type { WorkerChannel } from '../../domain/types.js';
+import type { Page, PageQuery } from './paging.js';
+
+/** A worker channel's settings when it is made. */
+export interface WorkerChannelSettings {
+  capacity: number;
+  available: boolean;
+}
+
+export interface WorkerChannelPatch {
+  capacity?: number;
+  available?: boolean;
+}
+
+/**
+ * Worker channels on their own: how they are kept (a row per worker and task channel today)
+ * is the store's business, so that it may change without touching the services.
+ */
+export interface WorkerChannelReads {
+  /** By SID (WC…) or by the task channel's unique name. */
+  getWorkerChannel(workerSid: string, sidOrUniqueName: string): Promise<WorkerChannel | null>;
+  listWorkerChannels(workerSid: string, page: PageQuery): Promise<Page<WorkerChannel>>;
+}
+
+export interface WorkerChannelWrites {
+  updateWorkerChannel(sid: string, patch: WorkerChannelPatch, now: Date): Promise<void>;
+}

@@ -1,0 +1,43 @@
+import type { QueueOrder, Workspace } from '../../domain/types.js';
+import type { Page, PageQuery } from './paging.js';
+
+export interface WorkspaceFilter {
+  friendlyName?: string;
+}
+
+export interface NewWorkspace {
+  sid: string;
+  accountSid: string;
+  friendlyName: string;
+  eventCallbackUrl: string | null;
+  eventsFilter: string | null;
+  multiTaskEnabled: boolean;
+  prioritizeQueueOrder: QueueOrder;
+  defaultActivitySid: string;
+  timeoutActivitySid: string;
+  now: Date;
+}
+
+export interface WorkspacePatch {
+  friendlyName?: string;
+  eventCallbackUrl?: string | null;
+  eventsFilter?: string | null;
+  multiTaskEnabled?: boolean;
+  prioritizeQueueOrder?: QueueOrder;
+  defaultActivitySid?: string;
+  timeoutActivitySid?: string;
+}
+
+export interface WorkspaceReads {
+  getWorkspace(accountSid: string, sid: string): Promise<Workspace | null>;
+  /** Whether the account has this workspace: for writes that need nothing else of it. */
+  hasWorkspace(accountSid: string, sid: string): Promise<boolean>;
+  listWorkspaces(accountSid: string, filter: WorkspaceFilter, page: PageQuery): Promise<Page<Workspace>>;
+}
+
+export interface WorkspaceWrites {
+  insertWorkspace(workspace: NewWorkspace): Promise<void>;
+  updateWorkspace(sid: string, patch: WorkspacePatch, now: Date): Promise<void>;
+  /** Removes the workspace and everything in it. */
+  deleteWorkspace(sid: string): Promise<void>;
+}

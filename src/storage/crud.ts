@@ -1,0 +1,766 @@
+import {
+  sql,
+  type Compilable,
+  type CompiledQuery,
+  type Kysely,
+  type RawBuilder,
+  type SelectQueryBuilder,
+} from 'kysely';
+import type {
+  Account,
+  Activity,
+  ActivityCount,
+  TaskChannel,
+  Worker,
+  WorkerChannel,
+  Workspace,
+} from '../domain/types.js';
+import type {
+  ActivityFilter,
+  DomainEvent,
+  NewDomainEvent,
+  NewTimer,
+  Timer,
+  NewActivity,
+  NewTaskChannel,
+  NewWorker,
+  NewWorkspace,
+  Page,
+  PageQuery,
+  StoreTx,
+  TaskChannelPatch,
+  WorkerChannelPatch,
+  WorkerChannelSettings,
+  WorkerFilter,
+  WorkerPatch,
+  WorkerScope,
+  WorkspaceFilter,
+  WorkspacePatch,
+} from '../services/ports/store.js';
+import { decodePageStart, toPage } from './paging.js';
+import {
+  nameKey,
+  toActivity,
+  toTaskChannel,
+  toWorker,
+  toWorkerChannel,
+  toWorkspace,
+  type Row,
+} from './rows.js';
+import type { Database } from './schema.js';
+
+/**
+ * A query of fixed shape, compiled once: each call binds its arguments (strings) where the
+ * query takes them, without building or compiling it again. Lookups on hot paths (auth, the
+ * workspace of every request) then cost what a hand-written statement costs.
+ */
+export function compiledOnce(build: (...args: string[]) => Compilable): (...args: string[]) => Compilable {
+  const marks = Array.from({ length: build.length }, (_, i) => `\u0000arg${i}\u0000`);
+  const compiled = build(...marks).compile();
+  const slots = compiled.parameters.map((p) => marks.indexOf(p as string));
+  return (...args) => ({
+    compile: () => ({
+      ...compiled,
+      parameters: slots.map((s, i) => (s < 0 ? compiled.parameters[i] : args[s])),
+    }),
+  });
+}
+
+/** Events per INSERT in bulk appends: 8 parameters each, well under SQLite's 32,766. */
+const EVENT_CHUNK = 1_000;
+
+/** The full-row SELECTs, built once per dialect; their compiled text is also what hot paths prepare. */
+export function rowQueries(db: Kysely<Database>) {
+  return {
+    workspace: db
+      .selectFrom('workspaces as w')
+      .select([
+        'w.id',
+        'w.sid',
+        'w.account_sid',
+        'w.friendly_name',
+        'w.event_callback_url',
+        'w.events_filter',
+        'w.multi_task_enabled',
+        'w.prioritize_queue_order',
+        'w.default_activity_sid',
+        'w.timeout_activity_sid',
+        'w.date_created',
+        'w.date_updated',
+      ])
+      .select((eb) => [
+        eb
+          .selectFrom('activities')
+          .select('friendly_name')
+          .whereRef('sid', '=', 'w.default_activity_sid')
+          .as('default_activity_name'),
+        eb
+          .selectFrom('activities')
+          .select('friendly_name')
+          .whereRef('sid', '=', 'w.timeout_activity_sid')
+          .as('timeout_activity_name'),
+      ]),
+    worker: db
+      .selectFrom('workers as k')
+      .innerJoin('activities as a', 'a.sid', 'k.activity_sid')
+      .select([
+        'k.id',
+        'k.sid',
+        'k.account_sid',
+        'k.workspace_sid',
+        'k.friendly_name',
+        'k.activity_sid',
+        'k.attributes',
+        'k.version',
+        'k.date_created',
+        'k.date_updated',
+        'k.date_status_changed',
+        'a.friendly_name as activity_name',
+        'a.available as available',
+      ]),
+    workerChannel: db
+      .selectFrom('worker_channels as c')
+      .innerJoin('task_channels as t', 't.sid', 'c.task_channel_sid')
+      .select([
+        'c.id',
+        'c.sid',
+        'c.account_sid',
+        'c.workspace_sid',
+        'c.worker_sid',
+        'c.task_channel_sid',
+        'c.capacity',
+        'c.available',
+        'c.assigned_tasks',
+        'c.date_created',
+        'c.date_updated',
+        't.unique_name',
+      ]),
+  };
+}
+
+function lookups(db: Kysely<Database>, select: ReturnType<typeof rowQueries>) {
+  return {
+    account: compiledOnce((sid) =>
+      db.selectFrom('accounts').select(['sid', 'auth_token']).where('sid', '=', sid),
+    ),
+    workspace: compiledOnce((accountSid, sid) =>
+      select.workspace.where('w.sid', '=', sid).where('w.account_sid', '=', accountSid),
+    ),
+    hasWorkspace: compiledOnce((accountSid, sid) =>
+      db
+        .selectFrom('workspaces')
+        .select(sql<number>`1`.as('one'))
+        .where('sid', '=', sid)
+        .where('account_sid', '=', accountSid),
+    ),
+    activity: compiledOnce((workspaceSid, sid) =>
+      db
+        .selectFrom('activities')
+        .selectAll()
+        .where('sid', '=', sid)
+        .where('workspace_sid', '=', workspaceSid),
+    ),
+    taskChannel: compiledOnce((workspaceSid, sidOrUniqueName) =>
+      db
+        .selectFrom('task_channels')
+        .selectAll()
+        .where('workspace_sid', '=', workspaceSid)
+        .where((eb) => eb.or([eb('sid', '=', sidOrUniqueName), eb('unique_name', '=', sidOrUniqueName)]))
+        .orderBy(sql`sid = ${sidOrUniqueName}`, 'desc')
+        .limit(1),
+    ),
+    worker: compiledOnce((workspaceSid, sid) =>
+      select.worker.where('k.sid', '=', sid).where('k.workspace_sid', '=', workspaceSid),
+    ),
+    /** The worker read back after an update, as `getWorker` reads it. */
+    workerBySid: compiledOnce((sid) => select.worker.where('k.sid', '=', sid)),
+    workerChannel: compiledOnce((workerSid, sidOrUniqueName) =>
+      select.workerChannel
+        .where('c.worker_sid', '=', workerSid)
+        .where((eb) => eb.or([eb('c.sid', '=', sidOrUniqueName), eb('t.unique_name', '=', sidOrUniqueName)]))
+        .orderBy(sql`c.sid = ${sidOrUniqueName}`, 'desc')
+        .limit(1),
+    ),
+  };
+}
+
+/**
+ * What every query object of a dialect shares, built and compiled once per builder: a store
+ * makes a query object per transaction (PostgreSQL), and compiling these each time would cost
+ * more than the queries' round trips.
+ */
+function prepare(db: Kysely<Database>) {
+  const select = rowQueries(db);
+  return {
+    select,
+    lookup: lookups(db, select),
+    /** The event INSERT (every append has the same shape): only its parameters change. */
+    eventInsert: db
+      .insertInto('events')
+      .values({
+        account_sid: '',
+        workspace_sid: '',
+        type: '',
+        resource_type: '',
+        resource_sid: '',
+        actor: '',
+        time_ms: 0,
+        data: '',
+      })
+      .compile(),
+  };
+}
+
+const prepared = new WeakMap<Kysely<Database>, ReturnType<typeof prepare>>();
+
+/**
+ * The ordinary reads and writes, written once for both dialects. A store supplies how a
+ * compiled query runs (and how driver errors become domain errors), a few dialect hooks
+ * (locks, count rows, new SIDs in SQL), and its hand-written hot statements: the statistics
+ * counts, the guarded worker update and bulk loading.
+ */
+export abstract class CrudQueries implements StoreTx {
+  private effects: Array<() => void> = [];
+  private events: NewDomainEvent[] = [];
+  protected readonly select: ReturnType<typeof rowQueries>;
+  protected readonly lookup: ReturnType<typeof lookups>;
+  private readonly eventInsert: CompiledQuery;
+
+  constructor(protected readonly db: Kysely<Database>) {
+    let shared = prepared.get(db);
+    if (!shared) prepared.set(db, (shared = prepare(db)));
+    ({ select: this.select, lookup: this.lookup, eventInsert: this.eventInsert } = shared);
+  }
+
+  /** Runs a query and returns its rows; a unique violation becomes a ConflictError saying `conflict`. */
+  protected abstract rows(query: Compilable, conflict?: string): Promise<Row[]>;
+  /** Runs a statement that returns no rows. */
+  protected abstract run(query: Compilable, conflict?: string): Promise<void>;
+  /** An SQL expression that makes a new random worker channel SID. */
+  protected abstract newWorkerChannelSid(): RawBuilder<string>;
+  /** Holds workers being inserted and a task channel being added to all of them apart (PostgreSQL). */
+  protected abstract lockWorkspace(workspaceSid: string, mode: 'shared' | 'exclusive'): Promise<void>;
+  /** Whether due timers are claimed with FOR UPDATE SKIP LOCKED (several writers at once). */
+  protected abstract readonly skipLockedTimers: boolean;
+  /** Drops the count rows of an activity, or of a task channel, before it goes. */
+  protected abstract dropCounts(of: { activitySid: string } | { taskChannelSid: string }): Promise<void>;
+
+  // The hot statements, by hand in each dialect.
+  abstract activityCounts(workspaceSid: string, taskChannelSid?: string): Promise<ActivityCount[]>;
+  abstract updateWorker(
+    sid: string,
+    patch: WorkerPatch,
+    now: Date,
+    scope?: WorkerScope,
+  ): Promise<Worker | null>;
+  abstract insertWorkers(
+    workspaceSid: string,
+    workers: readonly NewWorker[],
+    channelFor: (worker: NewWorker, taskChannel: TaskChannel) => WorkerChannelSettings,
+  ): Promise<void>;
+
+  private async one(query: Compilable): Promise<Row | undefined> {
+    return (await this.rows(query))[0];
+  }
+
+  /** Pages a query whose rows carry `id` (the column `idColumn`), in id order. */
+  protected async page<DB, TB extends keyof DB, O, T>(
+    base: SelectQueryBuilder<DB, TB, O>,
+    idColumn: string,
+    query: PageQuery,
+    map: (r: Row) => T,
+  ): Promise<Page<T>> {
+    const start = decodePageStart(query);
+    const id = sql.ref(idColumn);
+    const limited =
+      start.kind === 'offset'
+        ? base
+            .orderBy(id, 'asc')
+            .limit(query.pageSize + 1)
+            .offset(start.offset)
+        : start.kind === 'after'
+          ? base
+              .where(sql<boolean>`${id} > ${start.key}`)
+              .orderBy(id, 'asc')
+              .limit(query.pageSize + 1)
+          : base
+              .where(sql<boolean>`${id} < ${start.key}`)
+              .orderBy(id, 'desc')
+              .limit(query.pageSize + 1);
+    const rows = await this.rows(limited);
+    const page = toPage(rows, start, query.pageSize, (r) => Number(r.id));
+    return { ...page, items: page.items.map(map) };
+  }
+
+  // ---- accounts
+
+  async getAccount(sid: string): Promise<Account | null> {
+    const r = await this.one(this.lookup.account(sid));
+    return r ? { sid: r.sid as string, authToken: r.auth_token as string } : null;
+  }
+
+  async upsertAccount(account: Account, now: Date): Promise<void> {
+    await this.run(
+      this.db
+        .insertInto('accounts')
+        .values({ sid: account.sid, auth_token: account.authToken, date_created: now, date_updated: now })
+        .onConflict((oc) =>
+          oc
+            .column('sid')
+            .doUpdateSet((eb) => ({
+              auth_token: eb.ref('excluded.auth_token'),
+              date_updated: eb.ref('excluded.date_updated'),
+            }))
+            .where('accounts.auth_token', '<>', (eb) => eb.ref('excluded.auth_token')),
+        ),
+    );
+  }
+
+  // ---- workspaces
+
+  async getWorkspace(accountSid: string, sid: string): Promise<Workspace | null> {
+    const r = await this.one(this.lookup.workspace(accountSid, sid));
+    return r ? toWorkspace(r) : null;
+  }
+
+  async hasWorkspace(accountSid: string, sid: string): Promise<boolean> {
+    return (await this.one(this.lookup.hasWorkspace(accountSid, sid))) !== undefined;
+  }
+
+  listWorkspaces(accountSid: string, filter: WorkspaceFilter, query: PageQuery): Promise<Page<Workspace>> {
+    let q = this.select.workspace.where('w.account_sid', '=', accountSid);
+    if (filter.friendlyName !== undefined) q = q.where('w.friendly_name', '=', filter.friendlyName);
+    return this.page(q, 'w.id', query, toWorkspace);
+  }
+
+  async insertWorkspace(w: NewWorkspace): Promise<void> {
+    await this.run(
+      this.db.insertInto('workspaces').values({
+        sid: w.sid,
+        account_sid: w.accountSid,
+        friendly_name: w.friendlyName,
+        event_callback_url: w.eventCallbackUrl,
+        events_filter: w.eventsFilter,
+        multi_task_enabled: w.multiTaskEnabled,
+        prioritize_queue_order: w.prioritizeQueueOrder,
+        default_activity_sid: w.defaultActivitySid,
+        timeout_activity_sid: w.timeoutActivitySid,
+        date_created: w.now,
+        date_updated: w.now,
+      }),
+    );
+  }
+
+  async updateWorkspace(sid: string, p: WorkspacePatch, now: Date): Promise<void> {
+    await this.run(
+      this.db
+        .updateTable('workspaces')
+        .set({
+          friendly_name: p.friendlyName,
+          event_callback_url: p.eventCallbackUrl,
+          events_filter: p.eventsFilter,
+          multi_task_enabled: p.multiTaskEnabled,
+          prioritize_queue_order: p.prioritizeQueueOrder,
+          default_activity_sid: p.defaultActivitySid,
+          timeout_activity_sid: p.timeoutActivitySid,
+          date_updated: now,
+        })
+        .where('sid', '=', sid),
+    );
+  }
+
+  async deleteWorkspace(sid: string): Promise<void> {
+    // Workers first (their count triggers take their channels and counts along), then what they referenced.
+    await this.run(this.db.deleteFrom('workers').where('workspace_sid', '=', sid));
+    await this.run(this.db.deleteFrom('worker_channels').where('workspace_sid', '=', sid));
+    for (const r of await this.rows(
+      this.db.selectFrom('task_channels').select('sid').where('workspace_sid', '=', sid),
+    )) {
+      await this.dropCounts({ taskChannelSid: r.sid as string });
+    }
+    for (const r of await this.rows(
+      this.db.selectFrom('activities').select('sid').where('workspace_sid', '=', sid),
+    )) {
+      await this.dropCounts({ activitySid: r.sid as string });
+    }
+    await this.run(this.db.deleteFrom('task_channels').where('workspace_sid', '=', sid));
+    await this.run(this.db.deleteFrom('activities').where('workspace_sid', '=', sid));
+    await this.run(this.db.deleteFrom('timers').where('workspace_sid', '=', sid));
+    await this.run(this.db.deleteFrom('workspaces').where('sid', '=', sid));
+  }
+
+  // ---- activities
+
+  async getActivity(workspaceSid: string, sid: string): Promise<Activity | null> {
+    const r = await this.one(this.lookup.activity(workspaceSid, sid));
+    return r ? toActivity(r) : null;
+  }
+
+  listActivities(workspaceSid: string, filter: ActivityFilter, query: PageQuery): Promise<Page<Activity>> {
+    let q = this.db.selectFrom('activities as a').selectAll('a').where('a.workspace_sid', '=', workspaceSid);
+    if (filter.friendlyName !== undefined) q = q.where('a.name_key', '=', nameKey(filter.friendlyName));
+    if (filter.available !== undefined) q = q.where('a.available', '=', filter.available);
+    return this.page(q, 'a.id', query, toActivity);
+  }
+
+  async insertActivity(a: NewActivity): Promise<void> {
+    await this.run(
+      this.db.insertInto('activities').values({
+        sid: a.sid,
+        account_sid: a.accountSid,
+        workspace_sid: a.workspaceSid,
+        friendly_name: a.friendlyName,
+        name_key: nameKey(a.friendlyName),
+        available: a.available,
+        date_created: a.now,
+        date_updated: a.now,
+      }),
+      `An activity named ${a.friendlyName} already exists in this workspace`,
+    );
+  }
+
+  async updateActivity(sid: string, friendlyName: string, now: Date): Promise<void> {
+    await this.run(
+      this.db
+        .updateTable('activities')
+        .set({ friendly_name: friendlyName, name_key: nameKey(friendlyName), date_updated: now })
+        .where('sid', '=', sid),
+      `An activity named ${friendlyName} already exists in this workspace`,
+    );
+  }
+
+  async deleteActivity(sid: string): Promise<void> {
+    await this.dropCounts({ activitySid: sid });
+    // On PostgreSQL a worker moved in by a concurrent write makes the foreign key refuse (ConflictError).
+    await this.run(this.db.deleteFrom('activities').where('sid', '=', sid));
+  }
+
+  // ---- task channels
+
+  async getTaskChannel(workspaceSid: string, sidOrUniqueName: string): Promise<TaskChannel | null> {
+    const r = await this.one(this.lookup.taskChannel(workspaceSid, sidOrUniqueName));
+    return r ? toTaskChannel(r) : null;
+  }
+
+  listTaskChannels(workspaceSid: string, query: PageQuery): Promise<Page<TaskChannel>> {
+    const q = this.db
+      .selectFrom('task_channels as t')
+      .selectAll('t')
+      .where('t.workspace_sid', '=', workspaceSid);
+    return this.page(q, 't.id', query, toTaskChannel);
+  }
+
+  async insertTaskChannel(c: NewTaskChannel, wc: WorkerChannelSettings): Promise<void> {
+    // Waits for workers being inserted right now, so that every worker, committed before or
+    // after, ends up with a channel for this task channel.
+    await this.lockWorkspace(c.workspaceSid, 'exclusive');
+    await this.run(
+      this.db.insertInto('task_channels').values({
+        sid: c.sid,
+        account_sid: c.accountSid,
+        workspace_sid: c.workspaceSid,
+        unique_name: c.uniqueName,
+        friendly_name: c.friendlyName,
+        channel_optimized_routing: c.channelOptimizedRouting,
+        date_created: c.now,
+        date_updated: c.now,
+      }),
+      `A task channel with unique name ${c.uniqueName} already exists in this workspace`,
+    );
+    await this.run(
+      this.db
+        .insertInto('worker_channels')
+        .columns([
+          'sid',
+          'account_sid',
+          'workspace_sid',
+          'worker_sid',
+          'task_channel_sid',
+          'capacity',
+          'available',
+          'date_created',
+          'date_updated',
+        ])
+        .expression((eb) =>
+          eb
+            .selectFrom('workers')
+            .select([
+              this.newWorkerChannelSid().as('sid'),
+              'account_sid',
+              'workspace_sid',
+              'sid as worker_sid',
+              eb.val(c.sid).as('task_channel_sid'),
+              eb.val(wc.capacity).as('capacity'),
+              eb.val(wc.available).as('available'),
+              eb.val(c.now).as('date_created'),
+              eb.val(c.now).as('date_updated'),
+            ])
+            .where('workspace_sid', '=', c.workspaceSid)
+            .orderBy('id'),
+        ),
+    );
+  }
+
+  async updateTaskChannel(sid: string, p: TaskChannelPatch, now: Date): Promise<void> {
+    await this.run(
+      this.db
+        .updateTable('task_channels')
+        .set({
+          friendly_name: p.friendlyName,
+          channel_optimized_routing: p.channelOptimizedRouting,
+          date_updated: now,
+        })
+        .where('sid', '=', sid),
+    );
+  }
+
+  async deleteTaskChannel(sid: string): Promise<void> {
+    await this.run(this.db.deleteFrom('worker_channels').where('task_channel_sid', '=', sid));
+    await this.dropCounts({ taskChannelSid: sid });
+    await this.run(this.db.deleteFrom('task_channels').where('sid', '=', sid));
+  }
+
+  // ---- workers
+
+  async getWorker(workspaceSid: string, sid: string): Promise<Worker | null> {
+    const r = await this.one(this.lookup.worker(workspaceSid, sid));
+    return r ? toWorker(r) : null;
+  }
+
+  listWorkers(workspaceSid: string, filter: WorkerFilter, query: PageQuery): Promise<Page<Worker>> {
+    let q = this.select.worker.where('k.workspace_sid', '=', workspaceSid);
+    if (filter.activitySid !== undefined) q = q.where('k.activity_sid', '=', filter.activitySid);
+    if (filter.activityName !== undefined) q = q.where('a.name_key', '=', nameKey(filter.activityName));
+    if (filter.available !== undefined) q = q.where('a.available', '=', filter.available);
+    if (filter.friendlyName !== undefined) q = q.where('k.name_key', '=', nameKey(filter.friendlyName));
+    return this.page(q, 'k.id', query, toWorker);
+  }
+
+  async insertWorker(k: NewWorker, wc: WorkerChannelSettings): Promise<void> {
+    await this.lockWorkspace(k.workspaceSid, 'shared');
+    await this.run(
+      this.db.insertInto('workers').values({
+        sid: k.sid,
+        account_sid: k.accountSid,
+        workspace_sid: k.workspaceSid,
+        friendly_name: k.friendlyName,
+        name_key: nameKey(k.friendlyName),
+        activity_sid: k.activitySid,
+        attributes: k.attributes,
+        version: 0,
+        date_created: k.now,
+        date_updated: k.now,
+        date_status_changed: k.now,
+      }),
+      `A worker named ${k.friendlyName} already exists in this workspace`,
+    );
+    await this.run(
+      this.db
+        .insertInto('worker_channels')
+        .columns([
+          'sid',
+          'account_sid',
+          'workspace_sid',
+          'worker_sid',
+          'task_channel_sid',
+          'capacity',
+          'available',
+          'date_created',
+          'date_updated',
+        ])
+        .expression((eb) =>
+          eb
+            .selectFrom('task_channels')
+            .select([
+              this.newWorkerChannelSid().as('sid'),
+              'account_sid',
+              'workspace_sid',
+              eb.val(k.sid).as('worker_sid'),
+              'sid as task_channel_sid',
+              eb.val(wc.capacity).as('capacity'),
+              eb.val(wc.available).as('available'),
+              eb.val(k.now).as('date_created'),
+              eb.val(k.now).as('date_updated'),
+            ])
+            .where('workspace_sid', '=', k.workspaceSid)
+            .orderBy('id'),
+        ),
+    );
+  }
+
+  async deleteWorker(sid: string): Promise<void> {
+    await this.run(this.db.deleteFrom('workers').where('sid', '=', sid));
+  }
+
+  /** The workspace's task channels in creation order: what bulk loading gives each worker a channel for. */
+  protected async taskChannelsOf(workspaceSid: string): Promise<TaskChannel[]> {
+    const q = this.db
+      .selectFrom('task_channels')
+      .selectAll()
+      .where('workspace_sid', '=', workspaceSid)
+      .orderBy('id');
+    return (await this.rows(q)).map(toTaskChannel);
+  }
+
+  // ---- worker channels
+
+  async getWorkerChannel(workerSid: string, sidOrUniqueName: string): Promise<WorkerChannel | null> {
+    const r = await this.one(this.lookup.workerChannel(workerSid, sidOrUniqueName));
+    return r ? toWorkerChannel(r) : null;
+  }
+
+  listWorkerChannels(workerSid: string, query: PageQuery): Promise<Page<WorkerChannel>> {
+    return this.page(
+      this.select.workerChannel.where('c.worker_sid', '=', workerSid),
+      'c.id',
+      query,
+      toWorkerChannel,
+    );
+  }
+
+  async updateWorkerChannel(sid: string, p: WorkerChannelPatch, now: Date): Promise<void> {
+    await this.run(
+      this.db
+        .updateTable('worker_channels')
+        .set({ capacity: p.capacity, available: p.available, date_updated: now })
+        .where('sid', '=', sid),
+    );
+  }
+
+  // ---- the event log
+
+  async appendEvent(e: NewDomainEvent): Promise<void> {
+    const parameters = [
+      e.accountSid,
+      e.workspaceSid,
+      e.type,
+      e.resourceType,
+      e.resourceSid,
+      e.actor,
+      e.timeMs,
+      JSON.stringify(e.data),
+    ];
+    await this.run({ compile: () => ({ ...this.eventInsert, parameters }) });
+    this.events.push(e);
+  }
+
+  async appendEvents(events: readonly NewDomainEvent[]): Promise<void> {
+    // In chunks: each statement's parameters stay under both dialects' limits.
+    for (let i = 0; i < events.length; i += EVENT_CHUNK) {
+      const chunk = events.slice(i, i + EVENT_CHUNK);
+      await this.run(
+        this.db.insertInto('events').values(
+          chunk.map((e) => ({
+            account_sid: e.accountSid,
+            workspace_sid: e.workspaceSid,
+            type: e.type,
+            resource_type: e.resourceType,
+            resource_sid: e.resourceSid,
+            actor: e.actor,
+            time_ms: e.timeMs,
+            data: JSON.stringify(e.data),
+          })),
+        ),
+      );
+      this.events.push(...chunk);
+    }
+  }
+
+  async listEvents(workspaceSid: string, afterId: number, limit: number): Promise<DomainEvent[]> {
+    const rows = await this.rows(
+      this.db
+        .selectFrom('events')
+        .selectAll()
+        .where('workspace_sid', '=', workspaceSid)
+        .where('id', '>', afterId)
+        .orderBy('id')
+        .limit(limit),
+    );
+    return rows.map((r) => ({
+      id: Number(r.id),
+      accountSid: r.account_sid as string,
+      workspaceSid: r.workspace_sid as string,
+      type: r.type as string,
+      resourceType: r.resource_type as string,
+      resourceSid: r.resource_sid as string,
+      actor: r.actor as string,
+      timeMs: Number(r.time_ms),
+      data: JSON.parse(r.data as string) as Record<string, unknown>,
+    }));
+  }
+
+  // ---- timers
+
+  async nextTimerDue(): Promise<number | null> {
+    const [r] = await this.rows(
+      this.db.selectFrom('timers').select((eb) => eb.fn.min('due_at_ms').as('due')),
+    );
+    return r?.due === null || r?.due === undefined ? null : Number(r.due);
+  }
+
+  async scheduleTimer(t: NewTimer): Promise<void> {
+    await this.run(
+      this.db
+        .insertInto('timers')
+        .values({
+          workspace_sid: t.workspaceSid,
+          kind: t.kind,
+          resource_sid: t.resourceSid,
+          due_at_ms: t.dueAtMs,
+        })
+        .onConflict((oc) =>
+          oc
+            .columns(['kind', 'resource_sid'])
+            .doUpdateSet({ workspace_sid: t.workspaceSid, due_at_ms: t.dueAtMs }),
+        ),
+    );
+  }
+
+  async cancelTimer(kind: string, resourceSid: string): Promise<void> {
+    await this.run(
+      this.db.deleteFrom('timers').where('kind', '=', kind).where('resource_sid', '=', resourceSid),
+    );
+  }
+
+  async claimDueTimers(nowMs: number, limit: number): Promise<Timer[]> {
+    let due = this.db
+      .selectFrom('timers')
+      .selectAll()
+      .where('due_at_ms', '<=', nowMs)
+      .orderBy('due_at_ms')
+      .orderBy('id')
+      .limit(limit);
+    if (this.skipLockedTimers) due = due.forUpdate().skipLocked();
+    const timers = (await this.rows(due)).map((r) => ({
+      id: Number(r.id),
+      workspaceSid: r.workspace_sid as string,
+      kind: r.kind as string,
+      resourceSid: r.resource_sid as string,
+      dueAtMs: Number(r.due_at_ms),
+    }));
+    if (timers.length > 0) {
+      await this.run(
+        this.db.deleteFrom('timers').where(
+          'id',
+          'in',
+          timers.map((t) => t.id),
+        ),
+      );
+    }
+    return timers;
+  }
+
+  // ---- after commit
+
+  onCommit(effect: () => void): void {
+    this.effects.push(effect);
+  }
+
+  /** Hands over what the transaction that just ended queued: its effects and its events. */
+  takeCommitted(): { effects: Array<() => void>; events: NewDomainEvent[] } {
+    const taken = { effects: this.effects, events: this.events };
+    this.effects = [];
+    this.events = [];
+    return taken;
+  }
+}

@@ -1,0 +1,126 @@
+import {
+  DummyDriver,
+  Kysely,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type Generated,
+} from 'kysely';
+
+/**
+ * The tables as the SQL builder sees them, the same in both dialects. Booleans and dates are
+ * written as JavaScript values; the SQLite executor stores them as 0/1 and ISO text.
+ * Count tables and columns kept by triggers are left out: only hand-written SQL touches them.
+ */
+export interface Database {
+  accounts: { sid: string; auth_token: string; date_created: Date; date_updated: Date };
+  workspaces: {
+    id: Generated<number>;
+    sid: string;
+    account_sid: string;
+    friendly_name: string;
+    event_callback_url: string | null;
+    events_filter: string | null;
+    multi_task_enabled: boolean;
+    prioritize_queue_order: string;
+    default_activity_sid: string;
+    timeout_activity_sid: string;
+    date_created: Date;
+    date_updated: Date;
+  };
+  activities: {
+    id: Generated<number>;
+    sid: string;
+    account_sid: string;
+    workspace_sid: string;
+    friendly_name: string;
+    name_key: string;
+    available: boolean;
+    date_created: Date;
+    date_updated: Date;
+  };
+  task_channels: {
+    id: Generated<number>;
+    sid: string;
+    account_sid: string;
+    workspace_sid: string;
+    unique_name: string;
+    friendly_name: string;
+    channel_optimized_routing: boolean;
+    date_created: Date;
+    date_updated: Date;
+  };
+  workers: {
+    id: Generated<number>;
+    sid: string;
+    account_sid: string;
+    workspace_sid: string;
+    friendly_name: string;
+    name_key: string;
+    activity_sid: string;
+    attributes: string;
+    version: number;
+    date_created: Date;
+    date_updated: Date;
+    date_status_changed: Date;
+  };
+  worker_channels: {
+    id: Generated<number>;
+    sid: string;
+    account_sid: string;
+    workspace_sid: string;
+    worker_sid: string;
+    task_channel_sid: string;
+    capacity: number;
+    available: boolean;
+    assigned_tasks: Generated<number>;
+    date_created: Date;
+    date_updated: Date;
+  };
+  channel_activity_counts: { task_channel_sid: string; activity_sid: string };
+  timers: {
+    id: Generated<number>;
+    workspace_sid: string;
+    kind: string;
+    resource_sid: string;
+    due_at_ms: number;
+  };
+  events: {
+    id: Generated<number>;
+    account_sid: string;
+    workspace_sid: string;
+    type: string;
+    resource_type: string;
+    resource_sid: string;
+    actor: string;
+    time_ms: number;
+    data: string;
+  };
+}
+
+/**
+ * Kysely as a query builder only: queries are compiled here and run by each store on its own
+ * connections, so SQLite keeps its group commit and prepared statements and PostgreSQL its
+ * transactions and retries (Kysely's drivers would bring transactions of their own).
+ */
+export function queryBuilder(dialect: 'sqlite' | 'postgres'): Kysely<Database> {
+  return new Kysely<Database>({
+    dialect:
+      dialect === 'sqlite'
+        ? {
+            createAdapter: () => new SqliteAdapter(),
+            createDriver: () => new DummyDriver(),
+            createIntrospector: (db) => new SqliteIntrospector(db),
+            createQueryCompiler: () => new SqliteQueryCompiler(),
+          }
+        : {
+            createAdapter: () => new PostgresAdapter(),
+            createDriver: () => new DummyDriver(),
+            createIntrospector: (db) => new PostgresIntrospector(db),
+            createQueryCompiler: () => new PostgresQueryCompiler(),
+          },
+  });
+}
