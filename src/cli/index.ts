@@ -27,6 +27,12 @@ Environment:
   ROSTER_PG_POOL_SIZE         PostgreSQL connections per node (default 10)
   ROSTER_PG_STATEMENT_TIMEOUT_MS
                               longest a PostgreSQL statement may run (default 10000; 0 = no limit)
+  ROSTER_PG_QUERY_TIMEOUT_MS  the client gives up on a query with no reply (default 15000; 0 = never)
+  ROSTER_PG_CONNECT_TIMEOUT_MS
+                              longest wait for a PostgreSQL connection (default 5000)
+  ROSTER_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS
+                              PostgreSQL ends a session idle inside a transaction (default 30000)
+  ROSTER_PG_KEEPALIVE_MS      TCP keepalive on PostgreSQL connections after this idle (default 10000)
   ROSTER_RATE_LIMIT_READS     GET requests per second per account (default 10000; 0 = no limit)
   ROSTER_RATE_LIMIT_WRITES    POST/DELETE requests per second per account (default 5000; 0 = no limit)
   ROSTER_BODY_LIMIT           largest request body in bytes (default 1048576)

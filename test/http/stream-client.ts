@@ -96,10 +96,22 @@ export class SseClient {
   }
 
   /** Resolves once `cond()` holds, re-checked whenever something arrives. */
-  async waitUntil(cond: () => boolean): Promise<void> {
-    while (!cond()) {
-      if (this.ended) throw new Error('stream ended while waiting');
-      await new Promise<void>((r) => this.waiters.push(r));
+  async waitUntil(cond: () => boolean, deadlineMs = WAIT_DEADLINE_MS): Promise<void> {
+    if (cond()) return;
+    // A safety net, not a timing assertion: a stream that never delivers fails with a reason.
+    let expired = false;
+    const timer = setTimeout(() => {
+      expired = true;
+      this.wake();
+    }, deadlineMs);
+    try {
+      while (!cond()) {
+        if (this.ended) throw new Error('stream ended while waiting');
+        if (expired) throw new Error(`stream: not seen within ${deadlineMs} ms: ${String(cond)}`);
+        await new Promise<void>((r) => this.waiters.push(r));
+      }
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -118,8 +130,8 @@ export class SseClient {
   }
 
   /** Resolves when the server ends the stream. */
-  async closed(): Promise<void> {
-    while (!this.ended) await new Promise<void>((r) => this.waiters.push(r));
+  closed(): Promise<void> {
+    return this.waitUntil(() => this.ended);
   }
 
   close(): void {
@@ -154,9 +166,16 @@ export function stalledSubscriber(
 }
 
 /** Re-checks `cond` as the event loop turns; for state only the server can see. */
-export async function waitFor(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setImmediate(r));
+export async function waitFor(cond: () => boolean, deadlineMs = WAIT_DEADLINE_MS): Promise<void> {
+  const deadline = performance.now() + deadlineMs;
+  while (!cond()) {
+    if (performance.now() > deadline) throw new Error(`not seen within ${deadlineMs} ms: ${String(cond)}`);
+    await new Promise((r) => setImmediate(r));
+  }
 }
+
+/** How long a test waits for what it expects before failing with a reason (the suite's own timeout is 30 s). */
+const WAIT_DEADLINE_MS = 20_000;
 
 /**
  * A workspace with `count` extra activities (so that every statistics event is large) and one
