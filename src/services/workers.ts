@@ -130,7 +130,7 @@ export class WorkerService {
       const worker = await requireWorker(tx, workspaceSid, workerSid);
       const channel = await requireWorkerChannel(tx, workerSid, sidOrUniqueName);
       const { after, eventTypes } = workerChannelChange(channel, patch);
-      await tx.updateWorkerChannel(channel.sid, after, wholeSeconds(this.deps.now()));
+      await tx.updateWorkerChannel(channel, after, wholeSeconds(this.deps.now()));
       const updated = await requireWorkerChannel(tx, workerSid, channel.sid);
       for (const type of eventTypes) {
         await this.recordWorker(tx, type, worker, {

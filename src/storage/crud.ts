@@ -263,31 +263,45 @@ export abstract class CrudQueries implements StoreTx {
     return (await this.rows(query))[0];
   }
 
-  /** Pages a query whose rows carry `id` (the column `idColumn`), in id order. */
+  /**
+   * Pages a query whose rows carry `id` (the column `idColumn`), in id order. Given several
+   * queries (each walking an index in id order, e.g. one per activity), pages their union: each
+   * is limited to what the page can need, and the rows are merged here.
+   */
   protected async page<DB, TB extends keyof DB, O, T>(
-    base: SelectQueryBuilder<DB, TB, O>,
+    bases: SelectQueryBuilder<DB, TB, O> | readonly SelectQueryBuilder<DB, TB, O>[],
     idColumn: string,
     query: PageQuery,
     map: (r: Row) => T,
   ): Promise<Page<T>> {
     const start = decodePageStart(query);
     const id = sql.ref(idColumn);
-    const limited =
+    const list = Array.isArray(bases) ? bases : [bases as SelectQueryBuilder<DB, TB, O>];
+    const limit = query.pageSize + 1;
+    const limited = (base: SelectQueryBuilder<DB, TB, O>) =>
       start.kind === 'offset'
-        ? base
-            .orderBy(id, 'asc')
-            .limit(query.pageSize + 1)
-            .offset(start.offset)
+        ? list.length === 1
+          ? base.orderBy(id, 'asc').limit(limit).offset(start.offset)
+          : base.orderBy(id, 'asc').limit(start.offset + limit)
         : start.kind === 'after'
           ? base
               .where(sql<boolean>`${id} > ${start.key}`)
               .orderBy(id, 'asc')
-              .limit(query.pageSize + 1)
+              .limit(limit)
           : base
               .where(sql<boolean>`${id} < ${start.key}`)
               .orderBy(id, 'desc')
-              .limit(query.pageSize + 1);
-    const rows = await this.rows(limited);
+              .limit(limit);
+    let rows: Row[];
+    if (list.length === 1) {
+      rows = await this.rows(limited(list[0]!));
+    } else {
+      rows = [];
+      for (const base of list) rows.push(...(await this.rows(limited(base))));
+      const sign = start.kind === 'before' ? -1 : 1;
+      rows.sort((a, b) => sign * (Number(a.id) - Number(b.id)));
+      rows = rows.slice(start.kind === 'offset' ? start.offset : 0).slice(0, limit);
+    }
     const page = toPage(rows, start, query.pageSize, (r) => Number(r.id));
     return { ...page, items: page.items.map(map) };
   }
@@ -527,13 +541,60 @@ export abstract class CrudQueries implements StoreTx {
     return r ? toWorker(r) : null;
   }
 
-  listWorkers(workspaceSid: string, filter: WorkerFilter, query: PageQuery): Promise<Page<Worker>> {
-    let q = this.select.worker.where('k.workspace_sid', '=', workspaceSid);
-    if (filter.activitySid !== undefined) q = q.where('k.activity_sid', '=', filter.activitySid);
-    if (filter.activityName !== undefined) q = q.where('a.name_key', '=', nameKey(filter.activityName));
-    if (filter.available !== undefined) q = q.where('a.available', '=', filter.available);
-    if (filter.friendlyName !== undefined) q = q.where('k.name_key', '=', nameKey(filter.friendlyName));
-    return this.page(q, 'k.id', query, toWorker);
+  /**
+   * Every filter walks an index, so that a filter matching nothing, or little, costs an index
+   * look-up rather than a scan of the workspace's workers: a friendly name finds at most one
+   * worker by name; activity filters are resolved to the activities they mean first, and
+   * their workers are walked per activity (by activity and id).
+   */
+  async listWorkers(workspaceSid: string, filter: WorkerFilter, query: PageQuery): Promise<Page<Worker>> {
+    const none = (): Page<Worker> => {
+      decodePageStart(query); // a malformed PageToken is still refused
+      return { items: [], nextPageToken: null, previousPageToken: null };
+    };
+    if (filter.friendlyName !== undefined) {
+      // Names are unique per workspace: find the one worker by name, then page it by its id.
+      const [named] = await this.rows(
+        this.db
+          .selectFrom('workers')
+          .select('id')
+          .where('workspace_sid', '=', workspaceSid)
+          .where('name_key', '=', nameKey(filter.friendlyName)),
+      );
+      if (!named) return none();
+      let one = this.select.worker.where('k.id', '=', Number(named.id));
+      if (filter.activitySid !== undefined) one = one.where('k.activity_sid', '=', filter.activitySid);
+      if (filter.activityName !== undefined) one = one.where('a.name_key', '=', nameKey(filter.activityName));
+      if (filter.available !== undefined) one = one.where('a.available', '=', filter.available);
+      return this.page(one, 'k.id', query, toWorker);
+    }
+    if (
+      filter.activitySid === undefined &&
+      filter.activityName === undefined &&
+      filter.available === undefined
+    ) {
+      return this.page(
+        this.select.worker.where('k.workspace_sid', '=', workspaceSid),
+        'k.id',
+        query,
+        toWorker,
+      );
+    }
+    let activities = this.db.selectFrom('activities').select('sid').where('workspace_sid', '=', workspaceSid);
+    if (filter.activitySid !== undefined) activities = activities.where('sid', '=', filter.activitySid);
+    if (filter.activityName !== undefined) {
+      activities = activities.where('name_key', '=', nameKey(filter.activityName));
+    }
+    if (filter.available !== undefined) activities = activities.where('available', '=', filter.available);
+    const sids = (await this.rows(activities.orderBy('id'))).map((r) => r.sid as string);
+    if (sids.length === 0) return none();
+    // By activity alone (it is the workspace's): so the only index that serves is (activity, id).
+    return this.page(
+      sids.map((sid) => this.select.worker.where('k.activity_sid', '=', sid)),
+      'k.id',
+      query,
+      toWorker,
+    );
   }
 
   async insertWorker(k: NewWorker, wc: WorkerChannelSettings): Promise<void> {
@@ -618,12 +679,18 @@ export abstract class CrudQueries implements StoreTx {
     );
   }
 
-  async updateWorkerChannel(sid: string, p: WorkerChannelPatch, now: Date): Promise<void> {
+  async updateWorkerChannel(
+    channel: { workerSid: string; sid: string },
+    p: WorkerChannelPatch,
+    now: Date,
+  ): Promise<void> {
+    // By worker first: the worker's channels are indexed, a channel's SID alone is not (SQLite).
     await this.run(
       this.db
         .updateTable('worker_channels')
         .set({ capacity: p.capacity, available: p.available, date_updated: now })
-        .where('sid', '=', sid),
+        .where('worker_sid', '=', channel.workerSid)
+        .where('sid', '=', channel.sid),
     );
   }
 

@@ -479,14 +479,14 @@ describe(`Store contract (${testBackend()})`, () => {
 
     // Channel availability and capacity.
     const v0 = (await store.getWorkerChannel(ks[0]!, 'voice'))!;
-    await tx((t) => t.updateWorkerChannel(v0.sid, { available: false }, T1));
+    await tx((t) => t.updateWorkerChannel(v0, { available: false }, T1));
     expect(workers(await store.activityCounts(w.sid, w.voice))).toEqual([1, 2, 2]);
     expect(workers(await store.activityCounts(w.sid, w.sms))).toEqual([2, 2, 2]);
     const v1 = (await store.getWorkerChannel(ks[1]!, 'voice'))!;
-    await tx((t) => t.updateWorkerChannel(v1.sid, { capacity: 0 }, T1));
+    await tx((t) => t.updateWorkerChannel(v1, { capacity: 0 }, T1));
     expect(workers(await store.activityCounts(w.sid, w.voice))).toEqual([1, 1, 2]);
-    await tx((t) => t.updateWorkerChannel(v1.sid, { capacity: 3 }, T1));
-    await tx((t) => t.updateWorkerChannel(v1.sid, { capacity: 2, available: true }, T1));
+    await tx((t) => t.updateWorkerChannel(v1, { capacity: 3 }, T1));
+    await tx((t) => t.updateWorkerChannel(v1, { capacity: 2, available: true }, T1));
     expect(workers(await store.activityCounts(w.sid, w.voice))).toEqual([1, 2, 2]);
     expect(await store.getWorkerChannel(ks[1]!, 'voice')).toMatchObject({
       capacity: 2,
@@ -499,7 +499,7 @@ describe(`Store contract (${testBackend()})`, () => {
     expect(workers(await store.activityCounts(w.sid))).toEqual([1, 3, 2]);
     expect(workers(await store.activityCounts(w.sid, w.voice))).toEqual([1, 2, 2]);
     expect(workers(await store.activityCounts(w.sid, w.sms))).toEqual([1, 3, 2]);
-    await tx((t) => t.updateWorkerChannel(v0.sid, { available: true }, T1));
+    await tx((t) => t.updateWorkerChannel(v0, { available: true }, T1));
     expect(workers(await store.activityCounts(w.sid, w.voice))).toEqual([1, 3, 2]);
 
     // Deletes.

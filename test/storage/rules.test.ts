@@ -129,7 +129,7 @@ describe(`the stores keep the domain's rules (${testBackend()}, seed ${SEED})`, 
             random,
             (await tx.listWorkerChannels(worker, { pageSize: 50, page: 0 })).items,
           );
-          await tx.updateWorkerChannel(channel.sid, setting(), tick());
+          await tx.updateWorkerChannel(channel, setting(), tick());
         } else if (roll < 0.95) {
           const sid = workers.splice(Math.floor(random() * workers.length), 1)[0]!;
           await tx.deleteWorker(sid);

@@ -23,5 +23,9 @@ export interface WorkerChannelReads {
 }
 
 export interface WorkerChannelWrites {
-  updateWorkerChannel(sid: string, patch: WorkerChannelPatch, now: Date): Promise<void>;
+  updateWorkerChannel(
+    channel: { workerSid: string; sid: string },
+    patch: WorkerChannelPatch,
+    now: Date,
+  ): Promise<void>;
 }
