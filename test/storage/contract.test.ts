@@ -398,8 +398,21 @@ describe(`Store contract (${testBackend()})`, () => {
       version: 2,
       dateStatusChanged: T2,
     });
-    await tx((t) => t.updateWorker(bob, { activitySid: w.available }, T1));
-    expect(await store.getWorker(w.sid, bob)).toMatchObject({ version: 3, dateStatusChanged: T2 });
+    // A patch of values the worker has already changes nothing: not the version, not date_updated.
+    expect(
+      await tx((t) => t.updateWorker(bob, { activitySid: w.available, friendlyName: 'Robert' }, T1)),
+    ).toBeNull();
+    expect(await store.getWorker(w.sid, bob)).toMatchObject({
+      version: 2,
+      dateUpdated: T2,
+      dateStatusChanged: T2,
+    });
+    await tx((t) => t.updateWorker(bob, { activitySid: w.available, attributes: '{"x":2}' }, T1));
+    expect(await store.getWorker(w.sid, bob)).toMatchObject({
+      version: 3,
+      dateUpdated: T1,
+      dateStatusChanged: T2,
+    });
 
     await tx((t) => t.deleteWorker(alice));
     expect(await store.getWorker(w.sid, alice)).toBeNull();
@@ -416,7 +429,7 @@ describe(`Store contract (${testBackend()})`, () => {
     const cases: [Parameters<StoreTx['updateWorker']>[1], Date][] = [
       [{ activitySid: w.available }, T1], // moves: date_status_changed too
       [{ attributes: '{"a":1}', friendlyName: 'Renamed' }, T2], // stays
-      [{ activitySid: w.available }, T2], // the same activity: stays
+      [{ activitySid: w.available, attributes: '{"a":2}' }, T2], // the same activity: stays
       [{ activitySid: w.unavailable, attributes: '{}' }, T2],
     ];
     for (const [patch, now] of cases) {
@@ -437,6 +450,11 @@ describe(`Store contract (${testBackend()})`, () => {
       dateStatusChanged: T2,
     });
     expect(await tx((t) => t.updateWorker(newSid(SidPrefix.worker), { attributes: '{}' }, T1))).toBeNull();
+    const before = await store.getWorker(w.sid, k);
+    expect(
+      await tx((t) => t.updateWorker(k, { activitySid: w.unavailable, attributes: '{}' }, T1)),
+    ).toBeNull();
+    expect(await store.getWorker(w.sid, k)).toEqual(before);
     await expectCountsExact(w);
   });
 

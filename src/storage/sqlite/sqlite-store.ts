@@ -52,6 +52,8 @@ function translate(err: unknown, conflict: string): unknown {
 }
 
 // The guarded worker update, by hand: the hottest write, one statement that makes its checks.
+// A patch whose every value is the worker's already changes no row (version and date_updated
+// stay); a NULL parameter (not in the patch) compares as NULL, never as a change.
 const UPDATE_WORKER = `
   UPDATE workers SET
     friendly_name = COALESCE(@name, friendly_name),
@@ -62,7 +64,8 @@ const UPDATE_WORKER = `
     activity_sid = COALESCE(@activity, activity_sid),
     version = version + 1,
     date_updated = @now
-  WHERE sid = @sid`;
+  WHERE sid = @sid
+    AND (@name <> friendly_name OR @attributes <> attributes OR @activity <> activity_sid)`;
 /** The same, only if the checks of an update hold (`StoreTx.updateWorker`'s scope). */
 const UPDATE_WORKER_IN_SCOPE = `${UPDATE_WORKER}
     AND workspace_sid = @workspace
