@@ -111,7 +111,12 @@ describe('workerChannelChange', () => {
       moved: false,
     },
     { before: { capacity: 1, available: true }, patch: {}, types: [], moved: false },
-    { before: { capacity: 1, available: true }, patch: { capacity: 1, available: true }, types: [], moved: false },
+    {
+      before: { capacity: 1, available: true },
+      patch: { capacity: 1, available: true },
+      types: [],
+      moved: false,
+    },
     {
       before: { capacity: 1, available: true },
       patch: { capacity: 1, available: false },
