@@ -174,10 +174,17 @@ function lookups(db: Kysely<Database>, select: ReturnType<typeof rowQueries>) {
     ),
     /** The worker read back after an update, as `getWorker` reads it. */
     workerBySid: compiledOnce((sid) => select.worker.where('k.sid', '=', sid)),
+    /** By its own SID (WC…), its task channel's SID (TC…) or its task channel's unique name. */
     workerChannel: compiledOnce((workerSid, sidOrUniqueName) =>
       select.workerChannel
         .where('c.worker_sid', '=', workerSid)
-        .where((eb) => eb.or([eb('c.sid', '=', sidOrUniqueName), eb('t.unique_name', '=', sidOrUniqueName)]))
+        .where((eb) =>
+          eb.or([
+            eb('c.sid', '=', sidOrUniqueName),
+            eb('c.task_channel_sid', '=', sidOrUniqueName),
+            eb('t.unique_name', '=', sidOrUniqueName),
+          ]),
+        )
         .orderBy(sql`c.sid = ${sidOrUniqueName}`, 'desc')
         .limit(1),
     ),
