@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
-import { RosterError } from '../domain/errors.js';
+import { RosterError, UnavailableError } from '../domain/errors.js';
 import {
   ErrorCode,
   fromRosterError,
@@ -103,12 +103,35 @@ function discardRestOfBody(reply: FastifyReply): void {
 /** The body for an error that is not Roster's or the framework's own: logged, never shown. */
 export const INTERNAL_ERROR = twilioError(500, ErrorCode.internal, 'Internal Server Error');
 
+/**
+ * Says each storage condition once, not once per failed request: again only when another one
+ * comes, or after a minute while it lasts.
+ */
+class OperatorLog {
+  private last = '';
+  private at = -Infinity;
+  shouldLog(message: string, nowMs: number): boolean {
+    if (message === this.last && nowMs - this.at < 60_000) return false;
+    this.last = message;
+    this.at = nowMs;
+    return true;
+  }
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
+  const operatorLog = new OperatorLog();
   app.setErrorHandler((err: FastifyError | RosterError, req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof HttpError) return sendError(reply.headers(err.headers), err.body);
     if (err instanceof RosterError) {
       if (err.kind === 'too_many_requests' && 'retryAfterSeconds' in err) {
         reply.header('Retry-After', String(err.retryAfterSeconds));
+      }
+      if (err instanceof UnavailableError) {
+        const { retryAfterSeconds, operatorMessage } = err.unavailability;
+        if (retryAfterSeconds !== undefined) reply.header('Retry-After', String(retryAfterSeconds));
+        if (operatorMessage !== undefined && operatorLog.shouldLog(operatorMessage, Date.now())) {
+          req.log.error(operatorMessage);
+        }
       }
       return sendError(reply, fromRosterError(err, resourcePath(req.url)));
     }

@@ -118,6 +118,14 @@ function translate(err: unknown, conflict: string): unknown {
   const state = sqlstate(err);
   if (state === '23505') return new ConflictError(conflict);
   if (state === '23503') return new ConflictError('The resource is still in use');
+  if (state === '53100') {
+    return new UnavailableError((err as Error).message, {
+      clientMessage: 'Service Unavailable: the server cannot store more data right now',
+      retryAfterSeconds: 30,
+      operatorMessage:
+        'PostgreSQL cannot write: its disk is full (53100 disk_full). Writes are refused with 503 until space is freed on the database server.',
+    });
+  }
   if (isUnavailable(err)) {
     return new UnavailableError(`The database cannot be reached: ${(err as Error).message}`);
   }
