@@ -365,10 +365,11 @@ export class SqliteStore extends SqliteQueries implements Store {
     if (this.cache.has(key)) return this.cache.get(key) as T;
     // Read after the check, so the value is at least as new as the version it is kept under;
     // and keep it only if no commit came in while it was awaited (that would make it stale
-    // under the next version).
+    // under the next version). What was not found is not kept: anyone may ask for made-up
+    // SIDs (accounts before authenticating), and a miss needs no speed.
     const generation = this.generation;
     const value = await read();
-    if (this.versionChecked && generation === this.generation) this.cache.set(key, value);
+    if (value !== null && this.versionChecked && generation === this.generation) this.cache.set(key, value);
     return value;
   }
 
