@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { RosterError, UnavailableError } from '../domain/errors.js';
 import {
   ErrorCode,
@@ -98,6 +99,48 @@ function discardRestOfBody(reply: FastifyReply): void {
   req.on('data', onData);
   // The request closes once its body has been read in full, or its connection has gone.
   req.once('close', done);
+}
+
+/**
+ * Errors Node's HTTP parser raises before there is a request (a head over 16 KB, a head or
+ * request too slow, bytes that are not HTTP), answered in Twilio's shape rather than Fastify's.
+ * Codes follow Roster's 20000 + status where Twilio has none of its own.
+ */
+export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const body =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? twilioError(
+          431,
+          20431,
+          'Request Header Fields Too Large: the request head (URL and headers) is over 16 KB',
+        )
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? twilioError(408, 20408, 'Request Timeout: the request did not arrive in time')
+        : twilioError(400, ErrorCode.invalidParameter, 'Malformed HTTP request');
+  const json = JSON.stringify(body);
+  const answer =
+    `HTTP/1.1 ${body.status} ${STATUS_CODES[body.status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`;
+  if (!socket.writable) return void socket.destroy();
+  if (body.status !== 431) {
+    // A client too slow, or not speaking HTTP, is not waited for.
+    socket.write(answer);
+    return void socket.destroy();
+  }
+  socket.end(answer);
+  // As after a 413: what the client is still sending is read and dropped (within bounds), so
+  // that it reads this answer rather than a reset connection.
+  let seen = 0;
+  const close = () => socket.destroy();
+  const timer = setTimeout(close, DISCARD_MS);
+  timer.unref();
+  socket.on('data', (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > DISCARD_BYTES) close();
+  });
+  socket.once('close', () => clearTimeout(timer));
+  socket.resume();
 }
 
 /** The body for an error that is not Roster's or the framework's own: logged, never shown. */
