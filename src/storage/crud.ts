@@ -66,6 +66,9 @@ export function compiledOnce(build: (...args: string[]) => Compilable): (...args
   });
 }
 
+/** Worker ids read at a time from each activity when paging several activities together. */
+const MERGE_CHUNK = 128;
+
 /** Events per INSERT in bulk appends: 8 parameters each, well under SQLite's 32,766. */
 const EVENT_CHUNK = 1_000;
 
@@ -270,47 +273,98 @@ export abstract class CrudQueries implements StoreTx {
     return (await this.rows(query))[0];
   }
 
-  /**
-   * Pages a query whose rows carry `id` (the column `idColumn`), in id order. Given several
-   * queries (each walking an index in id order, e.g. one per activity), pages their union: each
-   * is limited to what the page can need, and the rows are merged here.
-   */
+  /** Pages a query whose rows carry `id` (the column `idColumn`), in id order. */
   protected async page<DB, TB extends keyof DB, O, T>(
-    bases: SelectQueryBuilder<DB, TB, O> | readonly SelectQueryBuilder<DB, TB, O>[],
+    base: SelectQueryBuilder<DB, TB, O>,
     idColumn: string,
     query: PageQuery,
     map: (r: Row) => T,
   ): Promise<Page<T>> {
     const start = decodePageStart(query);
     const id = sql.ref(idColumn);
-    const list = Array.isArray(bases) ? bases : [bases as SelectQueryBuilder<DB, TB, O>];
-    const limit = query.pageSize + 1;
-    const limited = (base: SelectQueryBuilder<DB, TB, O>) =>
+    const limited =
       start.kind === 'offset'
-        ? list.length === 1
-          ? base.orderBy(id, 'asc').limit(limit).offset(start.offset)
-          : base.orderBy(id, 'asc').limit(start.offset + limit)
+        ? base
+            .orderBy(id, 'asc')
+            .limit(query.pageSize + 1)
+            .offset(start.offset)
         : start.kind === 'after'
           ? base
               .where(sql<boolean>`${id} > ${start.key}`)
               .orderBy(id, 'asc')
-              .limit(limit)
+              .limit(query.pageSize + 1)
           : base
               .where(sql<boolean>`${id} < ${start.key}`)
               .orderBy(id, 'desc')
-              .limit(limit);
-    let rows: Row[];
-    if (list.length === 1) {
-      rows = await this.rows(limited(list[0]!));
-    } else {
-      rows = [];
-      for (const base of list) rows.push(...(await this.rows(limited(base))));
-      const sign = start.kind === 'before' ? -1 : 1;
-      rows.sort((a, b) => sign * (Number(a.id) - Number(b.id)));
-      rows = rows.slice(start.kind === 'offset' ? start.offset : 0).slice(0, limit);
-    }
+              .limit(query.pageSize + 1);
+    const rows = await this.rows(limited);
     const page = toPage(rows, start, query.pageSize, (r) => Number(r.id));
     return { ...page, items: page.items.map(map) };
+  }
+
+  /**
+   * Pages the workers of several activities together, in id order: a merge of each activity's
+   * walk of its (activity, id) index, reading worker ids only, lazily and in chunks, so that a
+   * page costs about the rows it skips and shows (plus a chunk per activity), however many
+   * workers the activities hold; then the page's rows by id.
+   */
+  private async workersOfActivities(
+    activitySids: readonly string[],
+    query: PageQuery,
+  ): Promise<Page<Worker>> {
+    const start = decodePageStart(query);
+    const desc = start.kind === 'before';
+    const skip = start.kind === 'offset' ? start.offset : 0;
+    const want = skip + query.pageSize + 1;
+    // Each activity holds its share of the page, or more: a chunk of that share reads few extra ids.
+    const chunk = Math.min(want, Math.max(MERGE_CHUNK, Math.ceil(want / activitySids.length)));
+    const cursors = activitySids.map((sid) => ({
+      sid,
+      ids: [] as number[],
+      at: 0,
+      last: start.kind === 'offset' ? undefined : start.key,
+      done: false,
+    }));
+    type Cursor = (typeof cursors)[number];
+    /** The cursor's next id, reading its next chunk when it has none left; undefined at its end. */
+    const head = async (c: Cursor): Promise<number | undefined> => {
+      if (c.at === c.ids.length && !c.done) {
+        let q = this.db.selectFrom('workers').select('id').where('activity_sid', '=', c.sid);
+        if (c.last !== undefined) q = q.where('id', desc ? '<' : '>', c.last);
+        const rows = await this.rows(q.orderBy('id', desc ? 'desc' : 'asc').limit(chunk));
+        c.ids = rows.map((r) => Number(r.id));
+        c.at = 0;
+        c.done = rows.length < chunk;
+        if (c.ids.length > 0) c.last = c.ids[c.ids.length - 1];
+      }
+      return c.at < c.ids.length ? c.ids[c.at] : undefined;
+    };
+    const picked: number[] = [];
+    while (picked.length < want) {
+      let best: Cursor | undefined;
+      let bestId = 0;
+      for (const c of cursors) {
+        const id = await head(c);
+        if (id !== undefined && (best === undefined || (desc ? id > bestId : id < bestId))) {
+          best = c;
+          bestId = id;
+        }
+      }
+      if (best === undefined) break;
+      best.at++;
+      picked.push(bestId);
+    }
+    const ids = picked.slice(skip);
+    if (ids.length === 0) return { items: [], nextPageToken: null, previousPageToken: null };
+    // Padded to a power of two (repeating an id), so that few distinct statements are prepared.
+    const padded = ids.concat(
+      Array<number>(2 ** Math.ceil(Math.log2(ids.length)) - ids.length).fill(ids[0]!),
+    );
+    const rows = await this.rows(
+      this.select.worker.where('k.id', 'in', padded).orderBy('k.id', desc ? 'desc' : 'asc'),
+    );
+    const page = toPage(rows, start, query.pageSize, (r) => Number(r.id));
+    return { ...page, items: page.items.map(toWorker) };
   }
 
   // ---- accounts
@@ -595,13 +649,9 @@ export abstract class CrudQueries implements StoreTx {
     if (filter.available !== undefined) activities = activities.where('available', '=', filter.available);
     const sids = (await this.rows(activities.orderBy('id'))).map((r) => r.sid as string);
     if (sids.length === 0) return none();
+    if (sids.length > 1) return this.workersOfActivities(sids, query);
     // By activity alone (it is the workspace's): so the only index that serves is (activity, id).
-    return this.page(
-      sids.map((sid) => this.select.worker.where('k.activity_sid', '=', sid)),
-      'k.id',
-      query,
-      toWorker,
-    );
+    return this.page(this.select.worker.where('k.activity_sid', '=', sids[0]!), 'k.id', query, toWorker);
   }
 
   async insertWorker(k: NewWorker, wc: WorkerChannelSettings): Promise<void> {
