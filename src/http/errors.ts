@@ -106,7 +106,7 @@ function discardRestOfBody(reply: FastifyReply): void {
  * request too slow, bytes that are not HTTP), answered in Twilio's shape rather than Fastify's.
  * Codes follow Roster's 20000 + status where Twilio has none of its own.
  */
-export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+export function answerClientError(err: Error & { code?: string; rawPacket?: unknown }, socket: Duplex): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   const body =
     err.code === 'HPE_HEADER_OVERFLOW'
@@ -119,9 +119,11 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
         ? twilioError(408, 20408, 'Request Timeout: the request did not arrive in time')
         : twilioError(400, ErrorCode.invalidParameter, 'Malformed HTTP request');
   const json = JSON.stringify(body);
+  // The answer to a HEAD has no body (the method is the start of what was received).
+  const head = Buffer.isBuffer(err.rawPacket) && err.rawPacket.subarray(0, 5).toString('latin1') === 'HEAD ';
   const answer =
     `HTTP/1.1 ${body.status} ${STATUS_CODES[body.status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-    `Content-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`;
+    `Content-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${head ? '' : json}`;
   if (!socket.writable) return void socket.destroy();
   if (body.status !== 431) {
     // A client too slow, or not speaking HTTP, is not waited for.
