@@ -11,7 +11,12 @@ import { statisticsEncoder } from './twilio/serialize.js';
 import { registerGuard } from './http/auth.js';
 import { registerBodyParsers } from './http/body.js';
 import { resourcePath, type RouteDeps } from './http/context.js';
-import { registerErrorHandling, registerMethodNotAllowed, sendError } from './http/errors.js';
+import {
+  answerClientError,
+  registerErrorHandling,
+  registerMethodNotAllowed,
+  sendError,
+} from './http/errors.js';
 import { CorsPolicy, registerPreflight } from './http/headers.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { activityRoutes } from './http/routes/v1/activities.js';
@@ -76,6 +81,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     routerOptions: { maxParamLength: 1000 },
+    clientErrorHandler: answerClientError,
     // Errors raised before routing (a URL that cannot be decoded) in Twilio's shape too.
     frameworkErrors: (err, req, rawReply) => {
       const reply = rawReply as unknown as FastifyReply;

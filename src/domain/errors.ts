@@ -50,9 +50,25 @@ export class TooManyRequestsError extends RosterError {
   }
 }
 
-/** The store cannot be reached right now; the request may be retried. */
+/** What the operator and the client are told about a store that cannot take a request. */
+export interface Unavailability {
+  /** Said to the client instead of "the store cannot be reached". */
+  clientMessage?: string;
+  /** When to try again (Retry-After); left out when only the operator can help. */
+  retryAfterSeconds?: number;
+  /** One log line for the operator: what is wrong and what to do. */
+  operatorMessage?: string;
+}
+
+/** The store cannot be reached right now, or cannot write; the request may be retried. */
 export class UnavailableError extends RosterError {
   readonly kind = 'unavailable';
+  constructor(
+    message: string,
+    readonly unavailability: Unavailability = {},
+  ) {
+    super(message);
+  }
 }
 
 /** The configuration (environment, data directory) cannot be used; start-up stops with its message. */

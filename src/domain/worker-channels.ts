@@ -6,7 +6,8 @@ export interface WorkerChannelState {
 }
 
 /**
- * What a worker channel update changes: the events it causes (Twilio's names) and whether the
+ * What a worker channel update changes: the events it causes (Twilio's names; none for a value
+ * the channel has already, so an update that changes nothing has no events) and whether the
  * channel moves in or out of its task channel's statistics.
  */
 export function workerChannelChange(
@@ -18,7 +19,7 @@ export function workerChannelChange(
     available: patch.available ?? before.available,
   };
   const eventTypes: string[] = [];
-  if (patch.capacity !== undefined) eventTypes.push('worker.capacity.update');
-  if (patch.available !== undefined) eventTypes.push('worker.channel.availability.update');
+  if (after.capacity !== before.capacity) eventTypes.push('worker.capacity.update');
+  if (after.available !== before.available) eventTypes.push('worker.channel.availability.update');
   return { after, eventTypes, eligibilityChanged: isChannelEligible(before) !== isChannelEligible(after) };
 }

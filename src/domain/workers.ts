@@ -25,8 +25,21 @@ export function checkIfMatch(worker: Pick<Worker, 'version'>, ifMatch: string | 
   }
 }
 
+/** Whether a change would change nothing: every value it gives is the worker's already. */
+export function changesNothing(
+  worker: Pick<Worker, 'friendlyName' | 'activitySid' | 'attributes'>,
+  change: WorkerChange,
+): boolean {
+  return (
+    (change.friendlyName === undefined || change.friendlyName === worker.friendlyName) &&
+    (change.activitySid === undefined || change.activitySid === worker.activitySid) &&
+    (change.attributes === undefined || change.attributes === worker.attributes)
+  );
+}
+
 /**
- * A worker after an update: every update bumps the version and date_updated; the status
+ * A worker after an update: an update that changes something bumps the version and
+ * date_updated, one that changes nothing leaves the worker as it is (same ETag); the status
  * time moves only when the activity really changes. The stores' guarded update statement
  * does the same in SQL (for speed); the contract suite holds it to this rule.
  */
@@ -35,6 +48,7 @@ export function applyWorkerChange<W extends Omit<Worker, 'activityName' | 'avail
   change: WorkerChange,
   now: Date,
 ): W {
+  if (changesNothing(worker, change)) return worker;
   const moved = change.activitySid !== undefined && change.activitySid !== worker.activitySid;
   return {
     ...worker,
@@ -48,9 +62,9 @@ export function applyWorkerChange<W extends Omit<Worker, 'activityName' | 'avail
 }
 
 /**
- * The events of a worker update, by Twilio's names (routing.md §1.7). A new name alone (or an
- * update of nothing, which still bumps the version) has no Twilio event; Roster records it as
- * `worker.updated` so that no change goes unlogged.
+ * The events of a worker update that changes something, by Twilio's names (routing.md §1.7).
+ * A new name alone has no Twilio event; Roster records it as `worker.updated` so that no
+ * change goes unlogged. (An update that changes nothing records no event at all.)
  */
 export function workerChangeEventTypes(change: WorkerChange): string[] {
   const types: string[] = [];

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { IncomingMessage } from 'node:http';
-import { RosterError } from '../domain/errors.js';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { RosterError, UnavailableError } from '../domain/errors.js';
 import {
   ErrorCode,
   fromRosterError,
@@ -100,15 +101,82 @@ function discardRestOfBody(reply: FastifyReply): void {
   req.once('close', done);
 }
 
+/**
+ * Errors Node's HTTP parser raises before there is a request (a head over 16 KB, a head or
+ * request too slow, bytes that are not HTTP), answered in Twilio's shape rather than Fastify's.
+ * Codes follow Roster's 20000 + status where Twilio has none of its own.
+ */
+export function answerClientError(err: Error & { code?: string; rawPacket?: unknown }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const body =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? twilioError(
+          431,
+          20431,
+          'Request Header Fields Too Large: the request head (URL and headers) is over 16 KB',
+        )
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? twilioError(408, 20408, 'Request Timeout: the request did not arrive in time')
+        : twilioError(400, ErrorCode.invalidParameter, 'Malformed HTTP request');
+  const json = JSON.stringify(body);
+  // The answer to a HEAD has no body (the method is the start of what was received).
+  const head = Buffer.isBuffer(err.rawPacket) && err.rawPacket.subarray(0, 5).toString('latin1') === 'HEAD ';
+  const answer =
+    `HTTP/1.1 ${body.status} ${STATUS_CODES[body.status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${head ? '' : json}`;
+  if (!socket.writable) return void socket.destroy();
+  if (body.status !== 431) {
+    // A client too slow, or not speaking HTTP, is not waited for.
+    socket.write(answer);
+    return void socket.destroy();
+  }
+  socket.end(answer);
+  // As after a 413: what the client is still sending is read and dropped (within bounds), so
+  // that it reads this answer rather than a reset connection.
+  let seen = 0;
+  const close = () => socket.destroy();
+  const timer = setTimeout(close, DISCARD_MS);
+  timer.unref();
+  socket.on('data', (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > DISCARD_BYTES) close();
+  });
+  socket.once('close', () => clearTimeout(timer));
+  socket.resume();
+}
+
 /** The body for an error that is not Roster's or the framework's own: logged, never shown. */
 export const INTERNAL_ERROR = twilioError(500, ErrorCode.internal, 'Internal Server Error');
 
+/**
+ * Says each storage condition once, not once per failed request: again only when another one
+ * comes, or after a minute while it lasts.
+ */
+class OperatorLog {
+  private last = '';
+  private at = -Infinity;
+  shouldLog(message: string, nowMs: number): boolean {
+    if (message === this.last && nowMs - this.at < 60_000) return false;
+    this.last = message;
+    this.at = nowMs;
+    return true;
+  }
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
+  const operatorLog = new OperatorLog();
   app.setErrorHandler((err: FastifyError | RosterError, req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof HttpError) return sendError(reply.headers(err.headers), err.body);
     if (err instanceof RosterError) {
       if (err.kind === 'too_many_requests' && 'retryAfterSeconds' in err) {
         reply.header('Retry-After', String(err.retryAfterSeconds));
+      }
+      if (err instanceof UnavailableError) {
+        const { retryAfterSeconds, operatorMessage } = err.unavailability;
+        if (retryAfterSeconds !== undefined) reply.header('Retry-After', String(retryAfterSeconds));
+        if (operatorMessage !== undefined && operatorLog.shouldLog(operatorMessage, Date.now())) {
+          req.log.error(operatorMessage);
+        }
       }
       return sendError(reply, fromRosterError(err, resourcePath(req.url)));
     }

@@ -1,7 +1,7 @@
 import { DEFAULT_WORKER_CHANNEL } from '../domain/defaults.js';
 import { InvalidParameterError, NotFoundError } from '../domain/errors.js';
 import { workerChannelChange } from '../domain/worker-channels.js';
-import { checkIfMatch, workerChangeEventTypes } from '../domain/workers.js';
+import { changesNothing, checkIfMatch, workerChangeEventTypes } from '../domain/workers.js';
 import { newSid, SidPrefix } from '../domain/sid.js';
 import type { Worker, WorkerChannel } from '../domain/types.js';
 import type {
@@ -74,7 +74,7 @@ export class WorkerService {
       const now = wholeSeconds(this.deps.now());
       if (ifMatch === undefined) {
         // The common case in one statement, which makes the checks below itself; they run
-        // only when it changed nothing, to say which one failed.
+        // only when it changed nothing, to say which one failed (or that nothing needs to change).
         const updated = await tx.updateWorker(sid, patch, now, { accountSid, workspaceSid });
         if (updated) {
           await this.recordUpdate(tx, updated, patch);
@@ -85,6 +85,8 @@ export class WorkerService {
       const worker = await requireWorker(tx, workspaceSid, sid);
       checkIfMatch(worker, ifMatch);
       if (patch.activitySid !== undefined) await requireActivityParam(tx, workspaceSid, patch.activitySid);
+      // Nothing to change: the worker stays as it is, with its ETag and date_updated, and no event.
+      if (changesNothing(worker, patch)) return worker;
       const updated = await tx.updateWorker(sid, patch, now);
       if (!updated) throw new NotFoundError('Worker', sid);
       await this.recordUpdate(tx, updated, patch);
@@ -130,7 +132,9 @@ export class WorkerService {
       const worker = await requireWorker(tx, workspaceSid, workerSid);
       const channel = await requireWorkerChannel(tx, workerSid, sidOrUniqueName);
       const { after, eventTypes } = workerChannelChange(channel, patch);
-      await tx.updateWorkerChannel(channel.sid, after, wholeSeconds(this.deps.now()));
+      // Nothing to change: the channel stays as it is, with its date_updated, and no event.
+      if (eventTypes.length === 0) return channel;
+      await tx.updateWorkerChannel(channel, after, wholeSeconds(this.deps.now()));
       const updated = await requireWorkerChannel(tx, workerSid, channel.sid);
       for (const type of eventTypes) {
         await this.recordWorker(tx, type, worker, {

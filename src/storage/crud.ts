@@ -66,6 +66,9 @@ export function compiledOnce(build: (...args: string[]) => Compilable): (...args
   });
 }
 
+/** Worker ids read at a time from each activity when paging several activities together. */
+const MERGE_CHUNK = 128;
+
 /** Events per INSERT in bulk appends: 8 parameters each, well under SQLite's 32,766. */
 const EVENT_CHUNK = 1_000;
 
@@ -174,10 +177,17 @@ function lookups(db: Kysely<Database>, select: ReturnType<typeof rowQueries>) {
     ),
     /** The worker read back after an update, as `getWorker` reads it. */
     workerBySid: compiledOnce((sid) => select.worker.where('k.sid', '=', sid)),
+    /** By its own SID (WC…), its task channel's SID (TC…) or its task channel's unique name. */
     workerChannel: compiledOnce((workerSid, sidOrUniqueName) =>
       select.workerChannel
         .where('c.worker_sid', '=', workerSid)
-        .where((eb) => eb.or([eb('c.sid', '=', sidOrUniqueName), eb('t.unique_name', '=', sidOrUniqueName)]))
+        .where((eb) =>
+          eb.or([
+            eb('c.sid', '=', sidOrUniqueName),
+            eb('c.task_channel_sid', '=', sidOrUniqueName),
+            eb('t.unique_name', '=', sidOrUniqueName),
+          ]),
+        )
         .orderBy(sql`c.sid = ${sidOrUniqueName}`, 'desc')
         .limit(1),
     ),
@@ -290,6 +300,71 @@ export abstract class CrudQueries implements StoreTx {
     const rows = await this.rows(limited);
     const page = toPage(rows, start, query.pageSize, (r) => Number(r.id));
     return { ...page, items: page.items.map(map) };
+  }
+
+  /**
+   * Pages the workers of several activities together, in id order: a merge of each activity's
+   * walk of its (activity, id) index, reading worker ids only, lazily and in chunks, so that a
+   * page costs about the rows it skips and shows (plus a chunk per activity), however many
+   * workers the activities hold; then the page's rows by id.
+   */
+  private async workersOfActivities(
+    activitySids: readonly string[],
+    query: PageQuery,
+  ): Promise<Page<Worker>> {
+    const start = decodePageStart(query);
+    const desc = start.kind === 'before';
+    const skip = start.kind === 'offset' ? start.offset : 0;
+    const want = skip + query.pageSize + 1;
+    // Each activity holds its share of the page, or more: a chunk of that share reads few extra ids.
+    const chunk = Math.min(want, Math.max(MERGE_CHUNK, Math.ceil(want / activitySids.length)));
+    const cursors = activitySids.map((sid) => ({
+      sid,
+      ids: [] as number[],
+      at: 0,
+      last: start.kind === 'offset' ? undefined : start.key,
+      done: false,
+    }));
+    type Cursor = (typeof cursors)[number];
+    /** The cursor's next id, reading its next chunk when it has none left; undefined at its end. */
+    const head = async (c: Cursor): Promise<number | undefined> => {
+      if (c.at === c.ids.length && !c.done) {
+        let q = this.db.selectFrom('workers').select('id').where('activity_sid', '=', c.sid);
+        if (c.last !== undefined) q = q.where('id', desc ? '<' : '>', c.last);
+        const rows = await this.rows(q.orderBy('id', desc ? 'desc' : 'asc').limit(chunk));
+        c.ids = rows.map((r) => Number(r.id));
+        c.at = 0;
+        c.done = rows.length < chunk;
+        if (c.ids.length > 0) c.last = c.ids[c.ids.length - 1];
+      }
+      return c.at < c.ids.length ? c.ids[c.at] : undefined;
+    };
+    const picked: number[] = [];
+    while (picked.length < want) {
+      let best: Cursor | undefined;
+      let bestId = 0;
+      for (const c of cursors) {
+        const id = await head(c);
+        if (id !== undefined && (best === undefined || (desc ? id > bestId : id < bestId))) {
+          best = c;
+          bestId = id;
+        }
+      }
+      if (best === undefined) break;
+      best.at++;
+      picked.push(bestId);
+    }
+    const ids = picked.slice(skip);
+    if (ids.length === 0) return { items: [], nextPageToken: null, previousPageToken: null };
+    // Padded to a power of two (repeating an id), so that few distinct statements are prepared.
+    const padded = ids.concat(
+      Array<number>(2 ** Math.ceil(Math.log2(ids.length)) - ids.length).fill(ids[0]!),
+    );
+    const rows = await this.rows(
+      this.select.worker.where('k.id', 'in', padded).orderBy('k.id', desc ? 'desc' : 'asc'),
+    );
+    const page = toPage(rows, start, query.pageSize, (r) => Number(r.id));
+    return { ...page, items: page.items.map(toWorker) };
   }
 
   // ---- accounts
@@ -527,13 +602,56 @@ export abstract class CrudQueries implements StoreTx {
     return r ? toWorker(r) : null;
   }
 
-  listWorkers(workspaceSid: string, filter: WorkerFilter, query: PageQuery): Promise<Page<Worker>> {
-    let q = this.select.worker.where('k.workspace_sid', '=', workspaceSid);
-    if (filter.activitySid !== undefined) q = q.where('k.activity_sid', '=', filter.activitySid);
-    if (filter.activityName !== undefined) q = q.where('a.name_key', '=', nameKey(filter.activityName));
-    if (filter.available !== undefined) q = q.where('a.available', '=', filter.available);
-    if (filter.friendlyName !== undefined) q = q.where('k.name_key', '=', nameKey(filter.friendlyName));
-    return this.page(q, 'k.id', query, toWorker);
+  /**
+   * Every filter walks an index, so that a filter matching nothing, or little, costs an index
+   * look-up rather than a scan of the workspace's workers: a friendly name finds at most one
+   * worker by name; activity filters are resolved to the activities they mean first, and
+   * their workers are walked per activity (by activity and id).
+   */
+  async listWorkers(workspaceSid: string, filter: WorkerFilter, query: PageQuery): Promise<Page<Worker>> {
+    const none = (): Page<Worker> => {
+      decodePageStart(query); // a malformed PageToken is still refused
+      return { items: [], nextPageToken: null, previousPageToken: null };
+    };
+    if (filter.friendlyName !== undefined) {
+      // Names are unique per workspace: find the one worker by name, then page it by its id.
+      const [named] = await this.rows(
+        this.db
+          .selectFrom('workers')
+          .select('id')
+          .where('workspace_sid', '=', workspaceSid)
+          .where('name_key', '=', nameKey(filter.friendlyName)),
+      );
+      if (!named) return none();
+      let one = this.select.worker.where('k.id', '=', Number(named.id));
+      if (filter.activitySid !== undefined) one = one.where('k.activity_sid', '=', filter.activitySid);
+      if (filter.activityName !== undefined) one = one.where('a.name_key', '=', nameKey(filter.activityName));
+      if (filter.available !== undefined) one = one.where('a.available', '=', filter.available);
+      return this.page(one, 'k.id', query, toWorker);
+    }
+    if (
+      filter.activitySid === undefined &&
+      filter.activityName === undefined &&
+      filter.available === undefined
+    ) {
+      return this.page(
+        this.select.worker.where('k.workspace_sid', '=', workspaceSid),
+        'k.id',
+        query,
+        toWorker,
+      );
+    }
+    let activities = this.db.selectFrom('activities').select('sid').where('workspace_sid', '=', workspaceSid);
+    if (filter.activitySid !== undefined) activities = activities.where('sid', '=', filter.activitySid);
+    if (filter.activityName !== undefined) {
+      activities = activities.where('name_key', '=', nameKey(filter.activityName));
+    }
+    if (filter.available !== undefined) activities = activities.where('available', '=', filter.available);
+    const sids = (await this.rows(activities.orderBy('id'))).map((r) => r.sid as string);
+    if (sids.length === 0) return none();
+    if (sids.length > 1) return this.workersOfActivities(sids, query);
+    // By activity alone (it is the workspace's): so the only index that serves is (activity, id).
+    return this.page(this.select.worker.where('k.activity_sid', '=', sids[0]!), 'k.id', query, toWorker);
   }
 
   async insertWorker(k: NewWorker, wc: WorkerChannelSettings): Promise<void> {
@@ -618,12 +736,18 @@ export abstract class CrudQueries implements StoreTx {
     );
   }
 
-  async updateWorkerChannel(sid: string, p: WorkerChannelPatch, now: Date): Promise<void> {
+  async updateWorkerChannel(
+    channel: { workerSid: string; sid: string },
+    p: WorkerChannelPatch,
+    now: Date,
+  ): Promise<void> {
+    // By worker first: the worker's channels are indexed, a channel's SID alone is not (SQLite).
     await this.run(
       this.db
         .updateTable('worker_channels')
         .set({ capacity: p.capacity, available: p.available, date_updated: now })
-        .where('sid', '=', sid),
+        .where('worker_sid', '=', channel.workerSid)
+        .where('sid', '=', channel.sid),
     );
   }
 

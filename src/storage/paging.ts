@@ -10,6 +10,13 @@ export type PageStart =
 
 const TOKEN = /^P([AB])([0-9a-z]{1,12})$/;
 
+/**
+ * The most rows `Page` may skip without a PageToken. Skipping rows costs as many as are
+ * skipped (an OFFSET walks them), so deep pages are reached by following `next_page_url`
+ * (a PageToken: keyset, one index seek), as Twilio's SDKs do.
+ */
+export const MAX_PAGE_OFFSET = 10_000;
+
 export function decodePageStart(query: PageQuery): PageStart {
   if (query.pageToken !== undefined && query.pageToken !== '') {
     const m = TOKEN.exec(query.pageToken);
@@ -19,7 +26,14 @@ export function decodePageStart(query: PageQuery): PageStart {
     }
     return m[1] === 'A' ? { kind: 'after', key } : { kind: 'before', key };
   }
-  return { kind: 'offset', offset: query.page * query.pageSize };
+  const offset = query.page * query.pageSize;
+  if (offset > MAX_PAGE_OFFSET) {
+    throw new InvalidParameterError(
+      'Page',
+      `Page ${query.page} with PageSize ${query.pageSize} skips more than ${MAX_PAGE_OFFSET} rows: follow next_page_url (PageToken) to page further`,
+    );
+  }
+  return { kind: 'offset', offset };
 }
 
 /**

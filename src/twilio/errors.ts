@@ -1,4 +1,4 @@
-import type { RosterError } from '../domain/errors.js';
+import { UnavailableError, type RosterError } from '../domain/errors.js';
 
 /** Twilio's error body. No `type` or `title`: twilio-node would read it as another exception class. */
 export interface TwilioErrorBody {
@@ -38,8 +38,14 @@ export function fromRosterError(err: RosterError, resourcePath: string): TwilioE
       return twilioError(401, ErrorCode.unauthorized, 'Authenticate');
     case 'too_many_requests':
       return twilioError(429, ErrorCode.tooManyRequests, 'Too Many Requests');
-    case 'unavailable':
-      return twilioError(503, ErrorCode.unavailable, 'Service Unavailable: the store cannot be reached');
+    case 'unavailable': {
+      const said = err instanceof UnavailableError ? err.unavailability.clientMessage : undefined;
+      return twilioError(
+        503,
+        ErrorCode.unavailable,
+        said ?? 'Service Unavailable: the store cannot be reached',
+      );
+    }
     default:
       return twilioError(500, ErrorCode.internal, 'Internal Server Error');
   }

@@ -28,9 +28,8 @@ const worker = {
 describe('applyWorkerChange', () => {
   it.each([
     { change: { activitySid: 'WA2' }, activity: 'WA2', statusAt: T1 },
-    { change: { activitySid: 'WA1' }, activity: 'WA1', statusAt: T0 },
+    { change: { activitySid: 'WA1', friendlyName: 'Bob' }, activity: 'WA1', statusAt: T0 },
     { change: { friendlyName: 'Bob' }, activity: 'WA1', statusAt: T0 },
-    { change: {}, activity: 'WA1', statusAt: T0 },
   ])(
     '$change → activity $activity, status time moved only by a real move',
     ({ change, activity, statusAt }) => {
@@ -41,6 +40,10 @@ describe('applyWorkerChange', () => {
       expect(after.dateUpdated).toEqual(T1);
       expect(after.friendlyName).toBe('friendlyName' in change ? change.friendlyName : 'Alice');
     },
+  );
+  it.each([{}, { activitySid: 'WA1' }, { friendlyName: 'Alice', activitySid: 'WA1' }])(
+    '$change changes nothing: the same worker, version and date_updated',
+    (change) => expect(applyWorkerChange(worker, change, T1)).toBe(worker),
   );
 });
 
@@ -108,6 +111,18 @@ describe('workerChannelChange', () => {
       moved: false,
     },
     { before: { capacity: 1, available: true }, patch: {}, types: [], moved: false },
+    {
+      before: { capacity: 1, available: true },
+      patch: { capacity: 1, available: true },
+      types: [],
+      moved: false,
+    },
+    {
+      before: { capacity: 1, available: true },
+      patch: { capacity: 1, available: false },
+      types: ['worker.channel.availability.update'],
+      moved: true,
+    },
   ])('$before + $patch → $types, eligibility changed: $moved', ({ before, patch, types, moved }) => {
     const change = workerChannelChange(before, patch);
     expect(change.after).toEqual({ ...before, ...patch });

@@ -51,6 +51,21 @@ describe('authentication', () => {
     }
   });
 
+  it('keeps nothing of made-up, well-formed account SIDs, and still answers the real account from memory', async () => {
+    // The SQLite store's read cache (PostgreSQL keeps none): what it holds is looked at directly.
+    const cache = (t.store as unknown as { cache?: Map<string, unknown> }).cache;
+    for (let i = 0; i < 2_000; i++) {
+      const res = await t.app.inject({
+        url: '/v1/Workspaces',
+        headers: { authorization: basicAuth(`AC${i.toString(16).padStart(32, 'f')}`, 'guess') },
+      });
+      expect(res.statusCode).toBe(401);
+      if (cache) expect(cache.size).toBeLessThan(10);
+    }
+    expect((await t.request({ url: '/v1/Workspaces' })).statusCode).toBe(200);
+    if (cache) expect([...cache.keys()]).toContain(`account|${t.account.sid}`);
+  });
+
   it("refuses another account's token", async () => {
     const other = await t.newAccount();
     const res = await t.app.inject({

@@ -160,7 +160,10 @@ describe('a listening server', () => {
     const slow = Array.from({ length: 8 }, trickler);
     expect(await getAlone('/v1/Workspaces')).toBe(200);
     await Promise.all(slow.map((s) => s.closed));
-    for (const s of slow) expect(s.received()).toMatch(/^HTTP\/1\.1 408 /);
+    for (const s of slow) {
+      expect(s.received()).toMatch(/^HTTP\/1\.1 408 /);
+      expectTwilioError(JSON.parse(s.received().split('\r\n\r\n')[1]!), 408, 20408);
+    }
     const names = (await t.request({ url: '/v1/Workspaces' }))
       .json()
       .workspaces.map((w: { friendly_name: string }) => w.friendly_name);
@@ -176,5 +179,34 @@ describe('a listening server', () => {
     expect(refused).toMatch(/^(ECONNRESET|EPIPE|socket hang up)$/);
     await Promise.all(slow.map((s) => s.closed));
     expect(await getAlone('/v1/Workspaces')).toBe(200);
+  });
+
+  it("answers a request head over Node's 16 KB with a 431 in Twilio's shape, which the client reads", async () => {
+    for (const [method, body] of [
+      ['GET', ''],
+      ['POST', 'FriendlyName=' + 'x'.repeat(200_000)],
+      ['HEAD', ''],
+    ] as const) {
+      const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpRequest(
+          `${base}/v1/Workspaces`,
+          {
+            method,
+            agent: false,
+            headers: { ...form, authorization: t.account.auth, 'x-padding': 'p'.repeat(20 * 1024) },
+          },
+          (r) => {
+            let text = '';
+            r.setEncoding('utf8').on('data', (d: string) => (text += d));
+            r.on('end', () => resolve({ status: r.statusCode!, body: text }));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+      expect(res.status).toBe(431);
+      if (method === 'HEAD') expect(res.body).toBe('');
+      else expectTwilioError(JSON.parse(res.body), 431, 20431);
+    }
   });
 });

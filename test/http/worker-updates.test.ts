@@ -30,7 +30,7 @@ describe('Worker updates', () => {
         { form: { ActivitySid: activity.Available! }, statusMoves: true, name: 'Available', available: true },
         { form: { Attributes: '{"x":1}' }, statusMoves: false, name: 'Available', available: true },
         {
-          form: { ActivitySid: activity.Available! },
+          form: { ActivitySid: activity.Available!, Attributes: '{"x":2}' },
           statusMoves: false,
           name: 'Available',
           available: true,
@@ -90,5 +90,55 @@ describe('Worker updates', () => {
     const fetched = await t.request({ url: url(`/${worker.sid}`) });
     expect(fetched.json()).toEqual(worker);
     expect(fetched.headers.etag).toBe('"0"');
+  });
+
+  it('that change nothing keep the ETag and date_updated and log no event', async () => {
+    const created = (
+      await t.request({
+        method: 'POST',
+        url: url(),
+        form: { FriendlyName: 'Gail', Attributes: '{"a":1}', ActivitySid: activity.Available! },
+      })
+    ).json();
+    const events = async () => (await t.store.listEvents(ws, 0, 100_000)).length;
+    const logged = await events();
+    later(5);
+    const same = [
+      {},
+      { FriendlyName: 'Gail' },
+      { ActivitySid: activity.Available! },
+      { Attributes: '{"a":1}' },
+      { FriendlyName: 'Gail', ActivitySid: activity.Available!, Attributes: '{"a":1}' },
+    ];
+    for (const form of same) {
+      for (const headers of [{}, { 'if-match': '"0"' }]) {
+        const res = await t.request({ method: 'POST', url: url(`/${created.sid}`), form, headers });
+        expect(res.statusCode, res.body).toBe(200);
+        expect(res.headers.etag).toBe('"0"');
+        expect(res.json()).toEqual(created);
+      }
+    }
+    const voice = (await t.request({ url: url(`/${created.sid}/Channels/voice`) })).json();
+    for (const form of [
+      {},
+      { Capacity: String(voice.configured_capacity) },
+      { Available: String(voice.available) },
+    ]) {
+      const res = await t.request({ method: 'POST', url: url(`/${created.sid}/Channels/voice`), form });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toEqual(voice);
+    }
+    expect((await t.request({ url: url(`/${created.sid}`) })).json()).toEqual(created);
+    expect(await events()).toBe(logged);
+
+    // A case-only rename is a change.
+    const renamed = await t.request({
+      method: 'POST',
+      url: url(`/${created.sid}`),
+      form: { FriendlyName: 'gail' },
+    });
+    expect(renamed.headers.etag).toBe('"1"');
+    expect(renamed.json().date_updated).not.toBe(created.date_updated);
+    expect(await events()).toBe(logged + 1);
   });
 });

@@ -272,6 +272,28 @@ describe('Worker channels', () => {
     expect(bySid.json()).toEqual(voice);
     const byName = await t.request({ url: url(`/${w.sid}/Channels/voice`) });
     expect(byName.json()).toEqual(voice);
+    const byTaskChannelSid = await t.request({ url: url(`/${w.sid}/Channels/${voice.task_channel_sid}`) });
+    expect(byTaskChannelSid.statusCode).toBe(200);
+    expect(byTaskChannelSid.json()).toEqual(voice);
+    const sms = list.find((c: { task_channel_unique_name: string }) => c.task_channel_unique_name === 'sms');
+    const viaTc = await t.request({
+      method: 'POST',
+      url: url(`/${w.sid}/Channels/${sms.task_channel_sid}`),
+      form: { Capacity: '2' },
+    });
+    expect(viaTc.statusCode).toBe(200);
+    expect(viaTc.json()).toMatchObject({
+      sid: sms.sid,
+      task_channel_sid: sms.task_channel_sid,
+      configured_capacity: 2,
+    });
+    // Another workspace's task channel is not one of this worker's.
+    const other = (
+      await t.request({ method: 'POST', url: '/v1/Workspaces', form: { FriendlyName: 'Other' } })
+    ).json();
+    const theirs = (await t.request({ url: `/v1/Workspaces/${other.sid}/TaskChannels/voice` })).json();
+    const notHers = await t.request({ url: url(`/${w.sid}/Channels/${theirs.sid}`) });
+    expectTwilioError(notHers.json(), 404, 20404);
 
     const updated = await t.request({
       method: 'POST',

@@ -398,8 +398,21 @@ describe(`Store contract (${testBackend()})`, () => {
       version: 2,
       dateStatusChanged: T2,
     });
-    await tx((t) => t.updateWorker(bob, { activitySid: w.available }, T1));
-    expect(await store.getWorker(w.sid, bob)).toMatchObject({ version: 3, dateStatusChanged: T2 });
+    // A patch of values the worker has already changes nothing: not the version, not date_updated.
+    expect(
+      await tx((t) => t.updateWorker(bob, { activitySid: w.available, friendlyName: 'Robert' }, T1)),
+    ).toBeNull();
+    expect(await store.getWorker(w.sid, bob)).toMatchObject({
+      version: 2,
+      dateUpdated: T2,
+      dateStatusChanged: T2,
+    });
+    await tx((t) => t.updateWorker(bob, { activitySid: w.available, attributes: '{"x":2}' }, T1));
+    expect(await store.getWorker(w.sid, bob)).toMatchObject({
+      version: 3,
+      dateUpdated: T1,
+      dateStatusChanged: T2,
+    });
 
     await tx((t) => t.deleteWorker(alice));
     expect(await store.getWorker(w.sid, alice)).toBeNull();
@@ -416,7 +429,7 @@ describe(`Store contract (${testBackend()})`, () => {
     const cases: [Parameters<StoreTx['updateWorker']>[1], Date][] = [
       [{ activitySid: w.available }, T1], // moves: date_status_changed too
       [{ attributes: '{"a":1}', friendlyName: 'Renamed' }, T2], // stays
-      [{ activitySid: w.available }, T2], // the same activity: stays
+      [{ activitySid: w.available, attributes: '{"a":2}' }, T2], // the same activity: stays
       [{ activitySid: w.unavailable, attributes: '{}' }, T2],
     ];
     for (const [patch, now] of cases) {
@@ -437,6 +450,11 @@ describe(`Store contract (${testBackend()})`, () => {
       dateStatusChanged: T2,
     });
     expect(await tx((t) => t.updateWorker(newSid(SidPrefix.worker), { attributes: '{}' }, T1))).toBeNull();
+    const before = await store.getWorker(w.sid, k);
+    expect(
+      await tx((t) => t.updateWorker(k, { activitySid: w.unavailable, attributes: '{}' }, T1)),
+    ).toBeNull();
+    expect(await store.getWorker(w.sid, k)).toEqual(before);
     await expectCountsExact(w);
   });
 
@@ -479,14 +497,14 @@ describe(`Store contract (${testBackend()})`, () => {
 
     // Channel availability and capacity.
     const v0 = (await store.getWorkerChannel(ks[0]!, 'voice'))!;
-    await tx((t) => t.updateWorkerChannel(v0.sid, { available: false }, T1));
+    await tx((t) => t.updateWorkerChannel(v0, { available: false }, T1));
     expect(workers(await store.activityCounts(w.sid, w.voice))).toEqual([1, 2, 2]);
     expect(workers(await store.activityCounts(w.sid, w.sms))).toEqual([2, 2, 2]);
     const v1 = (await store.getWorkerChannel(ks[1]!, 'voice'))!;
-    await tx((t) => t.updateWorkerChannel(v1.sid, { capacity: 0 }, T1));
+    await tx((t) => t.updateWorkerChannel(v1, { capacity: 0 }, T1));
     expect(workers(await store.activityCounts(w.sid, w.voice))).toEqual([1, 1, 2]);
-    await tx((t) => t.updateWorkerChannel(v1.sid, { capacity: 3 }, T1));
-    await tx((t) => t.updateWorkerChannel(v1.sid, { capacity: 2, available: true }, T1));
+    await tx((t) => t.updateWorkerChannel(v1, { capacity: 3 }, T1));
+    await tx((t) => t.updateWorkerChannel(v1, { capacity: 2, available: true }, T1));
     expect(workers(await store.activityCounts(w.sid, w.voice))).toEqual([1, 2, 2]);
     expect(await store.getWorkerChannel(ks[1]!, 'voice')).toMatchObject({
       capacity: 2,
@@ -499,7 +517,7 @@ describe(`Store contract (${testBackend()})`, () => {
     expect(workers(await store.activityCounts(w.sid))).toEqual([1, 3, 2]);
     expect(workers(await store.activityCounts(w.sid, w.voice))).toEqual([1, 2, 2]);
     expect(workers(await store.activityCounts(w.sid, w.sms))).toEqual([1, 3, 2]);
-    await tx((t) => t.updateWorkerChannel(v0.sid, { available: true }, T1));
+    await tx((t) => t.updateWorkerChannel(v0, { available: true }, T1));
     expect(workers(await store.activityCounts(w.sid, w.voice))).toEqual([1, 3, 2]);
 
     // Deletes.

@@ -17,11 +17,15 @@ export interface WorkerChannelPatch {
  * is the store's business, so that it may change without touching the services.
  */
 export interface WorkerChannelReads {
-  /** By SID (WC…) or by the task channel's unique name. */
+  /** By SID (WC…), by the task channel's SID (TC…) or by the task channel's unique name. */
   getWorkerChannel(workerSid: string, sidOrUniqueName: string): Promise<WorkerChannel | null>;
   listWorkerChannels(workerSid: string, page: PageQuery): Promise<Page<WorkerChannel>>;
 }
 
 export interface WorkerChannelWrites {
-  updateWorkerChannel(sid: string, patch: WorkerChannelPatch, now: Date): Promise<void>;
+  updateWorkerChannel(
+    channel: { workerSid: string; sid: string },
+    patch: WorkerChannelPatch,
+    now: Date,
+  ): Promise<void>;
 }

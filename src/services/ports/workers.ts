@@ -44,7 +44,9 @@ export interface WorkerWrites {
   insertWorker(worker: NewWorker, workerChannel: WorkerChannelSettings): Promise<void>;
   /**
    * Bumps the version; moves date_status_changed only when the activity changes.
-   * Returns the worker as it is now (as `getWorker` reads it), or null when there is no such worker.
+   * Returns the worker as it is now (as `getWorker` reads it), or null when there is no such
+   * worker, or when every value of the patch is the worker's already (then nothing changes:
+   * not the version, not date_updated).
    * With `scope`, changes it only if the workspace is the account's, the worker is in it, and a
    * patched activity is one of the workspace's: the checks of an update in the same statement.
    * Null then means one of them failed (and nothing changed).

@@ -118,6 +118,14 @@ function translate(err: unknown, conflict: string): unknown {
   const state = sqlstate(err);
   if (state === '23505') return new ConflictError(conflict);
   if (state === '23503') return new ConflictError('The resource is still in use');
+  if (state === '53100') {
+    return new UnavailableError((err as Error).message, {
+      clientMessage: 'Service Unavailable: the server cannot store more data right now',
+      retryAfterSeconds: 30,
+      operatorMessage:
+        'PostgreSQL cannot write: its disk is full (53100 disk_full). Writes are refused with 503 until space is freed on the database server.',
+    });
+  }
   if (isUnavailable(err)) {
     return new UnavailableError(`The database cannot be reached: ${(err as Error).message}`);
   }
@@ -300,14 +308,15 @@ class PgQueries extends CrudQueries {
          activity_sid = COALESCE($4::text, activity_sid),
          version = version + 1,
          date_updated = $5
-       WHERE sid = $6${
-         scope
-           ? ` AND workspace_sid = $7
+       WHERE sid = $6
+         AND ($1 <> friendly_name OR $3 <> attributes OR $4::text <> activity_sid)${
+           scope
+             ? ` AND workspace_sid = $7
                AND EXISTS (SELECT 1 FROM workspaces WHERE sid = $7 AND account_sid = $8)
                AND ($4::text IS NULL
                     OR EXISTS (SELECT 1 FROM activities WHERE sid = $4::text AND workspace_sid = $7))`
-           : ''
-       } RETURNING *)
+             : ''
+         } RETURNING *)
        SELECT k.id, k.sid, k.account_sid, k.workspace_sid, k.friendly_name, k.activity_sid, k.attributes,
               k.version, k.date_created, k.date_updated, k.date_status_changed,
               a.friendly_name AS activity_name, a.available AS available

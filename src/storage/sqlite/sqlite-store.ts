@@ -1,9 +1,9 @@
 import Database from 'better-sqlite3';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql, type Compilable, type RawBuilder } from 'kysely';
-import { ConflictError } from '../../domain/errors.js';
+import { ConflictError, UnavailableError } from '../../domain/errors.js';
 import type { Account, ActivityCount, TaskChannel, Worker, Workspace } from '../../domain/types.js';
 import type {
   CommittedEventsListener,
@@ -46,12 +46,29 @@ function isUniqueViolation(err: unknown): boolean {
   return err instanceof Error && (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
+function isDiskFull(err: unknown): boolean {
+  return err instanceof Error && (err as { code?: string }).code === 'SQLITE_FULL';
+}
+
+/** SQLITE_FULL: the disk (or the file's size limit) is full; it passes once space is freed. */
+function diskFull(err: Error): UnavailableError {
+  return new UnavailableError(err.message, {
+    clientMessage: 'Service Unavailable: the server cannot store more data right now',
+    retryAfterSeconds: 30,
+    operatorMessage:
+      'SQLite cannot write: the disk holding the database is full (SQLITE_FULL). Writes are refused with 503 until space is freed; nothing else is needed.',
+  });
+}
+
 /** Driver errors become domain errors here, and nowhere else. */
 function translate(err: unknown, conflict: string): unknown {
-  return isUniqueViolation(err) ? new ConflictError(conflict) : err;
+  if (isUniqueViolation(err)) return new ConflictError(conflict);
+  return isDiskFull(err) ? diskFull(err as Error) : err;
 }
 
 // The guarded worker update, by hand: the hottest write, one statement that makes its checks.
+// A patch whose every value is the worker's already changes no row (version and date_updated
+// stay); a NULL parameter (not in the patch) compares as NULL, never as a change.
 const UPDATE_WORKER = `
   UPDATE workers SET
     friendly_name = COALESCE(@name, friendly_name),
@@ -62,7 +79,8 @@ const UPDATE_WORKER = `
     activity_sid = COALESCE(@activity, activity_sid),
     version = version + 1,
     date_updated = @now
-  WHERE sid = @sid`;
+  WHERE sid = @sid
+    AND (@name <> friendly_name OR @attributes <> attributes OR @activity <> activity_sid)`;
 /** The same, only if the checks of an update hold (`StoreTx.updateWorker`'s scope). */
 const UPDATE_WORKER_IN_SCOPE = `${UPDATE_WORKER}
     AND workspace_sid = @workspace
@@ -194,9 +212,7 @@ class SqliteQueries extends CrudQueries {
       });
       if (changes === 0) return null;
     } catch (err) {
-      if (isUniqueViolation(err))
-        throw new ConflictError(`A worker named ${p.friendlyName} already exists in this workspace`);
-      throw err;
+      throw translate(err, `A worker named ${p.friendlyName} already exists in this workspace`);
     }
     return toWorker(this.stmt(this.workerBySid).get(sid) as Row);
   }
@@ -253,8 +269,7 @@ class SqliteQueries extends CrudQueries {
            FROM (SELECT value AS r FROM json_each(?))`,
       ).run(workspaceSid, JSON.stringify(channelRows));
     } catch (err) {
-      if (isUniqueViolation(err)) throw new ConflictError('A worker with one of these names already exists');
-      throw err;
+      throw translate(err, 'A worker with one of these names already exists');
     } finally {
       this.conn.pragma(`cache_size = ${cacheSize}`);
     }
@@ -278,6 +293,10 @@ export class SqliteStore extends SqliteQueries implements Store {
   private pending: PendingTransaction[] | null = null;
   private readonly outbox = new Outbox();
 
+  /** The database file as it was opened: writes are refused once the path names another file, or none. */
+  private readonly file: { path: string; dev: number; ino: number };
+  private fileLost = false;
+
   static open(options: SqliteStoreOptions): SqliteStore {
     const writer = new Database(options.path);
     try {
@@ -288,15 +307,21 @@ export class SqliteStore extends SqliteQueries implements Store {
       migrate(writer);
       const reader = new Database(options.path, { readonly: true });
       reader.pragma('busy_timeout = 5000');
-      return new SqliteStore(writer, reader);
+      const { dev, ino } = statSync(options.path);
+      return new SqliteStore(writer, reader, { path: options.path, dev, ino });
     } catch (err) {
       writer.close();
       throw err;
     }
   }
 
-  private constructor(writer: Database.Database, reader: Database.Database) {
+  private constructor(
+    writer: Database.Database,
+    reader: Database.Database,
+    file: { path: string; dev: number; ino: number },
+  ) {
     super(reader);
+    this.file = file;
     this.writer = writer;
     this.reader = reader;
     this.writes = new SqliteQueries(writer);
@@ -340,10 +365,11 @@ export class SqliteStore extends SqliteQueries implements Store {
     if (this.cache.has(key)) return this.cache.get(key) as T;
     // Read after the check, so the value is at least as new as the version it is kept under;
     // and keep it only if no commit came in while it was awaited (that would make it stale
-    // under the next version).
+    // under the next version). What was not found is not kept: anyone may ask for made-up
+    // SIDs (accounts before authenticating), and a miss needs no speed.
     const generation = this.generation;
     const value = await read();
-    if (this.versionChecked && generation === this.generation) this.cache.set(key, value);
+    if (value !== null && this.versionChecked && generation === this.generation) this.cache.set(key, value);
     return value;
   }
 
@@ -390,6 +416,29 @@ export class SqliteStore extends SqliteQueries implements Store {
     return this.outbox.on(listener);
   }
 
+  /**
+   * Whether the path still names the file this store writes. A database deleted (or replaced)
+   * while open takes writes into a file nobody will open again: they would be lost at restart.
+   */
+  private fileIsOurs(): boolean {
+    if (this.fileLost) return false;
+    try {
+      const { dev, ino } = statSync(this.file.path);
+      if (dev === this.file.dev && ino === this.file.ino) return true;
+    } catch {
+      // gone
+    }
+    this.fileLost = true;
+    return false;
+  }
+
+  private fileLostError(): UnavailableError {
+    return new UnavailableError(`${this.file.path} was deleted or replaced`, {
+      clientMessage: 'Service Unavailable: the server cannot store data until it is restarted',
+      operatorMessage: `The database file ${this.file.path} was deleted or replaced while Roster was running: every write is refused (503) rather than kept in a file that is gone. Restart Roster (it then opens whatever that path holds).`,
+    });
+  }
+
   private async runBatch(batch: PendingTransaction[]): Promise<void> {
     const writer = this.writer;
     const done: {
@@ -399,9 +448,11 @@ export class SqliteStore extends SqliteQueries implements Store {
     }[] = [];
     /** Nothing of the batch was committed: every transaction still waiting learns so. */
     const failAll = (err: unknown, rest: PendingTransaction[]) => {
-      for (const d of done) d.t.reject(err);
-      for (const t of rest) t.reject(err);
+      const failure = isDiskFull(err) ? diskFull(err as Error) : err;
+      for (const d of done) d.t.reject(failure);
+      for (const t of rest) t.reject(failure);
     };
+    if (this.fileLost) return failAll(this.fileLostError(), batch);
     try {
       writer.exec('BEGIN IMMEDIATE');
     } catch (err) {
@@ -418,8 +469,13 @@ export class SqliteStore extends SqliteQueries implements Store {
         if (!writer.inTransaction) return failAll(err, batch.slice(i)); // SQLite gave up the whole transaction
         writer.exec('ROLLBACK TO tx');
         writer.exec('RELEASE tx');
-        t.reject(err);
+        t.reject(isDiskFull(err) ? diskFull(err as Error) : err);
       }
+    }
+    // Checked last, so no write is acknowledged after the file has gone (one stat per batch).
+    if (!this.fileIsOurs()) {
+      writer.exec('ROLLBACK');
+      return failAll(this.fileLostError(), []);
     }
     try {
       writer.exec('COMMIT');
