@@ -11,6 +11,7 @@ import type {
   Activity,
   ActivityCount,
   TaskChannel,
+  TaskQueue,
   Worker,
   WorkerChannel,
   Workspace,
@@ -23,6 +24,11 @@ import type {
   Timer,
   NewActivity,
   NewTaskChannel,
+  NewTaskQueue,
+  MemberCandidate,
+  QueueExpression,
+  TaskQueueFilter,
+  TaskQueuePatch,
   NewWorker,
   NewWorkspace,
   Page,
@@ -42,6 +48,7 @@ import {
   nameKey,
   toActivity,
   toTaskChannel,
+  toTaskQueue,
   toWorker,
   toWorkerChannel,
   toWorkspace,
@@ -68,6 +75,8 @@ export function compiledOnce(build: (...args: string[]) => Compilable): (...args
 
 /** Events per INSERT in bulk appends: 8 parameters each, well under SQLite's 32,766. */
 const EVENT_CHUNK = 1_000;
+/** Membership rows per INSERT: 4 parameters each. */
+const MEMBER_CHUNK = 2_000;
 
 /** The full-row SELECTs, built once per dialect; their compiled text is also what hot paths prepare. */
 export function rowQueries(db: Kysely<Database>) {
@@ -117,6 +126,34 @@ export function rowQueries(db: Kysely<Database>) {
         'k.date_status_changed',
         'a.friendly_name as activity_name',
         'a.available as available',
+      ]),
+    taskQueue: db
+      .selectFrom('task_queues as q')
+      .select([
+        'q.id',
+        'q.sid',
+        'q.account_sid',
+        'q.workspace_sid',
+        'q.friendly_name',
+        'q.target_workers',
+        'q.max_reserved_workers',
+        'q.task_order',
+        'q.reservation_activity_sid',
+        'q.assignment_activity_sid',
+        'q.date_created',
+        'q.date_updated',
+      ])
+      .select((eb) => [
+        eb
+          .selectFrom('activities')
+          .select('friendly_name')
+          .whereRef('sid', '=', 'q.reservation_activity_sid')
+          .as('reservation_activity_name'),
+        eb
+          .selectFrom('activities')
+          .select('friendly_name')
+          .whereRef('sid', '=', 'q.assignment_activity_sid')
+          .as('assignment_activity_name'),
       ]),
     workerChannel: db
       .selectFrom('worker_channels as c')
@@ -371,6 +408,8 @@ export abstract class CrudQueries implements StoreTx {
 
   async deleteWorkspace(sid: string): Promise<void> {
     // Workers first (their count triggers take their channels and counts along), then what they referenced.
+    await this.run(this.db.deleteFrom('task_queue_members').where('workspace_sid', '=', sid));
+    await this.run(this.db.deleteFrom('task_queues').where('workspace_sid', '=', sid));
     await this.run(this.db.deleteFrom('workers').where('workspace_sid', '=', sid));
     await this.run(this.db.deleteFrom('worker_channels').where('workspace_sid', '=', sid));
     for (const r of await this.rows(
@@ -589,6 +628,7 @@ export abstract class CrudQueries implements StoreTx {
   }
 
   async deleteWorker(sid: string): Promise<void> {
+    await this.run(this.db.deleteFrom('task_queue_members').where('worker_sid', '=', sid));
     await this.run(this.db.deleteFrom('workers').where('sid', '=', sid));
   }
 
@@ -624,6 +664,179 @@ export abstract class CrudQueries implements StoreTx {
         .updateTable('worker_channels')
         .set({ capacity: p.capacity, available: p.available, date_updated: now })
         .where('sid', '=', sid),
+    );
+  }
+
+  // ---- task queues and their members
+
+  async getTaskQueue(workspaceSid: string, sid: string): Promise<TaskQueue | null> {
+    const r = await this.one(
+      this.select.taskQueue.where('q.sid', '=', sid).where('q.workspace_sid', '=', workspaceSid),
+    );
+    return r ? toTaskQueue(r) : null;
+  }
+
+  listTaskQueues(workspaceSid: string, filter: TaskQueueFilter, query: PageQuery): Promise<Page<TaskQueue>> {
+    let q = this.select.taskQueue.where('q.workspace_sid', '=', workspaceSid);
+    if (filter.friendlyName !== undefined) q = q.where('q.name_key', '=', nameKey(filter.friendlyName));
+    const { workerSid, sids } = filter;
+    if (workerSid !== undefined) {
+      q = q.where('q.sid', 'in', (eb) =>
+        eb.selectFrom('task_queue_members').select('queue_sid').where('worker_sid', '=', workerSid),
+      );
+    }
+    if (sids !== undefined)
+      q = sids.length === 0 ? q.where(sql<boolean>`1 = 0`) : q.where('q.sid', 'in', sids);
+    return this.page(q, 'q.id', query, toTaskQueue);
+  }
+
+  async queueExpressions(workspaceSid: string, onlyReadingWorkerFields: boolean): Promise<QueueExpression[]> {
+    let q = this.db
+      .selectFrom('task_queues')
+      .select(['sid', 'target_workers'])
+      .where('workspace_sid', '=', workspaceSid);
+    if (onlyReadingWorkerFields) q = q.where('reads_worker_fields', '=', true);
+    const rows = await this.rows(q.orderBy('id'));
+    return rows.map((r) => ({ sid: r.sid as string, targetWorkers: r.target_workers as string }));
+  }
+
+  async memberCandidates(
+    workspaceSid: string,
+    afterId: number,
+    limit: number,
+    activitySid?: string,
+  ): Promise<MemberCandidate[]> {
+    let q = this.db
+      .selectFrom('workers as k')
+      .innerJoin('activities as a', 'a.sid', 'k.activity_sid')
+      .select([
+        'k.id',
+        'k.sid',
+        'k.friendly_name',
+        'k.activity_sid',
+        'k.attributes',
+        'a.friendly_name as activity_name',
+      ])
+      .where('k.workspace_sid', '=', workspaceSid)
+      .where('k.id', '>', afterId);
+    if (activitySid !== undefined) q = q.where('k.activity_sid', '=', activitySid);
+    const rows = await this.rows(q.orderBy('k.id').limit(limit));
+    return rows.map((r) => ({
+      id: Number(r.id),
+      sid: r.sid as string,
+      friendlyName: r.friendly_name as string,
+      activitySid: r.activity_sid as string,
+      activityName: r.activity_name as string,
+      attributes: r.attributes as string,
+    }));
+  }
+
+  async queuesOfWorker(workerSid: string): Promise<string[]> {
+    const rows = await this.rows(
+      this.db.selectFrom('task_queue_members').select('queue_sid').where('worker_sid', '=', workerSid),
+    );
+    return rows.map((r) => r.queue_sid as string);
+  }
+
+  async insertTaskQueue(t: NewTaskQueue): Promise<void> {
+    await this.run(
+      this.db.insertInto('task_queues').values({
+        sid: t.sid,
+        account_sid: t.accountSid,
+        workspace_sid: t.workspaceSid,
+        friendly_name: t.friendlyName,
+        name_key: nameKey(t.friendlyName),
+        target_workers: t.targetWorkers,
+        reads_worker_fields: t.readsWorkerFields,
+        max_reserved_workers: t.maxReservedWorkers,
+        task_order: t.taskOrder,
+        reservation_activity_sid: t.reservationActivitySid,
+        assignment_activity_sid: t.assignmentActivitySid,
+        date_created: t.now,
+        date_updated: t.now,
+      }),
+      `A TaskQueue named ${t.friendlyName} already exists in this workspace`,
+    );
+  }
+
+  async updateTaskQueue(sid: string, p: TaskQueuePatch, now: Date): Promise<void> {
+    await this.run(
+      this.db
+        .updateTable('task_queues')
+        .set({
+          friendly_name: p.friendlyName,
+          name_key: p.friendlyName === undefined ? undefined : nameKey(p.friendlyName),
+          target_workers: p.targetWorkers,
+          reads_worker_fields: p.readsWorkerFields,
+          max_reserved_workers: p.maxReservedWorkers,
+          task_order: p.taskOrder,
+          reservation_activity_sid: p.reservationActivitySid,
+          assignment_activity_sid: p.assignmentActivitySid,
+          date_updated: now,
+        })
+        .where('sid', '=', sid),
+      `A TaskQueue named ${p.friendlyName} already exists in this workspace`,
+    );
+  }
+
+  async deleteTaskQueue(sid: string): Promise<void> {
+    await this.clearQueueMembers(sid);
+    await this.run(this.db.deleteFrom('task_queues').where('sid', '=', sid));
+  }
+
+  async holdMembership(workspaceSid: string, mode: 'shared' | 'exclusive'): Promise<void> {
+    await this.lockWorkspace(workspaceSid, mode);
+  }
+
+  async clearQueueMembers(queueSid: string): Promise<void> {
+    await this.run(this.db.deleteFrom('task_queue_members').where('queue_sid', '=', queueSid));
+  }
+
+  async addQueueMembers(
+    workspaceSid: string,
+    queueSid: string,
+    workers: readonly MemberCandidate[],
+  ): Promise<void> {
+    for (let i = 0; i < workers.length; i += MEMBER_CHUNK) {
+      const chunk = workers.slice(i, i + MEMBER_CHUNK);
+      await this.run(
+        this.db.insertInto('task_queue_members').values(
+          chunk.map((k) => ({
+            queue_sid: queueSid,
+            worker_id: k.id,
+            worker_sid: k.sid,
+            workspace_sid: workspaceSid,
+          })),
+        ),
+      );
+    }
+  }
+
+  async setWorkerMembership(
+    workspaceSid: string,
+    workerSid: string,
+    evaluated: readonly string[],
+    members: readonly string[],
+  ): Promise<void> {
+    if (evaluated.length === 0) return;
+    await this.run(
+      this.db
+        .deleteFrom('task_queue_members')
+        .where('worker_sid', '=', workerSid)
+        .where('queue_sid', 'in', evaluated),
+    );
+    if (members.length === 0) return;
+    await this.run(
+      this.db
+        .insertInto('task_queue_members')
+        .columns(['queue_sid', 'worker_id', 'worker_sid', 'workspace_sid'])
+        .expression((eb) =>
+          eb
+            .selectFrom('task_queues as q')
+            .innerJoin('workers as k', (join) => join.on('k.sid', '=', workerSid))
+            .select(['q.sid', 'k.id', 'k.sid as worker_sid', eb.val(workspaceSid).as('workspace_sid')])
+            .where('q.sid', 'in', members),
+        ),
     );
   }
 

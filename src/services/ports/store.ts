@@ -3,6 +3,7 @@ import type { CommittedEventsListener, EventReads, EventWrites } from './events.
 import type { ActivityReads, ActivityWrites } from './activities.js';
 import type { StatisticsReads } from './statistics.js';
 import type { TaskChannelReads, TaskChannelWrites } from './task-channels.js';
+import type { TaskQueueReads, TaskQueueWrites } from './task-queues.js';
 import type { TimerReads, TimerWrites } from './timers.js';
 import type { WorkerChannelReads, WorkerChannelWrites } from './worker-channels.js';
 import type { WorkerReads, WorkerWrites } from './workers.js';
@@ -14,6 +15,7 @@ export type * from './events.js';
 export type * from './paging.js';
 export type * from './statistics.js';
 export type * from './task-channels.js';
+export type * from './task-queues.js';
 export type * from './timers.js';
 export type * from './worker-channels.js';
 export type * from './workers.js';
@@ -26,6 +28,7 @@ export interface StoreReader
     WorkspaceReads,
     ActivityReads,
     TaskChannelReads,
+    TaskQueueReads,
     WorkerReads,
     WorkerChannelReads,
     StatisticsReads,
@@ -40,6 +43,7 @@ export interface StoreTx
     WorkspaceWrites,
     ActivityWrites,
     TaskChannelWrites,
+    TaskQueueWrites,
     WorkerWrites,
     WorkerChannelWrites,
     EventWrites,
