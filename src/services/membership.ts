@@ -43,7 +43,10 @@ export class QueueMembership {
     await tx.holdMembership(worker.workspaceSid, 'shared');
     const queues = await tx.queueExpressions(worker.workspaceSid, scope === 'fields');
     if (queues.length === 0) return;
-    const doc = workerDocument(worker);
+    // Read again under the hold: an activity renamed meanwhile (PostgreSQL, another
+    // transaction) has committed by now, and its new name is what the queues must see.
+    const current = (await tx.getWorker(worker.workspaceSid, worker.sid)) ?? worker;
+    const doc = workerDocument(current);
     const members = queues.filter((q) => matchesQueue(this.expression(q), doc)).map((q) => q.sid);
     await tx.setWorkerMembership(
       worker.workspaceSid,
