@@ -75,6 +75,8 @@ export function compiledOnce(build: (...args: string[]) => Compilable): (...args
 
 /** Events per INSERT in bulk appends: 8 parameters each, well under SQLite's 32,766. */
 const EVENT_CHUNK = 1_000;
+/** Rows read per statement while a list tests each row in JavaScript. */
+const SCAN_CHUNK = 500;
 /** Membership rows per INSERT: 4 parameters each. */
 const MEMBER_CHUNK = 2_000;
 
@@ -329,6 +331,40 @@ export abstract class CrudQueries implements StoreTx {
     return { ...page, items: page.items.map(map) };
   }
 
+  /**
+   * As `page`, keeping only rows that pass `matches`: reads the query's rows in id order (or
+   * backwards, for a previous page) a chunk at a time until the page is full or none are left.
+   */
+  protected async scanPage<DB, TB extends keyof DB, O, T>(
+    base: SelectQueryBuilder<DB, TB, O>,
+    idColumn: string,
+    query: PageQuery,
+    map: (r: Row) => T,
+    matches: (item: T) => boolean,
+  ): Promise<Page<T>> {
+    const start = decodePageStart(query);
+    const id = sql.ref(idColumn);
+    const backwards = start.kind === 'before';
+    let skip = start.kind === 'offset' ? start.offset : 0;
+    let key = start.kind === 'offset' ? null : start.key;
+    const kept: { id: number; item: T }[] = [];
+    while (kept.length <= query.pageSize) {
+      const bounded =
+        key === null ? base : base.where(sql<boolean>`${id} ${sql.raw(backwards ? '<' : '>')} ${key}`);
+      const rows = await this.rows(bounded.orderBy(id, backwards ? 'desc' : 'asc').limit(SCAN_CHUNK));
+      for (const r of rows) {
+        const item = map(r);
+        if (!matches(item)) continue;
+        if (skip > 0) skip--;
+        else if (kept.length <= query.pageSize) kept.push({ id: Number(r.id), item });
+      }
+      if (rows.length < SCAN_CHUNK) break;
+      key = Number(rows[rows.length - 1]!.id);
+    }
+    const page = toPage(kept, start, query.pageSize, (k) => k.id);
+    return { ...page, items: page.items.map((k) => k.item) };
+  }
+
   // ---- accounts
 
   async getAccount(sid: string): Promise<Account | null> {
@@ -572,6 +608,23 @@ export abstract class CrudQueries implements StoreTx {
     if (filter.activityName !== undefined) q = q.where('a.name_key', '=', nameKey(filter.activityName));
     if (filter.available !== undefined) q = q.where('a.available', '=', filter.available);
     if (filter.friendlyName !== undefined) q = q.where('k.name_key', '=', nameKey(filter.friendlyName));
+    const { taskQueueSid, taskQueueName, matches } = filter;
+    if (taskQueueSid !== undefined) {
+      q = q.where('k.id', 'in', (eb) =>
+        eb.selectFrom('task_queue_members').select('worker_id').where('queue_sid', '=', taskQueueSid),
+      );
+    }
+    if (taskQueueName !== undefined) {
+      q = q.where('k.id', 'in', (eb) =>
+        eb
+          .selectFrom('task_queue_members as m')
+          .innerJoin('task_queues as tq', 'tq.sid', 'm.queue_sid')
+          .select('m.worker_id')
+          .where('tq.workspace_sid', '=', workspaceSid)
+          .where('tq.name_key', '=', nameKey(taskQueueName)),
+      );
+    }
+    if (matches) return this.scanPage(q, 'k.id', query, toWorker, matches);
     return this.page(q, 'k.id', query, toWorker);
   }
 

@@ -101,4 +101,35 @@ describe('TaskQueues through the twilio SDK', () => {
     expect(evaluated).toContain('French');
     expect(evaluated).not.toContain('Spanish');
   });
+
+  it('lists workers by TargetWorkersExpression, TaskQueueSid and TaskQueueName through list, each and page', async () => {
+    const queue = await ws().taskQueues.create({ friendlyName: 'Seniors', targetWorkers: 'level >= 3' });
+    for (let i = 0; i < 5; i++) {
+      await ws().workers.create({
+        friendlyName: `Senior ${i}`,
+        attributes: JSON.stringify({ level: 3 + i }),
+      });
+      await ws().workers.create({
+        friendlyName: `Junior ${i}`,
+        attributes: JSON.stringify({ level: i % 3 }),
+      });
+    }
+    const seniors = ['Senior 0', 'Senior 1', 'Senior 2', 'Senior 3', 'Senior 4'];
+    const names = (ws: { friendlyName: string }[]) => ws.map((w) => w.friendlyName);
+    expect(names(await ws().workers.list({ targetWorkersExpression: 'level >= 3' }))).toEqual(seniors);
+    expect(names(await ws().workers.list({ taskQueueSid: queue.sid }))).toEqual(seniors);
+    expect(names(await ws().workers.list({ taskQueueName: 'Seniors' }))).toEqual(seniors);
+    const each = await eachItem<{ friendlyName: string }>((h) =>
+      ws().workers.each({
+        targetWorkersExpression: "level >= 3 AND friendly_name CONTAINS 'Senior'",
+        pageSize: 2,
+        ...h,
+      }),
+    );
+    expect(names(each)).toEqual(seniors);
+    const page = await ws().workers.page({ taskQueueSid: queue.sid, pageSize: 3 });
+    expect(names(page.instances)).toEqual(seniors.slice(0, 3));
+    expect(names((await page.nextPage())!.instances)).toEqual(seniors.slice(3));
+    await expectRestException(ws().workers.list({ targetWorkersExpression: 'level >=' }), 400, 20001);
+  });
 });

@@ -178,3 +178,76 @@ describe('TaskQueues', () => {
     expect(await queuesOf(carol.sid)).toEqual([]);
   });
 });
+
+describe('Workers list filters that read queues and expressions', () => {
+  it('filters by TargetWorkersExpression (attributes and worker fields), TaskQueueSid and TaskQueueName', async () => {
+    const w = await t.request({ method: 'POST', url: '/v1/Workspaces', form: { FriendlyName: 'Filters' } });
+    const wsSid = w.json().sid as string;
+    const base = `/v1/Workspaces/${wsSid}`;
+    const made: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const res = await t.request({
+        method: 'POST',
+        url: `${base}/Workers`,
+        form: {
+          FriendlyName: `Agent ${i}`,
+          Attributes: JSON.stringify({ level: i, skills: i % 2 ? ['en'] : ['es'] }),
+        },
+      });
+      made.push(res.json().sid);
+    }
+    const queue = (
+      await t.request({
+        method: 'POST',
+        url: `${base}/TaskQueues`,
+        form: { FriendlyName: 'English speakers', TargetWorkers: "skills HAS 'en'" },
+      })
+    ).json();
+    const list = async (query: string) => {
+      const res = await t.request({ url: `${base}/Workers?${query}` });
+      expect(res.statusCode, res.body).toBe(200);
+      expectMatchesSpec('ListWorker', 200, res.json());
+      return res.json() as {
+        workers: { friendly_name: string }[];
+        meta: { next_page_url: string | null; previous_page_url: string | null };
+      };
+    };
+    const namesOf = (page: { workers: { friendly_name: string }[] }) =>
+      page.workers.map((k) => k.friendly_name);
+    const expr = (e: string) => `TargetWorkersExpression=${encodeURIComponent(e)}`;
+
+    expect(namesOf(await list(expr('level >= 4')))).toEqual(['Agent 4', 'Agent 5', 'Agent 6']);
+    expect(namesOf(await list(expr("worker.friendly_name == 'Agent 2'")))).toEqual(['Agent 2']);
+    expect(namesOf(await list(expr(`sid == '${made[3]}'`)))).toEqual(['Agent 3']);
+    expect(namesOf(await list(expr("activity_name == 'Offline' AND level < 2")))).toEqual([
+      'Agent 0',
+      'Agent 1',
+    ]);
+    expect(namesOf(await list(`${expr('level >= 1')}&FriendlyName=agent%205`))).toEqual(['Agent 5']);
+    expect(namesOf(await list(`TaskQueueSid=${queue.sid}`))).toEqual(['Agent 1', 'Agent 3', 'Agent 5']);
+    expect(namesOf(await list('TaskQueueName=english%20speakers'))).toEqual([
+      'Agent 1',
+      'Agent 3',
+      'Agent 5',
+    ]);
+    expect(namesOf(await list(`TaskQueueSid=${queue.sid}&${expr('level > 1')}`))).toEqual([
+      'Agent 3',
+      'Agent 5',
+    ]);
+    expect(namesOf(await list('TaskQueueName=nothing'))).toEqual([]);
+
+    // Pages of a filtered list: each page full, following next_page_url and back.
+    const first = await list(`${expr('level >= 1')}&PageSize=2`);
+    expect(namesOf(first)).toEqual(['Agent 1', 'Agent 2']);
+    const second = await list(first.meta.next_page_url!.split('?')[1]!);
+    expect(namesOf(second)).toEqual(['Agent 3', 'Agent 4']);
+    const back = await list(second.meta.previous_page_url!.split('?')[1]!);
+    expect(namesOf(back)).toEqual(['Agent 1', 'Agent 2']);
+    expect(namesOf(await list(`${expr('level >= 1')}&PageSize=2&Page=2`))).toEqual(['Agent 5', 'Agent 6']);
+
+    const bad = await t.request({ url: `${base}/Workers?${expr('level >=')}` });
+    expectTwilioError(bad.json(), 400, 20001);
+    expect(bad.json().message).toMatch(/TargetWorkersExpression expression at \d+/);
+    expectTwilioError((await t.request({ url: `${base}/Workers?TaskQueueSid=WQ12` })).json(), 400, 20001);
+  });
+});

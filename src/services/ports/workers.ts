@@ -7,6 +7,15 @@ export interface WorkerFilter {
   activityName?: string;
   available?: boolean;
   friendlyName?: string;
+  /** Members of this queue (materialised membership). */
+  taskQueueSid?: string;
+  /** Members of the queue of this name (case-insensitively). */
+  taskQueueName?: string;
+  /**
+   * A test no SQL can make (TargetWorkersExpression): the store reads the workers the other
+   * filters leave, in order, and keeps those that pass until the page is full.
+   */
+  matches?: (worker: Worker) => boolean;
 }
 
 export interface NewWorker {
