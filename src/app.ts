@@ -18,6 +18,7 @@ import { activityRoutes } from './http/routes/v1/activities.js';
 import { taskChannelRoutes } from './http/routes/v1/task-channels.js';
 import { taskQueueRoutes } from './http/routes/v1/task-queues.js';
 import { workerRoutes } from './http/routes/v1/workers.js';
+import { workflowRoutes } from './http/routes/v1/workflows.js';
 import { workspaceRoutes } from './http/routes/v1/workspaces.js';
 import { registerLive, type LiveOptions } from './live/index.js';
 
@@ -116,6 +117,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   taskChannelRoutes(app, deps);
   workerRoutes(app, deps);
   taskQueueRoutes(app, deps);
+  workflowRoutes(app, deps);
   allowed.seal();
   return app;
 }

@@ -90,6 +90,20 @@ export interface TaskQueue {
   dateUpdated: Date;
 }
 
+export interface Workflow {
+  sid: string;
+  accountSid: string;
+  workspaceSid: string;
+  friendlyName: string;
+  /** As the client sent it. */
+  configuration: string;
+  assignmentCallbackUrl: string | null;
+  fallbackAssignmentCallbackUrl: string | null;
+  taskReservationTimeout: number;
+  dateCreated: Date;
+  dateUpdated: Date;
+}
+
 /** One activity's live count, as kept by the store. */
 export interface ActivityCount {
   activitySid: string;

@@ -10,6 +10,7 @@ import { QueueMembership } from './membership.js';
 import { TaskChannelService } from './task-channels.js';
 import { TaskQueueService } from './task-queues.js';
 import { WorkerService } from './workers.js';
+import { WorkflowService } from './workflows.js';
 import { WorkspaceService } from './workspaces.js';
 import { TimerService } from '../timers/timer-service.js';
 
@@ -52,6 +53,7 @@ export function createServices(store: Store, options: ServiceOptions = {}) {
     taskChannels: new TaskChannelService(deps),
     workers: new WorkerService(deps, membership),
     taskQueues: new TaskQueueService(deps, membership),
+    workflows: new WorkflowService(deps),
     statistics: new StatisticsService(deps),
     /** Durable timers; `serve` starts them (task TTLs and reservation timeouts will use them). */
     timers: new TimerService(deps, { onError: options.onTimerError }),

@@ -8,7 +8,9 @@ import {
   type WorkerDocument,
 } from '../domain/task-queues.js';
 import type { QueueOrder, TaskQueue } from '../domain/types.js';
+import { assertQueueUnreferenced } from '../domain/workflows/configuration.js';
 import type { QueueMembership } from './membership.js';
+import { workflowQueueReferences } from './workflows.js';
 import type { PageQuery, StoreReader, StoreTx, TaskQueueFilter, TaskQueuePatch } from './ports/store.js';
 import { record, requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
 
@@ -140,6 +142,7 @@ export class TaskQueueService {
     return this.deps.store.transaction(async (tx) => {
       await requireWorkspace(tx, accountSid, workspaceSid);
       const queue = await requireTaskQueue(tx, workspaceSid, sid);
+      assertQueueUnreferenced(sid, await workflowQueueReferences(tx, workspaceSid));
       await tx.deleteTaskQueue(sid);
       tx.onCommit(() => this.membership.forget(sid));
       await record(tx, this.deps, taskQueueEvent('task-queue.deleted', queue));

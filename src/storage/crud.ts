@@ -14,6 +14,7 @@ import type {
   TaskQueue,
   Worker,
   WorkerChannel,
+  Workflow,
   Workspace,
 } from '../domain/types.js';
 import type {
@@ -40,6 +41,9 @@ import type {
   WorkerFilter,
   WorkerPatch,
   WorkerScope,
+  NewWorkflow,
+  WorkflowFilter,
+  WorkflowPatch,
   WorkspaceFilter,
   WorkspacePatch,
 } from '../services/ports/store.js';
@@ -51,6 +55,7 @@ import {
   toTaskQueue,
   toWorker,
   toWorkerChannel,
+  toWorkflow,
   toWorkspace,
   type Row,
 } from './rows.js';
@@ -444,6 +449,7 @@ export abstract class CrudQueries implements StoreTx {
 
   async deleteWorkspace(sid: string): Promise<void> {
     // Workers first (their count triggers take their channels and counts along), then what they referenced.
+    await this.run(this.db.deleteFrom('workflows').where('workspace_sid', '=', sid));
     await this.run(this.db.deleteFrom('task_queue_members').where('workspace_sid', '=', sid));
     await this.run(this.db.deleteFrom('task_queues').where('workspace_sid', '=', sid));
     await this.run(this.db.deleteFrom('workers').where('workspace_sid', '=', sid));
@@ -891,6 +897,64 @@ export abstract class CrudQueries implements StoreTx {
             .where('q.sid', 'in', members),
         ),
     );
+  }
+
+  // ---- workflows
+
+  async getWorkflow(workspaceSid: string, sid: string): Promise<Workflow | null> {
+    const r = await this.one(
+      this.db
+        .selectFrom('workflows')
+        .selectAll()
+        .where('sid', '=', sid)
+        .where('workspace_sid', '=', workspaceSid),
+    );
+    return r ? toWorkflow(r) : null;
+  }
+
+  listWorkflows(workspaceSid: string, filter: WorkflowFilter, query: PageQuery): Promise<Page<Workflow>> {
+    let q = this.db.selectFrom('workflows as f').selectAll('f').where('f.workspace_sid', '=', workspaceSid);
+    if (filter.friendlyName !== undefined) q = q.where('f.name_key', '=', nameKey(filter.friendlyName));
+    return this.page(q, 'f.id', query, toWorkflow);
+  }
+
+  async insertWorkflow(f: NewWorkflow): Promise<void> {
+    await this.run(
+      this.db.insertInto('workflows').values({
+        sid: f.sid,
+        account_sid: f.accountSid,
+        workspace_sid: f.workspaceSid,
+        friendly_name: f.friendlyName,
+        name_key: nameKey(f.friendlyName),
+        configuration: f.configuration,
+        assignment_callback_url: f.assignmentCallbackUrl,
+        fallback_assignment_callback_url: f.fallbackAssignmentCallbackUrl,
+        task_reservation_timeout: f.taskReservationTimeout,
+        date_created: f.now,
+        date_updated: f.now,
+      }),
+    );
+  }
+
+  async updateWorkflow(sid: string, p: WorkflowPatch, now: Date): Promise<void> {
+    await this.run(
+      this.db
+        .updateTable('workflows')
+        .set({
+          friendly_name: p.friendlyName,
+          name_key: p.friendlyName === undefined ? undefined : nameKey(p.friendlyName),
+          configuration: p.configuration,
+          assignment_callback_url: p.assignmentCallbackUrl,
+          fallback_assignment_callback_url: p.fallbackAssignmentCallbackUrl,
+          task_reservation_timeout: p.taskReservationTimeout,
+          date_updated: now,
+        })
+        .where('sid', '=', sid),
+    );
+  }
+
+  async deleteWorkflow(sid: string): Promise<void> {
+    await this.run(this.db.deleteFrom('workflows').where('sid', '=', sid));
   }
 
   // ---- the event log

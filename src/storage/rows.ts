@@ -5,6 +5,7 @@ import type {
   TaskQueue,
   Worker,
   WorkerChannel,
+  Workflow,
   Workspace,
 } from '../domain/types.js';
 
@@ -109,6 +110,21 @@ export function toTaskQueue(r: Row): TaskQueue {
     reservationActivityName: (r.reservation_activity_name as string | null) ?? null,
     assignmentActivitySid: (r.assignment_activity_sid as string | null) ?? null,
     assignmentActivityName: (r.assignment_activity_name as string | null) ?? null,
+    dateCreated: date(r.date_created),
+    dateUpdated: date(r.date_updated),
+  };
+}
+
+export function toWorkflow(r: Row): Workflow {
+  return {
+    sid: r.sid as string,
+    accountSid: r.account_sid as string,
+    workspaceSid: r.workspace_sid as string,
+    friendlyName: r.friendly_name as string,
+    configuration: r.configuration as string,
+    assignmentCallbackUrl: (r.assignment_callback_url as string | null) ?? null,
+    fallbackAssignmentCallbackUrl: (r.fallback_assignment_callback_url as string | null) ?? null,
+    taskReservationTimeout: Number(r.task_reservation_timeout),
     dateCreated: date(r.date_created),
     dateUpdated: date(r.date_updated),
   };

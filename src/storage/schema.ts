@@ -97,6 +97,20 @@ export interface Database {
     date_updated: Date;
   };
   task_queue_members: { queue_sid: string; worker_id: number; worker_sid: string; workspace_sid: string };
+  workflows: {
+    id: Generated<number>;
+    sid: string;
+    account_sid: string;
+    workspace_sid: string;
+    friendly_name: string;
+    name_key: string;
+    configuration: string;
+    assignment_callback_url: string | null;
+    fallback_assignment_callback_url: string | null;
+    task_reservation_timeout: number;
+    date_created: Date;
+    date_updated: Date;
+  };
   channel_activity_counts: { task_channel_sid: string; activity_sid: string };
   timers: {
     id: Generated<number>;

@@ -1,5 +1,13 @@
 import { availableCapacityPercentage, type WorkersRealTimeStatistics } from '../domain/statistics.js';
-import type { Activity, TaskChannel, TaskQueue, Worker, WorkerChannel, Workspace } from '../domain/types.js';
+import type {
+  Activity,
+  TaskChannel,
+  TaskQueue,
+  Worker,
+  WorkerChannel,
+  Workflow,
+  Workspace,
+} from '../domain/types.js';
 
 /** ISO 8601 UTC without milliseconds, as Twilio writes dates. */
 export function twilioDate(d: Date): string {
@@ -110,6 +118,30 @@ export function toTaskQueueJson(q: TaskQueue, urls: Urls) {
       cumulative_statistics: `${url}/CumulativeStatistics`,
       list_statistics: `${ws}/TaskQueues/Statistics`,
       bulk_real_time_statistics: `${ws}/TaskQueues/RealTimeStatistics`,
+    },
+  };
+}
+
+export function toWorkflowJson(f: Workflow, urls: Urls) {
+  const ws = workspaceUrl(urls, f.workspaceSid);
+  const url = `${ws}/Workflows/${f.sid}`;
+  return {
+    account_sid: f.accountSid,
+    assignment_callback_url: f.assignmentCallbackUrl,
+    configuration: f.configuration,
+    date_created: twilioDate(f.dateCreated),
+    date_updated: twilioDate(f.dateUpdated),
+    document_content_type: 'application/json',
+    fallback_assignment_callback_url: f.fallbackAssignmentCallbackUrl,
+    friendly_name: f.friendlyName,
+    sid: f.sid,
+    task_reservation_timeout: f.taskReservationTimeout,
+    workspace_sid: f.workspaceSid,
+    url,
+    links: {
+      statistics: `${url}/Statistics`,
+      real_time_statistics: `${url}/RealTimeStatistics`,
+      cumulative_statistics: `${url}/CumulativeStatistics`,
     },
   };
 }

@@ -7,6 +7,7 @@ import type { TaskQueueReads, TaskQueueWrites } from './task-queues.js';
 import type { TimerReads, TimerWrites } from './timers.js';
 import type { WorkerChannelReads, WorkerChannelWrites } from './worker-channels.js';
 import type { WorkerReads, WorkerWrites } from './workers.js';
+import type { WorkflowReads, WorkflowWrites } from './workflows.js';
 import type { WorkspaceReads, WorkspaceWrites } from './workspaces.js';
 
 export type * from './accounts.js';
@@ -19,6 +20,7 @@ export type * from './task-queues.js';
 export type * from './timers.js';
 export type * from './worker-channels.js';
 export type * from './workers.js';
+export type * from './workflows.js';
 export type * from './workspaces.js';
 
 /** Reads see committed data (or, inside a transaction, that transaction's own writes). */
@@ -29,6 +31,7 @@ export interface StoreReader
     ActivityReads,
     TaskChannelReads,
     TaskQueueReads,
+    WorkflowReads,
     WorkerReads,
     WorkerChannelReads,
     StatisticsReads,
@@ -44,6 +47,7 @@ export interface StoreTx
     ActivityWrites,
     TaskChannelWrites,
     TaskQueueWrites,
+    WorkflowWrites,
     WorkerWrites,
     WorkerChannelWrites,
     EventWrites,
