@@ -47,6 +47,7 @@ import type {
   WorkspaceFilter,
   WorkspacePatch,
 } from '../services/ports/store.js';
+import { InvalidParameterError } from '../domain/errors.js';
 import { decodePageStart, toPage } from './paging.js';
 import {
   nameKey,
@@ -60,6 +61,22 @@ import {
   type Row,
 } from './rows.js';
 import type { Database } from './schema.js';
+
+const STATUS_TOKEN = /^P([SR])([0-9a-z]{1,12})_([0-9a-z]{1,12})$/;
+
+function encodeStatusToken(kind: 'after' | 'before', edge: { at: Date; id: number }): string {
+  return `P${kind === 'after' ? 'S' : 'R'}${edge.at.getTime().toString(36)}_${edge.id.toString(36)}`;
+}
+
+function decodeStatusToken(token: string): { kind: 'after' | 'before'; at: number; id: number } {
+  const m = STATUS_TOKEN.exec(token);
+  const at = m ? parseInt(m[2]!, 36) : NaN;
+  const id = m ? parseInt(m[3]!, 36) : NaN;
+  if (!m || !Number.isSafeInteger(at) || !Number.isSafeInteger(id) || at > 8.64e15) {
+    throw new InvalidParameterError('PageToken', `Invalid PageToken: ${token.slice(0, 64)}`);
+  }
+  return { kind: m[1] === 'S' ? 'after' : 'before', at, id };
+}
 
 /**
  * A query of fixed shape, compiled once: each call binds its arguments (strings) where the
@@ -370,6 +387,61 @@ export abstract class CrudQueries implements StoreTx {
     return { ...page, items: page.items.map((k) => k.item) };
   }
 
+  /**
+   * Workers in order of date_status_changed (then id), keyset-paged by both: the page token
+   * carries the edge row's time and id (`PS` after it, `PR` before it, in list order).
+   */
+  private async statusChangePage(
+    base: ReturnType<typeof rowQueries>['worker'],
+    direction: 'asc' | 'desc',
+    query: PageQuery,
+    matches: ((w: Worker) => boolean) | undefined,
+  ): Promise<Page<Worker>> {
+    const token = query.pageToken ? decodeStatusToken(query.pageToken) : undefined;
+    const backwards = token?.kind === 'before';
+    // Reading backwards through the list is reading the other way round.
+    const sqlDirection = (direction === 'asc') !== backwards ? 'asc' : 'desc';
+    const comparison = sql.raw(sqlDirection === 'asc' ? '>' : '<');
+    let skip = token ? 0 : query.page * query.pageSize;
+    let edge = token ? { at: new Date(token.at), id: token.id } : null;
+    const chunk = matches ? SCAN_CHUNK : query.pageSize + 1 + skip;
+    const kept: Worker[] = [];
+    const edges = new Map<Worker, { at: Date; id: number }>();
+    while (kept.length <= query.pageSize) {
+      const bounded =
+        edge === null
+          ? base
+          : base.where(sql<boolean>`(k.date_status_changed, k.id) ${comparison} (${edge.at}, ${edge.id})`);
+      const rows = await this.rows(
+        bounded.orderBy('k.date_status_changed', sqlDirection).orderBy('k.id', sqlDirection).limit(chunk),
+      );
+      for (const r of rows) {
+        const worker = toWorker(r);
+        if (matches && !matches(worker)) continue;
+        if (skip > 0) skip--;
+        else if (kept.length <= query.pageSize) {
+          kept.push(worker);
+          edges.set(worker, { at: worker.dateStatusChanged, id: Number(r.id) });
+        }
+      }
+      if (rows.length < chunk) break;
+      const last = rows[rows.length - 1]!;
+      edge = { at: toWorker(last).dateStatusChanged, id: Number(last.id) };
+    }
+    const hasMore = kept.length > query.pageSize;
+    const items = kept.slice(0, query.pageSize);
+    if (backwards) items.reverse();
+    const first = items[0];
+    const last = items[items.length - 1];
+    const atStart = token === undefined ? query.page === 0 : backwards && !hasMore;
+    const atEnd = backwards ? false : !hasMore;
+    return {
+      items,
+      nextPageToken: last && !atEnd ? encodeStatusToken('after', edges.get(last)!) : null,
+      previousPageToken: first && !atStart ? encodeStatusToken('before', edges.get(first)!) : null,
+    };
+  }
+
   // ---- accounts
 
   async getAccount(sid: string): Promise<Account | null> {
@@ -630,6 +702,7 @@ export abstract class CrudQueries implements StoreTx {
           .where('tq.name_key', '=', nameKey(taskQueueName)),
       );
     }
+    if (filter.statusChangeOrder) return this.statusChangePage(q, filter.statusChangeOrder, query, matches);
     if (matches) return this.scanPage(q, 'k.id', query, toWorker, matches);
     return this.page(q, 'k.id', query, toWorker);
   }

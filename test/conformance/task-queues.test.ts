@@ -130,6 +130,14 @@ describe('TaskQueues through the twilio SDK', () => {
     const page = await ws().workers.page({ taskQueueSid: queue.sid, pageSize: 3 });
     expect(names(page.instances)).toEqual(seniors.slice(0, 3));
     expect(names((await page.nextPage())!.instances)).toEqual(seniors.slice(3));
+    const asc = names(
+      await ws().workers.list({ taskQueueSid: queue.sid, ordering: 'DateStatusChanged:asc' }),
+    );
+    expect([...asc].sort()).toEqual(seniors);
+    const desc = await eachItem<{ friendlyName: string }>((h) =>
+      ws().workers.each({ taskQueueSid: queue.sid, ordering: 'DateStatusChanged:desc', pageSize: 2, ...h }),
+    );
+    expect(names(desc)).toEqual([...asc].reverse());
     await expectRestException(ws().workers.list({ targetWorkersExpression: 'level >=' }), 400, 20001);
   });
 });

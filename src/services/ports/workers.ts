@@ -16,6 +16,8 @@ export interface WorkerFilter {
    * filters leave, in order, and keeps those that pass until the page is full.
    */
   matches?: (worker: Worker) => boolean;
+  /** Ordering=DateStatusChanged:asc|desc; otherwise creation order. */
+  statusChangeOrder?: 'asc' | 'desc';
 }
 
 export interface NewWorker {

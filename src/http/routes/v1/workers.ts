@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { InvalidParameterError, NotFoundError } from '../../../domain/errors.js';
+import { NotFoundError } from '../../../domain/errors.js';
 import { SidPrefix } from '../../../domain/sid.js';
 import { compileTargetWorkers, matchesQueue, workerDocument } from '../../../domain/task-queues.js';
 import type { WorkersRealTimeStatistics } from '../../../domain/statistics.js';
@@ -12,6 +12,7 @@ import {
   MAX_ATTRIBUTES_LENGTH,
   MAX_NAME_LENGTH,
   optionalBool,
+  optionalEnum,
   optionalInt,
   optionalJsonObject,
   optionalLenientBool,
@@ -41,9 +42,9 @@ const WORKER_FILTERS = [
   'TargetWorkersExpression',
   'TaskQueueName',
   'TaskQueueSid',
+  'Ordering',
 ] as const;
-/** Filters Roster does not have yet. */
-const UNSUPPORTED_FILTERS = ['Ordering'] as const;
+const ORDERINGS = ['DateStatusChanged:asc', 'DateStatusChanged:desc'] as const;
 const MAX_CAPACITY = 1000;
 
 function ifMatch(req: FastifyRequest): string | undefined {
@@ -51,19 +52,17 @@ function ifMatch(req: FastifyRequest): string | undefined {
   return Array.isArray(v) ? v.join(',') : v;
 }
 
-function rejectUnsupported(q: Params): void {
-  for (const name of UNSUPPORTED_FILTERS) {
-    if (q[name] !== undefined && q[name] !== '') {
-      throw new InvalidParameterError(name, `Invalid parameter ${name}: not supported by Roster yet`);
-    }
-  }
-}
-
 /** TargetWorkersExpression as a test of a worker (attributes and fields); empty is no filter. */
 function targetWorkersTest(source: string | undefined): ((w: Worker) => boolean) | undefined {
   if (source === undefined || source.trim() === '') return undefined;
   const expression = compileTargetWorkers(source, 'TargetWorkersExpression');
   return (w) => matchesQueue(expression, workerDocument(w));
+}
+
+function statusChangeOrder(q: Params): 'asc' | 'desc' | undefined {
+  if (q.Ordering === '') return undefined;
+  const ordering = optionalEnum(q, 'Ordering', ORDERINGS);
+  return ordering === undefined ? undefined : ordering === 'DateStatusChanged:asc' ? 'asc' : 'desc';
 }
 
 /** The parameters of a worker update (POST …/Workers/{Sid}). */
@@ -117,7 +116,6 @@ export function workerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get(base, async (req) => {
     const ws = wsOf(req);
     const q = queryParams(req);
-    rejectUnsupported(q);
     const page = parsePageQuery(q);
     const filter = {
       activitySid: optionalSid(q, 'ActivitySid', SidPrefix.activity),
@@ -126,6 +124,7 @@ export function workerRoutes(app: FastifyInstance, deps: RouteDeps): void {
       friendlyName: optionalString(q, 'FriendlyName'),
       taskQueueSid: optionalSid(q, 'TaskQueueSid', SidPrefix.taskQueue),
       taskQueueName: optionalString(q, 'TaskQueueName'),
+      statusChangeOrder: statusChangeOrder(q),
       matches: targetWorkersTest(optionalString(q, 'TargetWorkersExpression', MAX_ATTRIBUTES_LENGTH)),
     };
     const result = await workers.list(req.accountSid, ws, filter, page);
