@@ -1,5 +1,5 @@
 import { checkActivityDeletable } from '../domain/activities.js';
-import { NotFoundError } from '../domain/errors.js';
+import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { newSid, SidPrefix } from '../domain/sid.js';
 import type { Activity } from '../domain/types.js';
 import type { QueueMembership } from './membership.js';
@@ -79,6 +79,13 @@ export class ActivityService {
       const activity = await requireActivity(tx, workspaceSid, sid);
       const count = (await tx.activityCounts(workspaceSid)).find((c) => c.activitySid === sid)?.workers ?? 0;
       checkActivityDeletable(ws, sid, count);
+      const [queue] = (await tx.listTaskQueues(workspaceSid, { activitySid: sid }, { pageSize: 1, page: 0 }))
+        .items;
+      if (queue) {
+        throw new ConflictError(
+          `The Activity ${sid} cannot be deleted: the TaskQueue ${queue.sid} (${queue.friendlyName}) uses it`,
+        );
+      }
       await tx.deleteActivity(sid);
       await record(tx, this.deps, activityEvent('activity.deleted', activity));
     });

@@ -17,7 +17,8 @@ const CACHE_LIMIT = 100_000;
 export class QueueMembership {
   private readonly compiled = new Map<string, CompiledExpression>();
 
-  private expression(q: QueueExpression): CompiledExpression {
+  /** The queue's compiled expression, compiled now only if its text is new. */
+  expression(q: QueueExpression): CompiledExpression {
     const known = this.compiled.get(q.sid);
     if (known && known.source === q.targetWorkers) return known;
     if (this.compiled.size >= CACHE_LIMIT) this.compiled.clear();

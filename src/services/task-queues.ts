@@ -58,8 +58,7 @@ export class TaskQueueService {
       const sids: string[] = [];
       for (let p = 0; ; p++) {
         const queues = await store.listTaskQueues(workspaceSid, {}, { pageSize: EVALUATE_PAGE, page: p });
-        for (const q of queues.items)
-          if (matchesQueue(compileTargetWorkers(q.targetWorkers), doc)) sids.push(q.sid);
+        for (const q of queues.items) if (matchesQueue(this.membership.expression(q), doc)) sids.push(q.sid);
         if (queues.nextPageToken === null) break;
       }
       storeFilter.sids = sids;

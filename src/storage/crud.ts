@@ -817,6 +817,15 @@ export abstract class CrudQueries implements StoreTx {
         eb.selectFrom('task_queue_members').select('queue_sid').where('worker_sid', '=', workerSid),
       );
     }
+    const { activitySid } = filter;
+    if (activitySid !== undefined) {
+      q = q.where((eb) =>
+        eb.or([
+          eb('q.reservation_activity_sid', '=', activitySid),
+          eb('q.assignment_activity_sid', '=', activitySid),
+        ]),
+      );
+    }
     if (sids !== undefined)
       q = sids.length === 0 ? q.where(sql<boolean>`1 = 0`) : q.where('q.sid', 'in', sids);
     return this.page(q, 'q.id', query, toTaskQueue);

@@ -121,6 +121,17 @@ describe('TaskQueues', () => {
     expect(await names('FriendlyName=Bad')).toEqual([]);
   });
 
+  it('refuses to delete an activity a queue moves workers to, naming the queue', async () => {
+    const acts = `/v1/Workspaces/${ws.sid}/Activities`;
+    const wrapUp = (await t.request({ method: 'POST', url: acts, form: { FriendlyName: 'Wrap-up' } })).json();
+    const q = (await create({ FriendlyName: 'Wrapping', AssignmentActivitySid: wrapUp.sid })).json();
+    const refused = await t.request({ method: 'DELETE', url: `${acts}/${wrapUp.sid}` });
+    expectTwilioError(refused.json(), 400, 20001);
+    expect(refused.json().message).toContain(q.sid);
+    await t.request({ method: 'DELETE', url: url(`/${q.sid}`) });
+    expect((await t.request({ method: 'DELETE', url: `${acts}/${wrapUp.sid}` })).statusCode).toBe(204);
+  });
+
   it('lists queues by FriendlyName, WorkerSid and EvaluateWorkerAttributes', async () => {
     await create({ FriendlyName: 'English', TargetWorkers: "languages HAS 'en'" });
     await create({ FriendlyName: 'Senior', TargetWorkers: 'level >= 3' });

@@ -7,6 +7,8 @@ export interface TaskQueueFilter {
   workerSid?: string;
   /** Only these queues (EvaluateWorkerAttributes, decided by the service). */
   sids?: readonly string[];
+  /** Only queues that move workers to this activity (reservation or assignment). */
+  activitySid?: string;
 }
 
 export interface NewTaskQueue {
