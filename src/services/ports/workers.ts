@@ -68,6 +68,7 @@ export interface WorkerWrites {
    * statistics exact the same way (within this transaction). `channelFor` decides each worker
    * channel's settings. The caller has checked the activities; worker channel SIDs are made
    * by the store. Throws ConflictError when a friendly name is taken (case-insensitively).
+   * Queue membership is not evaluated: for a workspace without TaskQueues (a seeded one).
    */
   insertWorkers(
     workspaceSid: string,
