@@ -99,8 +99,8 @@ export function compiledOnce(build: (...args: string[]) => Compilable): (...args
 const EVENT_CHUNK = 1_000;
 /** Rows read per statement while a list tests each row in JavaScript. */
 const SCAN_CHUNK = 500;
-/** Membership rows per INSERT: 4 parameters each. */
-const MEMBER_CHUNK = 2_000;
+/** Membership rows per INSERT: 2 parameters each. */
+const MEMBER_CHUNK = 5_000;
 
 /** The full-row SELECTs, built once per dialect; their compiled text is also what hot paths prepare. */
 export function rowQueries(db: Kysely<Database>) {
@@ -522,7 +522,13 @@ export abstract class CrudQueries implements StoreTx {
   async deleteWorkspace(sid: string): Promise<void> {
     // Workers first (their count triggers take their channels and counts along), then what they referenced.
     await this.run(this.db.deleteFrom('workflows').where('workspace_sid', '=', sid));
-    await this.run(this.db.deleteFrom('task_queue_members').where('workspace_sid', '=', sid));
+    await this.run(
+      this.db
+        .deleteFrom('task_queue_members')
+        .where('queue_id', 'in', (eb) =>
+          eb.selectFrom('task_queues').select('id').where('workspace_sid', '=', sid),
+        ),
+    );
     await this.run(this.db.deleteFrom('task_queues').where('workspace_sid', '=', sid));
     await this.run(this.db.deleteFrom('workers').where('workspace_sid', '=', sid));
     await this.run(this.db.deleteFrom('worker_channels').where('workspace_sid', '=', sid));
@@ -689,14 +695,18 @@ export abstract class CrudQueries implements StoreTx {
     const { taskQueueSid, taskQueueName, matches } = filter;
     if (taskQueueSid !== undefined) {
       q = q.where('k.id', 'in', (eb) =>
-        eb.selectFrom('task_queue_members').select('worker_id').where('queue_sid', '=', taskQueueSid),
+        eb
+          .selectFrom('task_queue_members as m')
+          .innerJoin('task_queues as tq', 'tq.id', 'm.queue_id')
+          .select('m.worker_id')
+          .where('tq.sid', '=', taskQueueSid),
       );
     }
     if (taskQueueName !== undefined) {
       q = q.where('k.id', 'in', (eb) =>
         eb
           .selectFrom('task_queue_members as m')
-          .innerJoin('task_queues as tq', 'tq.sid', 'm.queue_sid')
+          .innerJoin('task_queues as tq', 'tq.id', 'm.queue_id')
           .select('m.worker_id')
           .where('tq.workspace_sid', '=', workspaceSid)
           .where('tq.name_key', '=', nameKey(taskQueueName)),
@@ -760,7 +770,11 @@ export abstract class CrudQueries implements StoreTx {
   }
 
   async deleteWorker(sid: string): Promise<void> {
-    await this.run(this.db.deleteFrom('task_queue_members').where('worker_sid', '=', sid));
+    await this.run(
+      this.db
+        .deleteFrom('task_queue_members')
+        .where('worker_id', '=', (eb) => eb.selectFrom('workers').select('id').where('sid', '=', sid)),
+    );
     await this.run(this.db.deleteFrom('workers').where('sid', '=', sid));
   }
 
@@ -813,8 +827,12 @@ export abstract class CrudQueries implements StoreTx {
     if (filter.friendlyName !== undefined) q = q.where('q.name_key', '=', nameKey(filter.friendlyName));
     const { workerSid, sids } = filter;
     if (workerSid !== undefined) {
-      q = q.where('q.sid', 'in', (eb) =>
-        eb.selectFrom('task_queue_members').select('queue_sid').where('worker_sid', '=', workerSid),
+      q = q.where('q.id', 'in', (eb) =>
+        eb
+          .selectFrom('task_queue_members as m')
+          .innerJoin('workers as k', 'k.id', 'm.worker_id')
+          .select('m.queue_id')
+          .where('k.sid', '=', workerSid),
       );
     }
     const { activitySid } = filter;
@@ -874,7 +892,12 @@ export abstract class CrudQueries implements StoreTx {
 
   async queuesOfWorker(workerSid: string): Promise<string[]> {
     const rows = await this.rows(
-      this.db.selectFrom('task_queue_members').select('queue_sid').where('worker_sid', '=', workerSid),
+      this.db
+        .selectFrom('task_queue_members as m')
+        .innerJoin('workers as k', 'k.id', 'm.worker_id')
+        .innerJoin('task_queues as q', 'q.id', 'm.queue_id')
+        .select('q.sid as queue_sid')
+        .where('k.sid', '=', workerSid),
     );
     return rows.map((r) => r.queue_sid as string);
   }
@@ -930,7 +953,13 @@ export abstract class CrudQueries implements StoreTx {
   }
 
   async clearQueueMembers(queueSid: string): Promise<void> {
-    await this.run(this.db.deleteFrom('task_queue_members').where('queue_sid', '=', queueSid));
+    await this.run(
+      this.db
+        .deleteFrom('task_queue_members')
+        .where('queue_id', '=', (eb) =>
+          eb.selectFrom('task_queues').select('id').where('sid', '=', queueSid),
+        ),
+    );
   }
 
   async addQueueMembers(
@@ -938,17 +967,22 @@ export abstract class CrudQueries implements StoreTx {
     queueSid: string,
     workers: readonly MemberCandidate[],
   ): Promise<void> {
+    if (workers.length === 0) return;
+    const [queue] = await this.rows(
+      this.db
+        .selectFrom('task_queues')
+        .select('id')
+        .where('sid', '=', queueSid)
+        .where('workspace_sid', '=', workspaceSid),
+    );
+    if (!queue) return;
+    const queueId = Number(queue.id);
     for (let i = 0; i < workers.length; i += MEMBER_CHUNK) {
       const chunk = workers.slice(i, i + MEMBER_CHUNK);
       await this.run(
-        this.db.insertInto('task_queue_members').values(
-          chunk.map((k) => ({
-            queue_sid: queueSid,
-            worker_id: k.id,
-            worker_sid: k.sid,
-            workspace_sid: workspaceSid,
-          })),
-        ),
+        this.db
+          .insertInto('task_queue_members')
+          .values(chunk.map((k) => ({ queue_id: queueId, worker_id: k.id }))),
       );
     }
   }
@@ -963,19 +997,26 @@ export abstract class CrudQueries implements StoreTx {
     await this.run(
       this.db
         .deleteFrom('task_queue_members')
-        .where('worker_sid', '=', workerSid)
-        .where('queue_sid', 'in', evaluated),
+        .where('worker_id', '=', (eb) => eb.selectFrom('workers').select('id').where('sid', '=', workerSid))
+        .where('queue_id', 'in', (eb) =>
+          eb
+            .selectFrom('task_queues')
+            .select('id')
+            .where('workspace_sid', '=', workspaceSid)
+            .where('sid', 'in', evaluated),
+        ),
     );
     if (members.length === 0) return;
     await this.run(
       this.db
         .insertInto('task_queue_members')
-        .columns(['queue_sid', 'worker_id', 'worker_sid', 'workspace_sid'])
+        .columns(['queue_id', 'worker_id'])
         .expression((eb) =>
           eb
             .selectFrom('task_queues as q')
             .innerJoin('workers as k', (join) => join.on('k.sid', '=', workerSid))
-            .select(['q.sid', 'k.id', 'k.sid as worker_sid', eb.val(workspaceSid).as('workspace_sid')])
+            .select(['q.id', 'k.id as worker_id'])
+            .where('q.workspace_sid', '=', workspaceSid)
             .where('q.sid', 'in', members),
         ),
     );

@@ -96,7 +96,7 @@ export interface Database {
     date_created: Date;
     date_updated: Date;
   };
-  task_queue_members: { queue_sid: string; worker_id: number; worker_sid: string; workspace_sid: string };
+  task_queue_members: { queue_id: number; worker_id: number };
   workflows: {
     id: Generated<number>;
     sid: string;

@@ -23,13 +23,11 @@ CREATE TABLE task_queues (
 CREATE UNIQUE INDEX task_queues_by_name ON task_queues (workspace_sid, name_key);
 CREATE INDEX task_queues_by_workspace ON task_queues (workspace_sid, id);
 
--- Keyed by the worker's id so that a queue's members page in the workers' own order.
+-- Two integers a row (the queue's and the worker's row ids), so that a million workers in
+-- many queues stay small; keyed so that a queue's members page in the workers' own order.
 CREATE TABLE task_queue_members (
-  queue_sid text NOT NULL,
+  queue_id bigint NOT NULL,
   worker_id bigint NOT NULL,
-  worker_sid text NOT NULL,
-  workspace_sid text NOT NULL,
-  PRIMARY KEY (queue_sid, worker_id)
+  PRIMARY KEY (queue_id, worker_id)
 );
-CREATE INDEX task_queue_members_by_worker ON task_queue_members (worker_sid, queue_sid);
-CREATE INDEX task_queue_members_by_workspace ON task_queue_members (workspace_sid);
+CREATE INDEX task_queue_members_by_worker ON task_queue_members (worker_id, queue_id);

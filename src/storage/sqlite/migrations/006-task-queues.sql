@@ -22,13 +22,11 @@ CREATE TABLE task_queues (
 CREATE UNIQUE INDEX task_queues_by_name ON task_queues (workspace_sid, name_key);
 CREATE INDEX task_queues_by_workspace ON task_queues (workspace_sid, id);
 
--- Keyed by the worker's id so that a queue's members page in the workers' own order.
+-- Two integers a row (the queue's and the worker's row ids), so that a million workers in
+-- many queues stay small; keyed so that a queue's members page in the workers' own order.
 CREATE TABLE task_queue_members (
-  queue_sid TEXT NOT NULL,
+  queue_id INTEGER NOT NULL,
   worker_id INTEGER NOT NULL,
-  worker_sid TEXT NOT NULL,
-  workspace_sid TEXT NOT NULL,
-  PRIMARY KEY (queue_sid, worker_id)
+  PRIMARY KEY (queue_id, worker_id)
 ) WITHOUT ROWID;
-CREATE INDEX task_queue_members_by_worker ON task_queue_members (worker_sid, queue_sid);
-CREATE INDEX task_queue_members_by_workspace ON task_queue_members (workspace_sid);
+CREATE INDEX task_queue_members_by_worker ON task_queue_members (worker_id, queue_id);
