@@ -21,7 +21,9 @@ import { CorsPolicy, registerPreflight } from './http/headers.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { activityRoutes } from './http/routes/v1/activities.js';
 import { taskChannelRoutes } from './http/routes/v1/task-channels.js';
+import { taskQueueRoutes } from './http/routes/v1/task-queues.js';
 import { workerRoutes } from './http/routes/v1/workers.js';
+import { workflowRoutes } from './http/routes/v1/workflows.js';
 import { workspaceRoutes } from './http/routes/v1/workspaces.js';
 import { registerLive, type LiveOptions } from './live/index.js';
 
@@ -120,6 +122,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   activityRoutes(app, deps);
   taskChannelRoutes(app, deps);
   workerRoutes(app, deps);
+  taskQueueRoutes(app, deps);
+  workflowRoutes(app, deps);
   allowed.seal();
   return app;
 }

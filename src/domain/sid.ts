@@ -7,6 +7,8 @@ export const SidPrefix = {
   taskChannel: 'TC',
   worker: 'WK',
   workerChannel: 'WC',
+  taskQueue: 'WQ',
+  workflow: 'WW',
 } as const;
 
 export type SidPrefix = (typeof SidPrefix)[keyof typeof SidPrefix];

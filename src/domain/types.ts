@@ -74,6 +74,36 @@ export interface WorkerChannel {
   dateUpdated: Date;
 }
 
+export interface TaskQueue {
+  sid: string;
+  accountSid: string;
+  workspaceSid: string;
+  friendlyName: string;
+  targetWorkers: string;
+  maxReservedWorkers: number;
+  taskOrder: QueueOrder;
+  reservationActivitySid: string | null;
+  reservationActivityName: string | null;
+  assignmentActivitySid: string | null;
+  assignmentActivityName: string | null;
+  dateCreated: Date;
+  dateUpdated: Date;
+}
+
+export interface Workflow {
+  sid: string;
+  accountSid: string;
+  workspaceSid: string;
+  friendlyName: string;
+  /** As the client sent it. */
+  configuration: string;
+  assignmentCallbackUrl: string | null;
+  fallbackAssignmentCallbackUrl: string | null;
+  taskReservationTimeout: number;
+  dateCreated: Date;
+  dateUpdated: Date;
+}
+
 /** One activity's live count, as kept by the store. */
 export interface ActivityCount {
   activitySid: string;

@@ -1,7 +1,8 @@
 import { checkActivityDeletable } from '../domain/activities.js';
-import { NotFoundError } from '../domain/errors.js';
+import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { newSid, SidPrefix } from '../domain/sid.js';
 import type { Activity } from '../domain/types.js';
+import type { QueueMembership } from './membership.js';
 import type { ActivityFilter, PageQuery, StoreReader } from './ports/store.js';
 import { overLimit, record, requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
 
@@ -11,7 +12,10 @@ export interface CreateActivityInput {
 }
 
 export class ActivityService {
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly membership: QueueMembership,
+  ) {}
 
   async list(accountSid: string, workspaceSid: string, filter: ActivityFilter, page: PageQuery) {
     await requireWorkspace(this.deps.store, accountSid, workspaceSid);
@@ -59,6 +63,9 @@ export class ActivityService {
       const activity = await requireActivity(tx, workspaceSid, sid);
       if (friendlyName === undefined) return activity;
       await tx.updateActivity(sid, friendlyName, wholeSeconds(this.deps.now()));
+      // Queues reading activity_name may now take or drop this activity's workers.
+      if (friendlyName !== activity.friendlyName)
+        await this.membership.evaluateActivity(tx, workspaceSid, sid);
       const updated = await requireActivity(tx, workspaceSid, sid);
       await record(tx, this.deps, activityEvent('activity.updated', updated));
       return updated;
@@ -72,6 +79,13 @@ export class ActivityService {
       const activity = await requireActivity(tx, workspaceSid, sid);
       const count = (await tx.activityCounts(workspaceSid)).find((c) => c.activitySid === sid)?.workers ?? 0;
       checkActivityDeletable(ws, sid, count);
+      const [queue] = (await tx.listTaskQueues(workspaceSid, { activitySid: sid }, { pageSize: 1, page: 0 }))
+        .items;
+      if (queue) {
+        throw new ConflictError(
+          `The Activity ${sid} cannot be deleted: the TaskQueue ${queue.sid} (${queue.friendlyName}) uses it`,
+        );
+      }
       await tx.deleteActivity(sid);
       await record(tx, this.deps, activityEvent('activity.deleted', activity));
     });

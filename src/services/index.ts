@@ -6,8 +6,11 @@ import { systemClock } from './clock.js';
 import { LocalChangeBus, type ChangeBus, type WorkspaceChange } from './ports/changes.js';
 import type { NewDomainEvent, Store } from './ports/store.js';
 import { StatisticsService } from './statistics.js';
+import { QueueMembership } from './membership.js';
 import { TaskChannelService } from './task-channels.js';
+import { TaskQueueService } from './task-queues.js';
 import { WorkerService } from './workers.js';
+import { WorkflowService } from './workflows.js';
 import { WorkspaceService } from './workspaces.js';
 import { TimerService } from '../timers/timer-service.js';
 
@@ -37,6 +40,7 @@ export function createServices(store: Store, options: ServiceOptions = {}) {
     limits: options.twilioLimits === false ? null : TWILIO_LIMITS,
   };
   // The outbox's publisher: change notifications come from the events each commit appended.
+  const membership = new QueueMembership();
   store.onEvents((events) => {
     for (const change of changesOf(events)) deps.changes.publish(change);
   });
@@ -45,9 +49,11 @@ export function createServices(store: Store, options: ServiceOptions = {}) {
     changes: deps.changes,
     accounts: new AccountService(deps),
     workspaces: new WorkspaceService(deps),
-    activities: new ActivityService(deps),
+    activities: new ActivityService(deps, membership),
     taskChannels: new TaskChannelService(deps),
-    workers: new WorkerService(deps),
+    workers: new WorkerService(deps, membership),
+    taskQueues: new TaskQueueService(deps, membership),
+    workflows: new WorkflowService(deps),
     statistics: new StatisticsService(deps),
     /** Durable timers; `serve` starts them (task TTLs and reservation timeouts will use them). */
     timers: new TimerService(deps, { onError: options.onTimerError }),

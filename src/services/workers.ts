@@ -4,6 +4,7 @@ import { workerChannelChange } from '../domain/worker-channels.js';
 import { changesNothing, checkIfMatch, workerChangeEventTypes } from '../domain/workers.js';
 import { newSid, SidPrefix } from '../domain/sid.js';
 import type { Worker, WorkerChannel } from '../domain/types.js';
+import type { QueueMembership } from './membership.js';
 import type {
   PageQuery,
   StoreReader,
@@ -31,7 +32,10 @@ export interface CreateWorkerInput {
 export type IfMatch = string | undefined;
 
 export class WorkerService {
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly membership: QueueMembership,
+  ) {}
 
   async list(accountSid: string, workspaceSid: string, filter: WorkerFilter, page: PageQuery) {
     await requireWorkspace(this.deps.store, accountSid, workspaceSid);
@@ -64,6 +68,7 @@ export class WorkerService {
         DEFAULT_WORKER_CHANNEL,
       );
       const worker = await requireWorker(tx, workspaceSid, sid);
+      await this.membership.evaluateWorker(tx, worker, 'all');
       await this.recordWorker(tx, 'worker.created', worker, { attributes: worker.attributes });
       return worker;
     });
@@ -149,8 +154,11 @@ export class WorkerService {
     });
   }
 
-  /** The events of an update, as the domain names them. */
+  /** The membership and events of an update. */
   private async recordUpdate(tx: StoreTx, worker: Worker, patch: WorkerPatch): Promise<void> {
+    if (patch.attributes !== undefined) await this.membership.evaluateWorker(tx, worker, 'all');
+    else if (patch.activitySid !== undefined || patch.friendlyName !== undefined)
+      await this.membership.evaluateWorker(tx, worker, 'fields');
     for (const type of workerChangeEventTypes(patch)) {
       await this.recordWorker(
         tx,

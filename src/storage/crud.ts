@@ -11,8 +11,10 @@ import type {
   Activity,
   ActivityCount,
   TaskChannel,
+  TaskQueue,
   Worker,
   WorkerChannel,
+  Workflow,
   Workspace,
 } from '../domain/types.js';
 import type {
@@ -23,6 +25,11 @@ import type {
   Timer,
   NewActivity,
   NewTaskChannel,
+  NewTaskQueue,
+  MemberCandidate,
+  QueueExpression,
+  TaskQueueFilter,
+  TaskQueuePatch,
   NewWorker,
   NewWorkspace,
   Page,
@@ -34,20 +41,42 @@ import type {
   WorkerFilter,
   WorkerPatch,
   WorkerScope,
+  NewWorkflow,
+  WorkflowFilter,
+  WorkflowPatch,
   WorkspaceFilter,
   WorkspacePatch,
 } from '../services/ports/store.js';
+import { InvalidParameterError } from '../domain/errors.js';
 import { decodePageStart, toPage } from './paging.js';
 import {
   nameKey,
   toActivity,
   toTaskChannel,
+  toTaskQueue,
   toWorker,
   toWorkerChannel,
+  toWorkflow,
   toWorkspace,
   type Row,
 } from './rows.js';
 import type { Database } from './schema.js';
+
+const STATUS_TOKEN = /^P([SR])([0-9a-z]{1,12})_([0-9a-z]{1,12})$/;
+
+function encodeStatusToken(kind: 'after' | 'before', edge: { at: Date; id: number }): string {
+  return `P${kind === 'after' ? 'S' : 'R'}${edge.at.getTime().toString(36)}_${edge.id.toString(36)}`;
+}
+
+function decodeStatusToken(token: string): { kind: 'after' | 'before'; at: number; id: number } {
+  const m = STATUS_TOKEN.exec(token);
+  const at = m ? parseInt(m[2]!, 36) : NaN;
+  const id = m ? parseInt(m[3]!, 36) : NaN;
+  if (!m || !Number.isSafeInteger(at) || !Number.isSafeInteger(id) || at > 8.64e15) {
+    throw new InvalidParameterError('PageToken', `Invalid PageToken: ${token.slice(0, 64)}`);
+  }
+  return { kind: m[1] === 'S' ? 'after' : 'before', at, id };
+}
 
 /**
  * A query of fixed shape, compiled once: each call binds its arguments (strings) where the
@@ -71,6 +100,10 @@ const MERGE_CHUNK = 128;
 
 /** Events per INSERT in bulk appends: 8 parameters each, well under SQLite's 32,766. */
 const EVENT_CHUNK = 1_000;
+/** Rows read per statement while a list tests each row in JavaScript. */
+const SCAN_CHUNK = 500;
+/** Membership rows per INSERT: 2 parameters each. */
+const MEMBER_CHUNK = 5_000;
 
 /** The full-row SELECTs, built once per dialect; their compiled text is also what hot paths prepare. */
 export function rowQueries(db: Kysely<Database>) {
@@ -120,6 +153,34 @@ export function rowQueries(db: Kysely<Database>) {
         'k.date_status_changed',
         'a.friendly_name as activity_name',
         'a.available as available',
+      ]),
+    taskQueue: db
+      .selectFrom('task_queues as q')
+      .select([
+        'q.id',
+        'q.sid',
+        'q.account_sid',
+        'q.workspace_sid',
+        'q.friendly_name',
+        'q.target_workers',
+        'q.max_reserved_workers',
+        'q.task_order',
+        'q.reservation_activity_sid',
+        'q.assignment_activity_sid',
+        'q.date_created',
+        'q.date_updated',
+      ])
+      .select((eb) => [
+        eb
+          .selectFrom('activities')
+          .select('friendly_name')
+          .whereRef('sid', '=', 'q.reservation_activity_sid')
+          .as('reservation_activity_name'),
+        eb
+          .selectFrom('activities')
+          .select('friendly_name')
+          .whereRef('sid', '=', 'q.assignment_activity_sid')
+          .as('assignment_activity_name'),
       ]),
     workerChannel: db
       .selectFrom('worker_channels as c')
@@ -367,6 +428,95 @@ export abstract class CrudQueries implements StoreTx {
     return { ...page, items: page.items.map(toWorker) };
   }
 
+  /**
+   * As `page`, keeping only rows that pass `matches`: reads the query's rows in id order (or
+   * backwards, for a previous page) a chunk at a time until the page is full or none are left.
+   */
+  protected async scanPage<DB, TB extends keyof DB, O, T>(
+    base: SelectQueryBuilder<DB, TB, O>,
+    idColumn: string,
+    query: PageQuery,
+    map: (r: Row) => T,
+    matches: (item: T) => boolean,
+  ): Promise<Page<T>> {
+    const start = decodePageStart(query);
+    const id = sql.ref(idColumn);
+    const backwards = start.kind === 'before';
+    let skip = start.kind === 'offset' ? start.offset : 0;
+    let key = start.kind === 'offset' ? null : start.key;
+    const kept: { id: number; item: T }[] = [];
+    while (kept.length <= query.pageSize) {
+      const bounded =
+        key === null ? base : base.where(sql<boolean>`${id} ${sql.raw(backwards ? '<' : '>')} ${key}`);
+      const rows = await this.rows(bounded.orderBy(id, backwards ? 'desc' : 'asc').limit(SCAN_CHUNK));
+      for (const r of rows) {
+        const item = map(r);
+        if (!matches(item)) continue;
+        if (skip > 0) skip--;
+        else if (kept.length <= query.pageSize) kept.push({ id: Number(r.id), item });
+      }
+      if (rows.length < SCAN_CHUNK) break;
+      key = Number(rows[rows.length - 1]!.id);
+    }
+    const page = toPage(kept, start, query.pageSize, (k) => k.id);
+    return { ...page, items: page.items.map((k) => k.item) };
+  }
+
+  /**
+   * Workers in order of date_status_changed (then id), keyset-paged by both: the page token
+   * carries the edge row's time and id (`PS` after it, `PR` before it, in list order).
+   */
+  private async statusChangePage(
+    base: ReturnType<typeof rowQueries>['worker'],
+    direction: 'asc' | 'desc',
+    query: PageQuery,
+    matches: ((w: Worker) => boolean) | undefined,
+  ): Promise<Page<Worker>> {
+    const token = query.pageToken ? decodeStatusToken(query.pageToken) : undefined;
+    const backwards = token?.kind === 'before';
+    // Reading backwards through the list is reading the other way round.
+    const sqlDirection = (direction === 'asc') !== backwards ? 'asc' : 'desc';
+    const comparison = sql.raw(sqlDirection === 'asc' ? '>' : '<');
+    let skip = token ? 0 : query.page * query.pageSize;
+    let edge = token ? { at: new Date(token.at), id: token.id } : null;
+    const chunk = matches ? SCAN_CHUNK : query.pageSize + 1 + skip;
+    const kept: Worker[] = [];
+    const edges = new Map<Worker, { at: Date; id: number }>();
+    while (kept.length <= query.pageSize) {
+      const bounded =
+        edge === null
+          ? base
+          : base.where(sql<boolean>`(k.date_status_changed, k.id) ${comparison} (${edge.at}, ${edge.id})`);
+      const rows = await this.rows(
+        bounded.orderBy('k.date_status_changed', sqlDirection).orderBy('k.id', sqlDirection).limit(chunk),
+      );
+      for (const r of rows) {
+        const worker = toWorker(r);
+        if (matches && !matches(worker)) continue;
+        if (skip > 0) skip--;
+        else if (kept.length <= query.pageSize) {
+          kept.push(worker);
+          edges.set(worker, { at: worker.dateStatusChanged, id: Number(r.id) });
+        }
+      }
+      if (rows.length < chunk) break;
+      const last = rows[rows.length - 1]!;
+      edge = { at: toWorker(last).dateStatusChanged, id: Number(last.id) };
+    }
+    const hasMore = kept.length > query.pageSize;
+    const items = kept.slice(0, query.pageSize);
+    if (backwards) items.reverse();
+    const first = items[0];
+    const last = items[items.length - 1];
+    const atStart = token === undefined ? query.page === 0 : backwards && !hasMore;
+    const atEnd = backwards ? false : !hasMore;
+    return {
+      items,
+      nextPageToken: last && !atEnd ? encodeStatusToken('after', edges.get(last)!) : null,
+      previousPageToken: first && !atStart ? encodeStatusToken('before', edges.get(first)!) : null,
+    };
+  }
+
   // ---- accounts
 
   async getAccount(sid: string): Promise<Account | null> {
@@ -446,6 +596,15 @@ export abstract class CrudQueries implements StoreTx {
 
   async deleteWorkspace(sid: string): Promise<void> {
     // Workers first (their count triggers take their channels and counts along), then what they referenced.
+    await this.run(this.db.deleteFrom('workflows').where('workspace_sid', '=', sid));
+    await this.run(
+      this.db
+        .deleteFrom('task_queue_members')
+        .where('queue_id', 'in', (eb) =>
+          eb.selectFrom('task_queues').select('id').where('workspace_sid', '=', sid),
+        ),
+    );
+    await this.run(this.db.deleteFrom('task_queues').where('workspace_sid', '=', sid));
     await this.run(this.db.deleteFrom('workers').where('workspace_sid', '=', sid));
     await this.run(this.db.deleteFrom('worker_channels').where('workspace_sid', '=', sid));
     for (const r of await this.rows(
@@ -609,6 +768,14 @@ export abstract class CrudQueries implements StoreTx {
    * their workers are walked per activity (by activity and id).
    */
   async listWorkers(workspaceSid: string, filter: WorkerFilter, query: PageQuery): Promise<Page<Worker>> {
+    if (
+      filter.taskQueueSid !== undefined ||
+      filter.taskQueueName !== undefined ||
+      filter.matches !== undefined ||
+      filter.statusChangeOrder !== undefined
+    ) {
+      return this.listWorkersOfQueuesOrExpression(workspaceSid, filter, query);
+    }
     const none = (): Page<Worker> => {
       decodePageStart(query); // a malformed PageToken is still refused
       return { items: [], nextPageToken: null, previousPageToken: null };
@@ -652,6 +819,42 @@ export abstract class CrudQueries implements StoreTx {
     if (sids.length > 1) return this.workersOfActivities(sids, query);
     // By activity alone (it is the workspace's): so the only index that serves is (activity, id).
     return this.page(this.select.worker.where('k.activity_sid', '=', sids[0]!), 'k.id', query, toWorker);
+  }
+
+  /** The filters that need queues, an expression or another order, with the others beside them. */
+  private listWorkersOfQueuesOrExpression(
+    workspaceSid: string,
+    filter: WorkerFilter,
+    query: PageQuery,
+  ): Promise<Page<Worker>> {
+    let q = this.select.worker.where('k.workspace_sid', '=', workspaceSid);
+    if (filter.activitySid !== undefined) q = q.where('k.activity_sid', '=', filter.activitySid);
+    if (filter.activityName !== undefined) q = q.where('a.name_key', '=', nameKey(filter.activityName));
+    if (filter.available !== undefined) q = q.where('a.available', '=', filter.available);
+    if (filter.friendlyName !== undefined) q = q.where('k.name_key', '=', nameKey(filter.friendlyName));
+    const { taskQueueSid, taskQueueName, matches } = filter;
+    if (taskQueueSid !== undefined) {
+      q = q.where('k.id', 'in', (eb) =>
+        eb
+          .selectFrom('task_queue_members as m')
+          .innerJoin('task_queues as tq', 'tq.id', 'm.queue_id')
+          .select('m.worker_id')
+          .where('tq.sid', '=', taskQueueSid),
+      );
+    }
+    if (taskQueueName !== undefined) {
+      q = q.where('k.id', 'in', (eb) =>
+        eb
+          .selectFrom('task_queue_members as m')
+          .innerJoin('task_queues as tq', 'tq.id', 'm.queue_id')
+          .select('m.worker_id')
+          .where('tq.workspace_sid', '=', workspaceSid)
+          .where('tq.name_key', '=', nameKey(taskQueueName)),
+      );
+    }
+    if (filter.statusChangeOrder) return this.statusChangePage(q, filter.statusChangeOrder, query, matches);
+    if (matches) return this.scanPage(q, 'k.id', query, toWorker, matches);
+    return this.page(q, 'k.id', query, toWorker);
   }
 
   async insertWorker(k: NewWorker, wc: WorkerChannelSettings): Promise<void> {
@@ -707,6 +910,11 @@ export abstract class CrudQueries implements StoreTx {
   }
 
   async deleteWorker(sid: string): Promise<void> {
+    await this.run(
+      this.db
+        .deleteFrom('task_queue_members')
+        .where('worker_id', '=', (eb) => eb.selectFrom('workers').select('id').where('sid', '=', sid)),
+    );
     await this.run(this.db.deleteFrom('workers').where('sid', '=', sid));
   }
 
@@ -749,6 +957,273 @@ export abstract class CrudQueries implements StoreTx {
         .where('worker_sid', '=', channel.workerSid)
         .where('sid', '=', channel.sid),
     );
+  }
+
+  // ---- task queues and their members
+
+  async getTaskQueue(workspaceSid: string, sid: string): Promise<TaskQueue | null> {
+    const r = await this.one(
+      this.select.taskQueue.where('q.sid', '=', sid).where('q.workspace_sid', '=', workspaceSid),
+    );
+    return r ? toTaskQueue(r) : null;
+  }
+
+  listTaskQueues(workspaceSid: string, filter: TaskQueueFilter, query: PageQuery): Promise<Page<TaskQueue>> {
+    let q = this.select.taskQueue.where('q.workspace_sid', '=', workspaceSid);
+    if (filter.friendlyName !== undefined) q = q.where('q.name_key', '=', nameKey(filter.friendlyName));
+    const { workerSid, sids } = filter;
+    if (workerSid !== undefined) {
+      q = q.where('q.id', 'in', (eb) =>
+        eb
+          .selectFrom('task_queue_members as m')
+          .innerJoin('workers as k', 'k.id', 'm.worker_id')
+          .select('m.queue_id')
+          .where('k.sid', '=', workerSid),
+      );
+    }
+    const { activitySid } = filter;
+    if (activitySid !== undefined) {
+      q = q.where((eb) =>
+        eb.or([
+          eb('q.reservation_activity_sid', '=', activitySid),
+          eb('q.assignment_activity_sid', '=', activitySid),
+        ]),
+      );
+    }
+    if (sids !== undefined)
+      q = sids.length === 0 ? q.where(sql<boolean>`1 = 0`) : q.where('q.sid', 'in', sids);
+    return this.page(q, 'q.id', query, toTaskQueue);
+  }
+
+  async queueExpressions(workspaceSid: string, onlyReadingWorkerFields: boolean): Promise<QueueExpression[]> {
+    let q = this.db
+      .selectFrom('task_queues')
+      .select(['sid', 'target_workers'])
+      .where('workspace_sid', '=', workspaceSid);
+    if (onlyReadingWorkerFields) q = q.where('reads_worker_fields', '=', true);
+    const rows = await this.rows(q.orderBy('id'));
+    return rows.map((r) => ({ sid: r.sid as string, targetWorkers: r.target_workers as string }));
+  }
+
+  async memberCandidates(
+    workspaceSid: string,
+    afterId: number,
+    limit: number,
+    activitySid?: string,
+  ): Promise<MemberCandidate[]> {
+    let q = this.db
+      .selectFrom('workers as k')
+      .innerJoin('activities as a', 'a.sid', 'k.activity_sid')
+      .select([
+        'k.id',
+        'k.sid',
+        'k.friendly_name',
+        'k.activity_sid',
+        'k.attributes',
+        'a.friendly_name as activity_name',
+      ])
+      .where('k.workspace_sid', '=', workspaceSid)
+      .where('k.id', '>', afterId);
+    if (activitySid !== undefined) q = q.where('k.activity_sid', '=', activitySid);
+    const rows = await this.rows(q.orderBy('k.id').limit(limit));
+    return rows.map((r) => ({
+      id: Number(r.id),
+      sid: r.sid as string,
+      friendlyName: r.friendly_name as string,
+      activitySid: r.activity_sid as string,
+      activityName: r.activity_name as string,
+      attributes: r.attributes as string,
+    }));
+  }
+
+  async queuesOfWorker(workerSid: string): Promise<string[]> {
+    const rows = await this.rows(
+      this.db
+        .selectFrom('task_queue_members as m')
+        .innerJoin('workers as k', 'k.id', 'm.worker_id')
+        .innerJoin('task_queues as q', 'q.id', 'm.queue_id')
+        .select('q.sid as queue_sid')
+        .where('k.sid', '=', workerSid),
+    );
+    return rows.map((r) => r.queue_sid as string);
+  }
+
+  async insertTaskQueue(t: NewTaskQueue): Promise<void> {
+    await this.run(
+      this.db.insertInto('task_queues').values({
+        sid: t.sid,
+        account_sid: t.accountSid,
+        workspace_sid: t.workspaceSid,
+        friendly_name: t.friendlyName,
+        name_key: nameKey(t.friendlyName),
+        target_workers: t.targetWorkers,
+        reads_worker_fields: t.readsWorkerFields,
+        max_reserved_workers: t.maxReservedWorkers,
+        task_order: t.taskOrder,
+        reservation_activity_sid: t.reservationActivitySid,
+        assignment_activity_sid: t.assignmentActivitySid,
+        date_created: t.now,
+        date_updated: t.now,
+      }),
+      `A TaskQueue named ${t.friendlyName} already exists in this workspace`,
+    );
+  }
+
+  async updateTaskQueue(sid: string, p: TaskQueuePatch, now: Date): Promise<void> {
+    await this.run(
+      this.db
+        .updateTable('task_queues')
+        .set({
+          friendly_name: p.friendlyName,
+          name_key: p.friendlyName === undefined ? undefined : nameKey(p.friendlyName),
+          target_workers: p.targetWorkers,
+          reads_worker_fields: p.readsWorkerFields,
+          max_reserved_workers: p.maxReservedWorkers,
+          task_order: p.taskOrder,
+          reservation_activity_sid: p.reservationActivitySid,
+          assignment_activity_sid: p.assignmentActivitySid,
+          date_updated: now,
+        })
+        .where('sid', '=', sid),
+      `A TaskQueue named ${p.friendlyName} already exists in this workspace`,
+    );
+  }
+
+  async deleteTaskQueue(sid: string): Promise<void> {
+    await this.clearQueueMembers(sid);
+    await this.run(this.db.deleteFrom('task_queues').where('sid', '=', sid));
+  }
+
+  async holdMembership(workspaceSid: string, mode: 'shared' | 'exclusive'): Promise<void> {
+    await this.lockWorkspace(workspaceSid, mode);
+  }
+
+  async clearQueueMembers(queueSid: string): Promise<void> {
+    await this.run(
+      this.db
+        .deleteFrom('task_queue_members')
+        .where('queue_id', '=', (eb) =>
+          eb.selectFrom('task_queues').select('id').where('sid', '=', queueSid),
+        ),
+    );
+  }
+
+  async addQueueMembers(
+    workspaceSid: string,
+    queueSid: string,
+    workers: readonly MemberCandidate[],
+  ): Promise<void> {
+    if (workers.length === 0) return;
+    const [queue] = await this.rows(
+      this.db
+        .selectFrom('task_queues')
+        .select('id')
+        .where('sid', '=', queueSid)
+        .where('workspace_sid', '=', workspaceSid),
+    );
+    if (!queue) return;
+    const queueId = Number(queue.id);
+    for (let i = 0; i < workers.length; i += MEMBER_CHUNK) {
+      const chunk = workers.slice(i, i + MEMBER_CHUNK);
+      await this.run(
+        this.db
+          .insertInto('task_queue_members')
+          .values(chunk.map((k) => ({ queue_id: queueId, worker_id: k.id }))),
+      );
+    }
+  }
+
+  async setWorkerMembership(
+    workspaceSid: string,
+    workerSid: string,
+    evaluated: readonly string[],
+    members: readonly string[],
+  ): Promise<void> {
+    if (evaluated.length === 0) return;
+    await this.run(
+      this.db
+        .deleteFrom('task_queue_members')
+        .where('worker_id', '=', (eb) => eb.selectFrom('workers').select('id').where('sid', '=', workerSid))
+        .where('queue_id', 'in', (eb) =>
+          eb
+            .selectFrom('task_queues')
+            .select('id')
+            .where('workspace_sid', '=', workspaceSid)
+            .where('sid', 'in', evaluated),
+        ),
+    );
+    if (members.length === 0) return;
+    await this.run(
+      this.db
+        .insertInto('task_queue_members')
+        .columns(['queue_id', 'worker_id'])
+        .expression((eb) =>
+          eb
+            .selectFrom('task_queues as q')
+            .innerJoin('workers as k', (join) => join.on('k.sid', '=', workerSid))
+            .select(['q.id', 'k.id as worker_id'])
+            .where('q.workspace_sid', '=', workspaceSid)
+            .where('q.sid', 'in', members),
+        ),
+    );
+  }
+
+  // ---- workflows
+
+  async getWorkflow(workspaceSid: string, sid: string): Promise<Workflow | null> {
+    const r = await this.one(
+      this.db
+        .selectFrom('workflows')
+        .selectAll()
+        .where('sid', '=', sid)
+        .where('workspace_sid', '=', workspaceSid),
+    );
+    return r ? toWorkflow(r) : null;
+  }
+
+  listWorkflows(workspaceSid: string, filter: WorkflowFilter, query: PageQuery): Promise<Page<Workflow>> {
+    let q = this.db.selectFrom('workflows as f').selectAll('f').where('f.workspace_sid', '=', workspaceSid);
+    if (filter.friendlyName !== undefined) q = q.where('f.name_key', '=', nameKey(filter.friendlyName));
+    return this.page(q, 'f.id', query, toWorkflow);
+  }
+
+  async insertWorkflow(f: NewWorkflow): Promise<void> {
+    await this.run(
+      this.db.insertInto('workflows').values({
+        sid: f.sid,
+        account_sid: f.accountSid,
+        workspace_sid: f.workspaceSid,
+        friendly_name: f.friendlyName,
+        name_key: nameKey(f.friendlyName),
+        configuration: f.configuration,
+        assignment_callback_url: f.assignmentCallbackUrl,
+        fallback_assignment_callback_url: f.fallbackAssignmentCallbackUrl,
+        task_reservation_timeout: f.taskReservationTimeout,
+        date_created: f.now,
+        date_updated: f.now,
+      }),
+    );
+  }
+
+  async updateWorkflow(sid: string, p: WorkflowPatch, now: Date): Promise<void> {
+    await this.run(
+      this.db
+        .updateTable('workflows')
+        .set({
+          friendly_name: p.friendlyName,
+          name_key: p.friendlyName === undefined ? undefined : nameKey(p.friendlyName),
+          configuration: p.configuration,
+          assignment_callback_url: p.assignmentCallbackUrl,
+          fallback_assignment_callback_url: p.fallbackAssignmentCallbackUrl,
+          task_reservation_timeout: p.taskReservationTimeout,
+          date_updated: now,
+        })
+        .where('sid', '=', sid),
+    );
+  }
+
+  async deleteWorkflow(sid: string): Promise<void> {
+    await this.run(this.db.deleteFrom('workflows').where('sid', '=', sid));
   }
 
   // ---- the event log

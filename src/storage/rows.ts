@@ -1,4 +1,13 @@
-import type { Activity, QueueOrder, TaskChannel, Worker, WorkerChannel, Workspace } from '../domain/types.js';
+import type {
+  Activity,
+  QueueOrder,
+  TaskChannel,
+  TaskQueue,
+  Worker,
+  WorkerChannel,
+  Workflow,
+  Workspace,
+} from '../domain/types.js';
 
 /**
  * Rows as both stores read them back, mapped to domain records in one place. Booleans come as
@@ -83,6 +92,39 @@ export function toWorkerChannel(r: Row): WorkerChannel {
     capacity: r.capacity as number,
     available: bool(r.available),
     assignedTasks: r.assigned_tasks as number,
+    dateCreated: date(r.date_created),
+    dateUpdated: date(r.date_updated),
+  };
+}
+
+export function toTaskQueue(r: Row): TaskQueue {
+  return {
+    sid: r.sid as string,
+    accountSid: r.account_sid as string,
+    workspaceSid: r.workspace_sid as string,
+    friendlyName: r.friendly_name as string,
+    targetWorkers: r.target_workers as string,
+    maxReservedWorkers: Number(r.max_reserved_workers),
+    taskOrder: r.task_order as QueueOrder,
+    reservationActivitySid: (r.reservation_activity_sid as string | null) ?? null,
+    reservationActivityName: (r.reservation_activity_name as string | null) ?? null,
+    assignmentActivitySid: (r.assignment_activity_sid as string | null) ?? null,
+    assignmentActivityName: (r.assignment_activity_name as string | null) ?? null,
+    dateCreated: date(r.date_created),
+    dateUpdated: date(r.date_updated),
+  };
+}
+
+export function toWorkflow(r: Row): Workflow {
+  return {
+    sid: r.sid as string,
+    accountSid: r.account_sid as string,
+    workspaceSid: r.workspace_sid as string,
+    friendlyName: r.friendly_name as string,
+    configuration: r.configuration as string,
+    assignmentCallbackUrl: (r.assignment_callback_url as string | null) ?? null,
+    fallbackAssignmentCallbackUrl: (r.fallback_assignment_callback_url as string | null) ?? null,
+    taskReservationTimeout: Number(r.task_reservation_timeout),
     dateCreated: date(r.date_created),
     dateUpdated: date(r.date_updated),
   };

@@ -80,6 +80,37 @@ export interface Database {
     date_created: Date;
     date_updated: Date;
   };
+  task_queues: {
+    id: Generated<number>;
+    sid: string;
+    account_sid: string;
+    workspace_sid: string;
+    friendly_name: string;
+    name_key: string;
+    target_workers: string;
+    reads_worker_fields: boolean;
+    max_reserved_workers: number;
+    task_order: string;
+    reservation_activity_sid: string | null;
+    assignment_activity_sid: string | null;
+    date_created: Date;
+    date_updated: Date;
+  };
+  task_queue_members: { queue_id: number; worker_id: number };
+  workflows: {
+    id: Generated<number>;
+    sid: string;
+    account_sid: string;
+    workspace_sid: string;
+    friendly_name: string;
+    name_key: string;
+    configuration: string;
+    assignment_callback_url: string | null;
+    fallback_assignment_callback_url: string | null;
+    task_reservation_timeout: number;
+    date_created: Date;
+    date_updated: Date;
+  };
   channel_activity_counts: { task_channel_sid: string; activity_sid: string };
   timers: {
     id: Generated<number>;

@@ -1,5 +1,13 @@
 import { availableCapacityPercentage, type WorkersRealTimeStatistics } from '../domain/statistics.js';
-import type { Activity, TaskChannel, Worker, WorkerChannel, Workspace } from '../domain/types.js';
+import type {
+  Activity,
+  TaskChannel,
+  TaskQueue,
+  Worker,
+  WorkerChannel,
+  Workflow,
+  Workspace,
+} from '../domain/types.js';
 
 /** ISO 8601 UTC without milliseconds, as Twilio writes dates. */
 export function twilioDate(d: Date): string {
@@ -75,6 +83,66 @@ export function toTaskChannelJson(c: TaskChannel, urls: Urls) {
     channel_optimized_routing: c.channelOptimizedRouting,
     url: `${ws}/TaskChannels/${c.sid}`,
     links: { workspace: ws },
+  };
+}
+
+export function toTaskQueueJson(q: TaskQueue, urls: Urls) {
+  const ws = workspaceUrl(urls, q.workspaceSid);
+  const url = `${ws}/TaskQueues/${q.sid}`;
+  return {
+    account_sid: q.accountSid,
+    assignment_activity_sid: q.assignmentActivitySid,
+    assignment_activity_name: q.assignmentActivityName,
+    date_created: twilioDate(q.dateCreated),
+    date_updated: twilioDate(q.dateUpdated),
+    friendly_name: q.friendlyName,
+    max_reserved_workers: q.maxReservedWorkers,
+    reservation_activity_sid: q.reservationActivitySid,
+    reservation_activity_name: q.reservationActivityName,
+    sid: q.sid,
+    target_workers: q.targetWorkers,
+    task_order: q.taskOrder,
+    url,
+    workspace_sid: q.workspaceSid,
+    // Activity links only for the activities the queue names.
+    links: {
+      ...(q.assignmentActivitySid === null
+        ? {}
+        : { assignment_activity: `${ws}/Activities/${q.assignmentActivitySid}` }),
+      ...(q.reservationActivitySid === null
+        ? {}
+        : { reservation_activity: `${ws}/Activities/${q.reservationActivitySid}` }),
+      workspace: ws,
+      statistics: `${url}/Statistics`,
+      real_time_statistics: `${url}/RealTimeStatistics`,
+      cumulative_statistics: `${url}/CumulativeStatistics`,
+      list_statistics: `${ws}/TaskQueues/Statistics`,
+      bulk_real_time_statistics: `${ws}/TaskQueues/RealTimeStatistics`,
+    },
+  };
+}
+
+export function toWorkflowJson(f: Workflow, urls: Urls) {
+  const ws = workspaceUrl(urls, f.workspaceSid);
+  const url = `${ws}/Workflows/${f.sid}`;
+  return {
+    account_sid: f.accountSid,
+    assignment_callback_url: f.assignmentCallbackUrl,
+    configuration: f.configuration,
+    date_created: twilioDate(f.dateCreated),
+    date_updated: twilioDate(f.dateUpdated),
+    document_content_type: 'application/json',
+    fallback_assignment_callback_url: f.fallbackAssignmentCallbackUrl,
+    friendly_name: f.friendlyName,
+    sid: f.sid,
+    task_reservation_timeout: f.taskReservationTimeout,
+    workspace_sid: f.workspaceSid,
+    url,
+    links: {
+      statistics: `${url}/Statistics`,
+      real_time_statistics: `${url}/RealTimeStatistics`,
+      cumulative_statistics: `${url}/CumulativeStatistics`,
+    },
   };
 }
 

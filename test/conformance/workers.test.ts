@@ -239,8 +239,13 @@ describe('Workers through the twilio SDK', () => {
       20001,
     );
     expect((await ws().workers.list({ friendlyName: 'Foreign' })).length).toBe(0);
-    // Routing filters need queues and expressions, which Roster does not have yet: refused, not ignored.
-    await expectRestException(ws().workers.list({ targetWorkersExpression: 'skills HAS "en"' }), 400, 20001);
+    // A malformed expression filter is refused, saying where it fails, never ignored.
+    const expression = await expectRestException(
+      ws().workers.list({ targetWorkersExpression: 'skills HAS' }),
+      400,
+      20001,
+    );
+    expect(expression).toMatch(/TargetWorkersExpression expression at \d+/);
   });
 
   it('answers unknown workers with 404 / 20404', async () => {

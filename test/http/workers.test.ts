@@ -228,9 +228,9 @@ describe('Workers', () => {
     expect(perhaps.statusCode).toBe(200);
     expect(names(perhaps.json())).toEqual(names((await t.request({ url: url('?Available=false') })).json()));
     expect(names(perhaps.json())).toContain('Alice');
-    const unsupported = await t.request({ url: url('?TargetWorkersExpression=skills%20HAS%20%22en%22') });
-    expect(unsupported.statusCode).toBe(400);
-    expect(unsupported.json().message).toContain('TargetWorkersExpression');
+    const unknownOrdering = await t.request({ url: url('?Ordering=FriendlyName:asc') });
+    expect(unknownOrdering.statusCode).toBe(400);
+    expect(unknownOrdering.json().message).toContain('Ordering');
     const meta = (await t.request({ url: url('?Available=true&PageSize=1') })).json().meta;
     expect(meta.first_page_url).toBe(`${PUBLIC_URL}${url('?Available=true&PageSize=1&Page=0')}`);
     expect(meta.next_page_url).toContain('Available=true');

@@ -3,9 +3,11 @@ import type { CommittedEventsListener, EventReads, EventWrites } from './events.
 import type { ActivityReads, ActivityWrites } from './activities.js';
 import type { StatisticsReads } from './statistics.js';
 import type { TaskChannelReads, TaskChannelWrites } from './task-channels.js';
+import type { TaskQueueReads, TaskQueueWrites } from './task-queues.js';
 import type { TimerReads, TimerWrites } from './timers.js';
 import type { WorkerChannelReads, WorkerChannelWrites } from './worker-channels.js';
 import type { WorkerReads, WorkerWrites } from './workers.js';
+import type { WorkflowReads, WorkflowWrites } from './workflows.js';
 import type { WorkspaceReads, WorkspaceWrites } from './workspaces.js';
 
 export type * from './accounts.js';
@@ -14,9 +16,11 @@ export type * from './events.js';
 export type * from './paging.js';
 export type * from './statistics.js';
 export type * from './task-channels.js';
+export type * from './task-queues.js';
 export type * from './timers.js';
 export type * from './worker-channels.js';
 export type * from './workers.js';
+export type * from './workflows.js';
 export type * from './workspaces.js';
 
 /** Reads see committed data (or, inside a transaction, that transaction's own writes). */
@@ -26,6 +30,8 @@ export interface StoreReader
     WorkspaceReads,
     ActivityReads,
     TaskChannelReads,
+    TaskQueueReads,
+    WorkflowReads,
     WorkerReads,
     WorkerChannelReads,
     StatisticsReads,
@@ -40,6 +46,8 @@ export interface StoreTx
     WorkspaceWrites,
     ActivityWrites,
     TaskChannelWrites,
+    TaskQueueWrites,
+    WorkflowWrites,
     WorkerWrites,
     WorkerChannelWrites,
     EventWrites,

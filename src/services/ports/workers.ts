@@ -7,6 +7,17 @@ export interface WorkerFilter {
   activityName?: string;
   available?: boolean;
   friendlyName?: string;
+  /** Members of this queue (materialised membership). */
+  taskQueueSid?: string;
+  /** Members of the queue of this name (case-insensitively). */
+  taskQueueName?: string;
+  /**
+   * A test no SQL can make (TargetWorkersExpression): the store reads the workers the other
+   * filters leave, in order, and keeps those that pass until the page is full.
+   */
+  matches?: (worker: Worker) => boolean;
+  /** Ordering=DateStatusChanged:asc|desc; otherwise creation order. */
+  statusChangeOrder?: 'asc' | 'desc';
 }
 
 export interface NewWorker {
@@ -59,6 +70,7 @@ export interface WorkerWrites {
    * statistics exact the same way (within this transaction). `channelFor` decides each worker
    * channel's settings. The caller has checked the activities; worker channel SIDs are made
    * by the store. Throws ConflictError when a friendly name is taken (case-insensitively).
+   * Queue membership is not evaluated: for a workspace without TaskQueues (a seeded one).
    */
   insertWorkers(
     workspaceSid: string,

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { InvalidParameterError, NotFoundError } from '../../../domain/errors.js';
+import { NotFoundError } from '../../../domain/errors.js';
 import { SidPrefix } from '../../../domain/sid.js';
+import { compileTargetWorkers, matchesQueue, workerDocument } from '../../../domain/task-queues.js';
 import type { WorkersRealTimeStatistics } from '../../../domain/statistics.js';
 import type { Worker, WorkerChannel } from '../../../domain/types.js';
 import type { WorkerPatch } from '../../../services/ports/store.js';
@@ -8,8 +9,10 @@ import { wantsEventStream } from '../../../live/index.js';
 import { workerEtag } from '../../../services/workers.js';
 import { listResponse } from '../../../twilio/pagination.js';
 import {
+  MAX_ATTRIBUTES_LENGTH,
   MAX_NAME_LENGTH,
   optionalBool,
+  optionalEnum,
   optionalInt,
   optionalJsonObject,
   optionalLenientBool,
@@ -31,9 +34,17 @@ import {
   type RouteDeps,
 } from '../../context.js';
 
-const WORKER_FILTERS = ['ActivityName', 'ActivitySid', 'Available', 'FriendlyName'] as const;
-/** Filters that need TaskRouter's routing (queues, expressions), which Roster does not have yet. */
-const UNSUPPORTED_FILTERS = ['TargetWorkersExpression', 'TaskQueueName', 'TaskQueueSid', 'Ordering'] as const;
+const WORKER_FILTERS = [
+  'ActivityName',
+  'ActivitySid',
+  'Available',
+  'FriendlyName',
+  'TargetWorkersExpression',
+  'TaskQueueName',
+  'TaskQueueSid',
+  'Ordering',
+] as const;
+const ORDERINGS = ['DateStatusChanged:asc', 'DateStatusChanged:desc'] as const;
 const MAX_CAPACITY = 1000;
 
 function ifMatch(req: FastifyRequest): string | undefined {
@@ -41,12 +52,17 @@ function ifMatch(req: FastifyRequest): string | undefined {
   return Array.isArray(v) ? v.join(',') : v;
 }
 
-function rejectUnsupported(q: Params): void {
-  for (const name of UNSUPPORTED_FILTERS) {
-    if (q[name] !== undefined && q[name] !== '') {
-      throw new InvalidParameterError(name, `Invalid parameter ${name}: not supported by Roster yet`);
-    }
-  }
+/** TargetWorkersExpression as a test of a worker (attributes and fields); empty is no filter. */
+function targetWorkersTest(source: string | undefined): ((w: Worker) => boolean) | undefined {
+  if (source === undefined || source.trim() === '') return undefined;
+  const expression = compileTargetWorkers(source, 'TargetWorkersExpression');
+  return (w) => matchesQueue(expression, workerDocument(w));
+}
+
+function statusChangeOrder(q: Params): 'asc' | 'desc' | undefined {
+  if (q.Ordering === '') return undefined;
+  const ordering = optionalEnum(q, 'Ordering', ORDERINGS);
+  return ordering === undefined ? undefined : ordering === 'DateStatusChanged:asc' ? 'asc' : 'desc';
 }
 
 /** The parameters of a worker update (POST …/Workers/{Sid}). */
@@ -100,13 +116,16 @@ export function workerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get(base, async (req) => {
     const ws = wsOf(req);
     const q = queryParams(req);
-    rejectUnsupported(q);
     const page = parsePageQuery(q);
     const filter = {
       activitySid: optionalSid(q, 'ActivitySid', SidPrefix.activity),
       activityName: optionalString(q, 'ActivityName'),
       available: optionalLenientBool(q, 'Available'),
       friendlyName: optionalString(q, 'FriendlyName'),
+      taskQueueSid: optionalSid(q, 'TaskQueueSid', SidPrefix.taskQueue),
+      taskQueueName: optionalString(q, 'TaskQueueName'),
+      statusChangeOrder: statusChangeOrder(q),
+      matches: targetWorkersTest(optionalString(q, 'TargetWorkersExpression', MAX_ATTRIBUTES_LENGTH)),
     };
     const result = await workers.list(req.accountSid, ws, filter, page);
     const list = listRequest(req, deps, echoFilters(q, WORKER_FILTERS), page);
