@@ -85,7 +85,8 @@ function discardRestOfBody(reply: FastifyReply): void {
   reply.removeHeader('connection');
   const socket = req.socket;
   let seen = 0;
-  const close = () => socket.destroy();
+  // An injected request (light-my-request) has a stand-in socket with nothing to close.
+  const close = () => (typeof socket.destroy === 'function' ? socket.destroy() : undefined);
   const timer = setTimeout(close, DISCARD_MS);
   timer.unref();
   const onData = (chunk: Buffer) => {
@@ -134,7 +135,8 @@ export function answerClientError(err: Error & { code?: string; rawPacket?: unkn
   // As after a 413: what the client is still sending is read and dropped (within bounds), so
   // that it reads this answer rather than a reset connection.
   let seen = 0;
-  const close = () => socket.destroy();
+  // An injected request (light-my-request) has a stand-in socket with nothing to close.
+  const close = () => (typeof socket.destroy === 'function' ? socket.destroy() : undefined);
   const timer = setTimeout(close, DISCARD_MS);
   timer.unref();
   socket.on('data', (chunk: Buffer) => {

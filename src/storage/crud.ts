@@ -48,7 +48,15 @@ import type {
   WorkspacePatch,
 } from '../services/ports/store.js';
 import { InvalidParameterError } from '../domain/errors.js';
-import { decodePageStart, toPage } from './paging.js';
+import {
+  afterToken,
+  beforeToken,
+  checkPageOffset,
+  decodePageStart,
+  MAX_SCANNED_ROWS,
+  scanTooDeep,
+  toPage,
+} from './paging.js';
 import {
   nameKey,
   toActivity,
@@ -430,7 +438,8 @@ export abstract class CrudQueries implements StoreTx {
 
   /**
    * As `page`, keeping only rows that pass `matches`: reads the query's rows in id order (or
-   * backwards, for a previous page) a chunk at a time until the page is full or none are left.
+   * backwards, for a previous page) a chunk at a time until the page is full, none are left, or
+   * MAX_SCANNED_ROWS have been read (then the page is cut short and goes on after the last read).
    */
   protected async scanPage<DB, TB extends keyof DB, O, T>(
     base: SelectQueryBuilder<DB, TB, O>,
@@ -445,10 +454,18 @@ export abstract class CrudQueries implements StoreTx {
     let skip = start.kind === 'offset' ? start.offset : 0;
     let key = start.kind === 'offset' ? null : start.key;
     const kept: { id: number; item: T }[] = [];
+    let scanned = 0;
     while (kept.length <= query.pageSize) {
+      if (scanned >= MAX_SCANNED_ROWS && key !== null) {
+        if (skip > 0) throw scanTooDeep(query);
+        const page = toPage(kept, start, query.pageSize, (k) => k.id);
+        const goOn = backwards ? { previousPageToken: beforeToken(key) } : { nextPageToken: afterToken(key) };
+        return { ...page, ...goOn, items: page.items.map((k) => k.item) };
+      }
       const bounded =
         key === null ? base : base.where(sql<boolean>`${id} ${sql.raw(backwards ? '<' : '>')} ${key}`);
       const rows = await this.rows(bounded.orderBy(id, backwards ? 'desc' : 'asc').limit(SCAN_CHUNK));
+      scanned += rows.length;
       for (const r of rows) {
         const item = map(r);
         if (!matches(item)) continue;
@@ -477,12 +494,20 @@ export abstract class CrudQueries implements StoreTx {
     // Reading backwards through the list is reading the other way round.
     const sqlDirection = (direction === 'asc') !== backwards ? 'asc' : 'desc';
     const comparison = sql.raw(sqlDirection === 'asc' ? '>' : '<');
-    let skip = token ? 0 : query.page * query.pageSize;
+    let skip = token ? 0 : checkPageOffset(query);
     let edge = token ? { at: new Date(token.at), id: token.id } : null;
     const chunk = matches ? SCAN_CHUNK : query.pageSize + 1 + skip;
     const kept: Worker[] = [];
     const edges = new Map<Worker, { at: Date; id: number }>();
+    let scanned = 0;
+    /** Set when the page is cut short by MAX_SCANNED_ROWS: where the next read goes on. */
+    let goOn: { at: Date; id: number } | undefined;
     while (kept.length <= query.pageSize) {
+      if (scanned >= MAX_SCANNED_ROWS && edge !== null) {
+        if (skip > 0) throw scanTooDeep(query);
+        goOn = edge;
+        break;
+      }
       const bounded =
         edge === null
           ? base
@@ -490,6 +515,7 @@ export abstract class CrudQueries implements StoreTx {
       const rows = await this.rows(
         bounded.orderBy('k.date_status_changed', sqlDirection).orderBy('k.id', sqlDirection).limit(chunk),
       );
+      scanned += rows.length;
       for (const r of rows) {
         const worker = toWorker(r);
         if (matches && !matches(worker)) continue;
@@ -510,11 +536,15 @@ export abstract class CrudQueries implements StoreTx {
     const last = items[items.length - 1];
     const atStart = token === undefined ? query.page === 0 : backwards && !hasMore;
     const atEnd = backwards ? false : !hasMore;
-    return {
+    const page = {
       items,
       nextPageToken: last && !atEnd ? encodeStatusToken('after', edges.get(last)!) : null,
       previousPageToken: first && !atStart ? encodeStatusToken('before', edges.get(first)!) : null,
     };
+    if (goOn === undefined) return page;
+    return backwards
+      ? { ...page, previousPageToken: encodeStatusToken('before', goOn) }
+      : { ...page, nextPageToken: encodeStatusToken('after', goOn) };
   }
 
   // ---- accounts

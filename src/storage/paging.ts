@@ -17,6 +17,38 @@ const TOKEN = /^P([AB])([0-9a-z]{1,12})$/;
  */
 export const MAX_PAGE_OFFSET = 10_000;
 
+/**
+ * The most rows a list that tests each row in JavaScript (a TargetWorkersExpression) reads for
+ * one page. A page cut short there holds fewer than PageSize rows and still has a next page,
+ * which continues after the last row read: a rare match in a large workspace costs many cheap
+ * requests, never one that holds the server for the whole workspace.
+ */
+export const MAX_SCANNED_ROWS = 10_000;
+
+/** PageTokens for rows after, or before, a key. */
+export const afterToken = (key: number): string => `PA${key.toString(36)}`;
+export const beforeToken = (key: number): string => `PB${key.toString(36)}`;
+
+/** `Page` without a PageToken may skip at most MAX_PAGE_OFFSET rows. */
+export function checkPageOffset(query: PageQuery): number {
+  const offset = query.page * query.pageSize;
+  if (offset > MAX_PAGE_OFFSET) {
+    throw new InvalidParameterError(
+      'Page',
+      `Page ${query.page} with PageSize ${query.pageSize} skips more than ${MAX_PAGE_OFFSET} rows: follow next_page_url (PageToken) to page further`,
+    );
+  }
+  return offset;
+}
+
+/** A page that would have to read more than MAX_SCANNED_ROWS rows to skip to its start. */
+export function scanTooDeep(query: PageQuery): InvalidParameterError {
+  return new InvalidParameterError(
+    'Page',
+    `Page ${query.page} reads more than ${MAX_SCANNED_ROWS} rows to find where it starts: follow next_page_url (PageToken) to page further`,
+  );
+}
+
 export function decodePageStart(query: PageQuery): PageStart {
   if (query.pageToken !== undefined && query.pageToken !== '') {
     const m = TOKEN.exec(query.pageToken);
@@ -26,14 +58,7 @@ export function decodePageStart(query: PageQuery): PageStart {
     }
     return m[1] === 'A' ? { kind: 'after', key } : { kind: 'before', key };
   }
-  const offset = query.page * query.pageSize;
-  if (offset > MAX_PAGE_OFFSET) {
-    throw new InvalidParameterError(
-      'Page',
-      `Page ${query.page} with PageSize ${query.pageSize} skips more than ${MAX_PAGE_OFFSET} rows: follow next_page_url (PageToken) to page further`,
-    );
-  }
-  return { kind: 'offset', offset };
+  return { kind: 'offset', offset: checkPageOffset(query) };
 }
 
 /**
@@ -55,7 +80,7 @@ export function toPage<T>(
   const atEnd = start.kind === 'before' ? false : !hasMore;
   return {
     items,
-    nextPageToken: last !== undefined && !atEnd ? `PA${keyOf(last).toString(36)}` : null,
-    previousPageToken: first !== undefined && !atStart ? `PB${keyOf(first).toString(36)}` : null,
+    nextPageToken: last !== undefined && !atEnd ? afterToken(keyOf(last)) : null,
+    previousPageToken: first !== undefined && !atStart ? beforeToken(keyOf(first)) : null,
   };
 }
