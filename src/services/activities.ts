@@ -34,6 +34,8 @@ export class ActivityService {
       await requireWorkspace(tx, accountSid, workspaceSid);
       const limit = this.deps.limits?.activitiesPerWorkspace;
       if (limit !== undefined) {
+        // Counted under the workspace's hold: two creates at once cannot both see room for one.
+        await tx.holdWorkspace(workspaceSid, 'exclusive');
         const existing = await tx.listActivities(workspaceSid, {}, { pageSize: limit, page: 0 });
         if (existing.items.length >= limit)
           throw overLimit('FriendlyName', `A workspace has at most ${limit} activities`);

@@ -41,7 +41,7 @@ export class QueueMembership {
    * attributes may have changed (or it is new), else only the queues reading worker fields.
    */
   async evaluateWorker(tx: StoreTx, worker: Worker, scope: 'all' | 'fields'): Promise<void> {
-    await tx.holdMembership(worker.workspaceSid, 'shared');
+    await tx.holdWorkspace(worker.workspaceSid, 'shared');
     const queues = await tx.queueExpressions(worker.workspaceSid, scope === 'fields');
     if (queues.length === 0) return;
     // Read again under the hold: an activity renamed meanwhile (PostgreSQL, another
@@ -64,7 +64,7 @@ export class QueueMembership {
     queueSid: string,
     expression: CompiledExpression,
   ): Promise<void> {
-    await tx.holdMembership(workspaceSid, 'exclusive');
+    await tx.holdWorkspace(workspaceSid, 'exclusive');
     await tx.clearQueueMembers(queueSid);
     if (expression.constant === false) return;
     for (let after = 0; ;) {
@@ -81,7 +81,7 @@ export class QueueMembership {
 
   /** After an activity's rename: its workers against the queues that read worker fields. */
   async evaluateActivity(tx: StoreTx, workspaceSid: string, activitySid: string): Promise<void> {
-    await tx.holdMembership(workspaceSid, 'exclusive');
+    await tx.holdWorkspace(workspaceSid, 'exclusive');
     const queues = await tx.queueExpressions(workspaceSid, true);
     if (queues.length === 0) return;
     const sids = queues.map((q) => q.sid);

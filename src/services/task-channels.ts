@@ -42,6 +42,8 @@ export class TaskChannelService {
       await requireWorkspace(tx, accountSid, workspaceSid);
       const limit = this.deps.limits?.taskChannelsPerWorkspace;
       if (limit !== undefined) {
+        // Counted under the workspace's hold: two creates at once cannot both see room for one.
+        await tx.holdWorkspace(workspaceSid, 'exclusive');
         const existing = await tx.listTaskChannels(workspaceSid, { pageSize: limit, page: 0 });
         if (existing.items.length >= limit)
           throw overLimit('UniqueName', `A workspace has at most ${limit} task channels`);

@@ -92,7 +92,7 @@ async function validateConfiguration(
   workspaceSid: string,
   configuration: string,
 ): Promise<void> {
-  await tx.holdMembership(workspaceSid, 'exclusive');
+  await tx.holdWorkspace(workspaceSid, 'exclusive');
   const existing = new Set<string>();
   for (const sid of queuesNamedBy(configuration)) {
     if (await tx.getTaskQueue(workspaceSid, sid)) existing.add(sid);
@@ -105,7 +105,7 @@ export async function workflowQueueReferences(
   tx: StoreTx,
   workspaceSid: string,
 ): Promise<WorkflowQueueReferences[]> {
-  await tx.holdMembership(workspaceSid, 'exclusive');
+  await tx.holdWorkspace(workspaceSid, 'exclusive');
   const references: WorkflowQueueReferences[] = [];
   for (let page = 0; ; page++) {
     const workflows = await tx.listWorkflows(workspaceSid, {}, { pageSize: WORKFLOW_PAGE, page });

@@ -1124,7 +1124,7 @@ export abstract class CrudQueries implements StoreTx {
     await this.run(this.db.deleteFrom('task_queues').where('sid', '=', sid));
   }
 
-  async holdMembership(workspaceSid: string, mode: 'shared' | 'exclusive'): Promise<void> {
+  async holdWorkspace(workspaceSid: string, mode: 'shared' | 'exclusive'): Promise<void> {
     await this.lockWorkspace(workspaceSid, mode);
   }
 

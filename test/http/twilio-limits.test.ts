@@ -85,6 +85,26 @@ describe("Twilio's limits, by default", () => {
     expect(over.json().message).toMatch(/at most 15 task channels.*ROSTER_TWILIO_LIMITS=off/);
     expect((await t.request({ url: `/v1/Workspaces/${ws}/TaskChannels/more` })).statusCode).toBe(404);
   });
+
+  it('lets exactly one of several concurrent creates take the last place', async () => {
+    for (const kind of ['Activities', 'TaskChannels'] as const) {
+      const { ws: fresh } = await setUp(t);
+      const limit = kind === 'Activities' ? 100 : 15;
+      await fill(t, fresh, kind, limit - 1);
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          post(t, `/v1/Workspaces/${fresh}/${kind}`, {
+            FriendlyName: `race${i}`,
+            UniqueName: kind === 'TaskChannels' ? `race${i}` : undefined,
+          }),
+        ),
+      );
+      expect(results.map((r) => r.statusCode).sort(), kind).toEqual([201, ...Array<number>(19).fill(400)]);
+      const key = kind === 'Activities' ? 'activities' : 'channels';
+      const listed = (await t.request({ url: `/v1/Workspaces/${fresh}/${kind}?PageSize=1000` })).json();
+      expect(listed[key], kind).toHaveLength(limit);
+    }
+  });
 });
 
 describe("Twilio's limits, lifted (ROSTER_TWILIO_LIMITS=off)", () => {

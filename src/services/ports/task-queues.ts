@@ -73,11 +73,6 @@ export interface TaskQueueWrites {
   updateTaskQueue(sid: string, patch: TaskQueuePatch, now: Date): Promise<void>;
   /** Also removes its membership. */
   deleteTaskQueue(sid: string): Promise<void>;
-  /**
-   * Holds membership writes of the workspace apart until commit: `shared` for one worker's,
-   * `exclusive` for a whole queue's, so that neither evaluates data the other is changing.
-   */
-  holdMembership(workspaceSid: string, mode: 'shared' | 'exclusive'): Promise<void>;
   /** Drops every member of the queue (before it is evaluated again). */
   clearQueueMembers(queueSid: string): Promise<void>;
   addQueueMembers(workspaceSid: string, queueSid: string, workers: readonly MemberCandidate[]): Promise<void>;

@@ -40,4 +40,10 @@ export interface WorkspaceWrites {
   updateWorkspace(sid: string, patch: WorkspacePatch, now: Date): Promise<void>;
   /** Removes the workspace and everything in it. */
   deleteWorkspace(sid: string): Promise<void>;
+  /**
+   * Holds the workspace's writes apart until commit: `shared` for one worker's membership,
+   * `exclusive` for a whole queue's and for a create that a count limits (activities, task
+   * channels), so that none decides on data another is changing. A no-op with one writer (SQLite).
+   */
+  holdWorkspace(workspaceSid: string, mode: 'shared' | 'exclusive'): Promise<void>;
 }
