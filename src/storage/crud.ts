@@ -60,6 +60,7 @@ import {
 import {
   nameKey,
   toActivity,
+  toDomainEvent,
   toTaskChannel,
   toTaskQueue,
   toWorker,
@@ -1305,17 +1306,7 @@ export abstract class CrudQueries implements StoreTx {
         .orderBy('id')
         .limit(limit),
     );
-    return rows.map((r) => ({
-      id: Number(r.id),
-      accountSid: r.account_sid as string,
-      workspaceSid: r.workspace_sid as string,
-      type: r.type as string,
-      resourceType: r.resource_type as string,
-      resourceSid: r.resource_sid as string,
-      actor: r.actor as string,
-      timeMs: Number(r.time_ms),
-      data: JSON.parse(r.data as string) as Record<string, unknown>,
-    }));
+    return rows.map(toDomainEvent);
   }
 
   // ---- timers

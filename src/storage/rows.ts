@@ -8,6 +8,7 @@ import type {
   Workflow,
   Workspace,
 } from '../domain/types.js';
+import type { DomainEvent } from '../services/ports/events.js';
 
 /**
  * Rows as both stores read them back, mapped to domain records in one place. Booleans come as
@@ -127,5 +128,19 @@ export function toWorkflow(r: Row): Workflow {
     taskReservationTimeout: Number(r.task_reservation_timeout),
     dateCreated: date(r.date_created),
     dateUpdated: date(r.date_updated),
+  };
+}
+
+export function toDomainEvent(r: Row): DomainEvent {
+  return {
+    id: Number(r.id),
+    accountSid: r.account_sid as string,
+    workspaceSid: r.workspace_sid as string,
+    type: r.type as string,
+    resourceType: r.resource_type as string,
+    resourceSid: r.resource_sid as string,
+    actor: r.actor as string,
+    timeMs: Number(r.time_ms),
+    data: JSON.parse(r.data as string) as Record<string, unknown>,
   };
 }
