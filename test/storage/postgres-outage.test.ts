@@ -1,10 +1,9 @@
-import { once } from 'node:events';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { newAuthToken, newSid, SidPrefix } from '../../src/domain/sid.js';
 import { createServices } from '../../src/services/index.js';
 import type { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
+import { FaultyProxy } from '../helpers/tcp-proxy.js';
 import { basicAuth, formBody } from '../helpers/app.js';
 import { expectTwilioError } from '../helpers/spec.js';
 import { newSchemaName, openPostgresTestStore, requireTestDatabaseUrl } from '../helpers/postgres.js';
@@ -15,56 +14,8 @@ import { newSchemaName, openPostgresTestStore, requireTestDatabaseUrl } from '..
  * 503s, the node keeps running and serves again by itself, and every write it acknowledged
  * is in the database.
  */
-class CuttableProxy {
-  private readonly sockets = new Set<Socket>();
-  private up = true;
-  private constructor(private readonly server: Server) {}
-
-  static async start(target: { host: string; port: number }): Promise<CuttableProxy> {
-    const server = createServer();
-    const proxy = new CuttableProxy(server);
-    server.on('connection', (client) => {
-      if (!proxy.up) {
-        client.destroy();
-        return;
-      }
-      const upstream = connect(target.port, target.host);
-      for (const s of [client, upstream]) {
-        proxy.sockets.add(s);
-        s.on('close', () => proxy.sockets.delete(s));
-        s.on('error', () => undefined);
-      }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    return proxy;
-  }
-
-  get port(): number {
-    return (this.server.address() as { port: number }).port;
-  }
-
-  cut(): void {
-    this.up = false;
-    for (const s of this.sockets) s.destroy();
-  }
-
-  restore(): void {
-    this.up = true;
-  }
-
-  async close(): Promise<void> {
-    this.cut();
-    this.server.close();
-    await once(this.server, 'close');
-  }
-}
-
 const schema = newSchemaName();
-let proxy: CuttableProxy;
+let proxy: FaultyProxy;
 let direct: PostgresStore;
 let viaProxy: PostgresStore;
 let app: ReturnType<typeof buildApp>;
@@ -72,7 +23,7 @@ const account = { sid: newSid(SidPrefix.account), token: newAuthToken() };
 
 beforeAll(async () => {
   const db = new URL(requireTestDatabaseUrl());
-  proxy = await CuttableProxy.start({ host: db.hostname, port: Number(db.port || 5432) });
+  proxy = await FaultyProxy.start({ host: db.hostname, port: Number(db.port || 5432) });
   direct = openPostgresTestStore({ schema }); // the truth, never cut
   await direct.ready();
   const proxied = new URL(db);

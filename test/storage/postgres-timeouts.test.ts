@@ -1,5 +1,3 @@
-import { once } from 'node:events';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
@@ -7,6 +5,7 @@ import { UnavailableError } from '../../src/domain/errors.js';
 import { newAuthToken, newSid, SidPrefix } from '../../src/domain/sid.js';
 import { createServices } from '../../src/services/index.js';
 import { poolConfig, type PostgresStore } from '../../src/storage/postgres/postgres-store.js';
+import { FaultyProxy } from '../helpers/tcp-proxy.js';
 import { basicAuth } from '../helpers/app.js';
 import { newSchemaName, openPostgresTestStore, requireTestDatabaseUrl } from '../helpers/postgres.js';
 import { expectTwilioError } from '../helpers/spec.js';
@@ -17,65 +16,6 @@ import { expectTwilioError } from '../helpers/spec.js';
  * the node serves again once replies flow. A session left idle in a transaction is ended by
  * PostgreSQL, and its locks with it.
  */
-class StallingProxy {
-  private stalled = false;
-  private readonly pairs = new Set<[Socket, Socket]>();
-  private readonly sockets = new Set<Socket>();
-  private constructor(private readonly server: Server) {}
-
-  static async start(target: { host: string; port: number }): Promise<StallingProxy> {
-    const server = createServer();
-    const proxy = new StallingProxy(server);
-    server.on('connection', (client) => {
-      client.on('error', () => undefined);
-      proxy.sockets.add(client);
-      client.on('close', () => proxy.sockets.delete(client));
-      if (proxy.stalled) return; // accepted, never answered
-      const upstream = connect(target.port, target.host);
-      upstream.on('error', () => undefined);
-      const pair: [Socket, Socket] = [client, upstream];
-      proxy.pairs.add(pair);
-      client.pipe(upstream);
-      upstream.pipe(client);
-      const drop = () => {
-        proxy.pairs.delete(pair);
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('close', drop);
-      upstream.on('close', drop);
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    return proxy;
-  }
-
-  get port(): number {
-    return (this.server.address() as { port: number }).port;
-  }
-
-  /** Replies stop: nothing the server sends reaches the client any more. */
-  stall(): void {
-    this.stalled = true;
-    for (const [client, upstream] of this.pairs) upstream.unpipe(client);
-  }
-
-  restore(): void {
-    this.stalled = false;
-  }
-
-  /** Drops every connection, answered or not. */
-  async close(): Promise<void> {
-    for (const [client, upstream] of this.pairs) {
-      client.destroy();
-      upstream.destroy();
-    }
-    for (const socket of this.sockets) socket.destroy();
-    this.server.close();
-    await once(this.server, 'close');
-  }
-}
-
 describe('PostgreSQL timeouts', () => {
   it('are read from the environment, with defaults', () => {
     const url = 'postgres://roster@db:5432/roster';
@@ -134,7 +74,7 @@ describe('PostgreSQL timeouts', () => {
 
   describe('when replies stop', () => {
     const schema = newSchemaName();
-    let proxy: StallingProxy;
+    let proxy: FaultyProxy;
     let direct: PostgresStore;
     let viaProxy: PostgresStore;
     let app: ReturnType<typeof buildApp>;
@@ -142,7 +82,7 @@ describe('PostgreSQL timeouts', () => {
 
     beforeAll(async () => {
       const db = new URL(requireTestDatabaseUrl());
-      proxy = await StallingProxy.start({ host: db.hostname, port: Number(db.port || 5432) });
+      proxy = await FaultyProxy.start({ host: db.hostname, port: Number(db.port || 5432) });
       direct = openPostgresTestStore({ schema });
       await direct.ready();
       const proxied = new URL(db);
