@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { InvalidParameterError, NotFoundError } from '../domain/errors.js';
-import { isSid, type SidPrefix } from '../domain/sid.js';
+import { isSid, SidPrefix } from '../domain/sid.js';
 import type { Services } from '../services/index.js';
 import type { ListRequest } from '../twilio/pagination.js';
 import type { Params } from '../twilio/params.js';
@@ -30,6 +30,11 @@ export function pathSid(value: string | undefined, prefix: SidPrefix, resource: 
 
 export function pathParams(req: FastifyRequest): Record<string, string | undefined> {
   return req.params as Record<string, string | undefined>;
+}
+
+/** The workspace SID of a route under /v1/Workspaces/:WorkspaceSid. */
+export function workspaceOf(req: FastifyRequest): string {
+  return pathSid(pathParams(req).WorkspaceSid, SidPrefix.workspace, 'Workspace');
 }
 
 export function queryParams(req: FastifyRequest): Params {

@@ -18,18 +18,17 @@ import {
   pathSid,
   queryParams,
   type RouteDeps,
+  workspaceOf,
 } from '../../context.js';
 
 export function activityRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const { activities } = deps.services;
   const json = (a: Activity) => toActivityJson(a, deps.urls);
-  const wsOf = (req: FastifyRequest) =>
-    pathSid(pathParams(req).WorkspaceSid, SidPrefix.workspace, 'Workspace');
   const sidOf = (req: FastifyRequest) => pathSid(pathParams(req).Sid, SidPrefix.activity, 'Activity');
   const base = '/v1/Workspaces/:WorkspaceSid/Activities';
 
   app.get(base, async (req) => {
-    const ws = wsOf(req);
+    const ws = workspaceOf(req);
     const q = queryParams(req);
     const page = parsePageQuery(q);
     const filter = {
@@ -42,7 +41,7 @@ export function activityRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
 
   app.post(base, async (req, reply) => {
-    const ws = wsOf(req);
+    const ws = workspaceOf(req);
     const b = bodyParams(req);
     const activity = await activities.create(req.accountSid, ws, {
       friendlyName: requiredName(b, 'FriendlyName'),
@@ -51,10 +50,12 @@ export function activityRoutes(app: FastifyInstance, deps: RouteDeps): void {
     return reply.code(201).send(json(activity));
   });
 
-  app.get(`${base}/:Sid`, async (req) => json(await activities.fetch(req.accountSid, wsOf(req), sidOf(req))));
+  app.get(`${base}/:Sid`, async (req) =>
+    json(await activities.fetch(req.accountSid, workspaceOf(req), sidOf(req))),
+  );
 
   app.post(`${base}/:Sid`, async (req) => {
-    const ws = wsOf(req);
+    const ws = workspaceOf(req);
     const sid = sidOf(req);
     return json(
       await activities.update(req.accountSid, ws, sid, optionalName(bodyParams(req), 'FriendlyName')),
@@ -62,7 +63,7 @@ export function activityRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
 
   app.delete(`${base}/:Sid`, async (req, reply) => {
-    await activities.remove(req.accountSid, wsOf(req), sidOf(req));
+    await activities.remove(req.accountSid, workspaceOf(req), sidOf(req));
     return reply.code(204).send();
   });
 }

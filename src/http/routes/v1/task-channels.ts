@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidParameterError, NotFoundError } from '../../../domain/errors.js';
-import { SidPrefix } from '../../../domain/sid.js';
 import type { TaskChannel } from '../../../domain/types.js';
 import { listResponse } from '../../../twilio/pagination.js';
 import {
@@ -11,15 +10,20 @@ import {
   requiredName,
 } from '../../../twilio/params.js';
 import { toTaskChannelJson } from '../../../twilio/serialize.js';
-import { bodyParams, listRequest, pathParams, pathSid, queryParams, type RouteDeps } from '../../context.js';
+import {
+  bodyParams,
+  listRequest,
+  pathParams,
+  queryParams,
+  type RouteDeps,
+  workspaceOf,
+} from '../../context.js';
 
 const UNIQUE_NAME = /^[A-Za-z0-9_.-]+$/;
 
 export function taskChannelRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const { taskChannels } = deps.services;
   const json = (c: TaskChannel) => toTaskChannelJson(c, deps.urls);
-  const wsOf = (req: FastifyRequest) =>
-    pathSid(pathParams(req).WorkspaceSid, SidPrefix.workspace, 'Workspace');
   /** A TC SID or a unique name. */
   const sidOf = (req: FastifyRequest) => {
     const v = pathParams(req).Sid ?? '';
@@ -29,14 +33,14 @@ export function taskChannelRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const base = '/v1/Workspaces/:WorkspaceSid/TaskChannels';
 
   app.get(base, async (req) => {
-    const ws = wsOf(req);
+    const ws = workspaceOf(req);
     const page = parsePageQuery(queryParams(req));
     const result = await taskChannels.list(req.accountSid, ws, page);
     return listResponse('channels', result, listRequest(req, deps, {}, page), json);
   });
 
   app.post(base, async (req, reply) => {
-    const ws = wsOf(req);
+    const ws = workspaceOf(req);
     const b = bodyParams(req);
     const friendlyName = requiredName(b, 'FriendlyName');
     const uniqueName = requiredName(b, 'UniqueName');
@@ -55,11 +59,11 @@ export function taskChannelRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
 
   app.get(`${base}/:Sid`, async (req) =>
-    json(await taskChannels.fetch(req.accountSid, wsOf(req), sidOf(req))),
+    json(await taskChannels.fetch(req.accountSid, workspaceOf(req), sidOf(req))),
   );
 
   app.post(`${base}/:Sid`, async (req) => {
-    const ws = wsOf(req);
+    const ws = workspaceOf(req);
     const sid = sidOf(req);
     const b = bodyParams(req);
     const patch = {
@@ -70,7 +74,7 @@ export function taskChannelRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
 
   app.delete(`${base}/:Sid`, async (req, reply) => {
-    await taskChannels.remove(req.accountSid, wsOf(req), sidOf(req));
+    await taskChannels.remove(req.accountSid, workspaceOf(req), sidOf(req));
     return reply.code(204).send();
   });
 }

@@ -24,6 +24,7 @@ import {
   pathSid,
   queryParams,
   type RouteDeps,
+  workspaceOf,
 } from '../../context.js';
 
 const FILTERS = ['FriendlyName', 'EvaluateWorkerAttributes', 'WorkerSid', 'Ordering'] as const;
@@ -45,13 +46,11 @@ function queueParams(b: Params) {
 export function taskQueueRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const { taskQueues } = deps.services;
   const json = (q: TaskQueue) => toTaskQueueJson(q, deps.urls);
-  const wsOf = (req: FastifyRequest) =>
-    pathSid(pathParams(req).WorkspaceSid, SidPrefix.workspace, 'Workspace');
   const sidOf = (req: FastifyRequest) => pathSid(pathParams(req).Sid, SidPrefix.taskQueue, 'TaskQueue');
   const base = '/v1/Workspaces/:WorkspaceSid/TaskQueues';
 
   app.get(base, async (req) => {
-    const ws = wsOf(req);
+    const ws = workspaceOf(req);
     const q = queryParams(req);
     const page = parsePageQuery(q);
     optionalEnum(q, 'Ordering', ORDERINGS);
@@ -65,7 +64,7 @@ export function taskQueueRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
 
   app.post(base, async (req, reply) => {
-    const ws = wsOf(req);
+    const ws = workspaceOf(req);
     const b = bodyParams(req);
     const queue = await taskQueues.create(req.accountSid, ws, {
       friendlyName: requiredName(b, 'FriendlyName'),
@@ -74,10 +73,12 @@ export function taskQueueRoutes(app: FastifyInstance, deps: RouteDeps): void {
     return reply.code(201).send(json(queue));
   });
 
-  app.get(`${base}/:Sid`, async (req) => json(await taskQueues.fetch(req.accountSid, wsOf(req), sidOf(req))));
+  app.get(`${base}/:Sid`, async (req) =>
+    json(await taskQueues.fetch(req.accountSid, workspaceOf(req), sidOf(req))),
+  );
 
   app.post(`${base}/:Sid`, async (req) => {
-    const ws = wsOf(req);
+    const ws = workspaceOf(req);
     const sid = sidOf(req);
     const b = bodyParams(req);
     const input = { friendlyName: optionalName(b, 'FriendlyName'), ...queueParams(b) };
@@ -85,7 +86,7 @@ export function taskQueueRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
 
   app.delete(`${base}/:Sid`, async (req, reply) => {
-    await taskQueues.remove(req.accountSid, wsOf(req), sidOf(req));
+    await taskQueues.remove(req.accountSid, workspaceOf(req), sidOf(req));
     return reply.code(204).send();
   });
 }

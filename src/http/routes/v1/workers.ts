@@ -32,6 +32,7 @@ import {
   pathSid,
   queryParams,
   type RouteDeps,
+  workspaceOf,
 } from '../../context.js';
 
 const WORKER_FILTERS = [
@@ -78,8 +79,6 @@ function workerPatch(b: Params): WorkerPatch {
 
 export function workerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const { workers, statistics } = deps.services;
-  const wsOf = (req: FastifyRequest) =>
-    pathSid(pathParams(req).WorkspaceSid, SidPrefix.workspace, 'Workspace');
   const sidOf = (req: FastifyRequest) => pathSid(pathParams(req).Sid, SidPrefix.worker, 'Worker');
   const workerOf = (req: FastifyRequest) => pathSid(pathParams(req).WorkerSid, SidPrefix.worker, 'Worker');
   /** A WC SID or a task channel's unique name. */
@@ -95,7 +94,7 @@ export function workerRoutes(app: FastifyInstance, deps: RouteDeps): void {
 
   // The busiest read: answered synchronously while the service remembers the answer.
   app.get(`${base}/RealTimeStatistics`, (req, reply) => {
-    const ws = wsOf(req);
+    const ws = workspaceOf(req);
     const asked = optionalString(queryParams(req), 'TaskChannel');
     const taskChannel = asked === '' ? undefined : asked;
     const accountSid = req.accountSid;
@@ -114,7 +113,7 @@ export function workerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
 
   app.get(base, async (req) => {
-    const ws = wsOf(req);
+    const ws = workspaceOf(req);
     const q = queryParams(req);
     const page = parsePageQuery(q);
     const filter = {
@@ -133,7 +132,7 @@ export function workerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
 
   app.post(base, async (req, reply) => {
-    const ws = wsOf(req);
+    const ws = workspaceOf(req);
     const b = bodyParams(req);
     const worker = await workers.create(req.accountSid, ws, {
       friendlyName: requiredName(b, 'FriendlyName'),
@@ -144,25 +143,25 @@ export function workerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
 
   app.get(`${base}/:Sid`, async (req, reply) =>
-    sendWorker(reply, await workers.fetch(req.accountSid, wsOf(req), sidOf(req))),
+    sendWorker(reply, await workers.fetch(req.accountSid, workspaceOf(req), sidOf(req))),
   );
 
   app.post(`${base}/:Sid`, async (req, reply) => {
-    const ws = wsOf(req);
+    const ws = workspaceOf(req);
     const sid = sidOf(req);
     const patch = workerPatch(bodyParams(req));
     return sendWorker(reply, await workers.update(req.accountSid, ws, sid, patch, ifMatch(req)));
   });
 
   app.delete(`${base}/:Sid`, async (req, reply) => {
-    await workers.remove(req.accountSid, wsOf(req), sidOf(req), ifMatch(req));
+    await workers.remove(req.accountSid, workspaceOf(req), sidOf(req), ifMatch(req));
     return reply.code(204).send();
   });
 
   const channels = `${base}/:WorkerSid/Channels`;
 
   app.get(channels, async (req) => {
-    const ws = wsOf(req);
+    const ws = workspaceOf(req);
     const worker = workerOf(req);
     const page = parsePageQuery(queryParams(req));
     const result = await workers.listChannels(req.accountSid, ws, worker, page);
@@ -170,11 +169,11 @@ export function workerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
 
   app.get(`${channels}/:Sid`, async (req) =>
-    channelJson(await workers.fetchChannel(req.accountSid, wsOf(req), workerOf(req), channelOf(req))),
+    channelJson(await workers.fetchChannel(req.accountSid, workspaceOf(req), workerOf(req), channelOf(req))),
   );
 
   app.post(`${channels}/:Sid`, async (req) => {
-    const ws = wsOf(req);
+    const ws = workspaceOf(req);
     const worker = workerOf(req);
     const sid = channelOf(req);
     const b = bodyParams(req);

@@ -22,6 +22,7 @@ import {
   pathSid,
   queryParams,
   type RouteDeps,
+  workspaceOf,
 } from '../../context.js';
 
 const MAX_RESERVATION_TIMEOUT = 86_400;
@@ -40,13 +41,11 @@ function workflowParams(b: Params) {
 export function workflowRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const { workflows } = deps.services;
   const json = (f: Workflow) => toWorkflowJson(f, deps.urls);
-  const wsOf = (req: FastifyRequest) =>
-    pathSid(pathParams(req).WorkspaceSid, SidPrefix.workspace, 'Workspace');
   const sidOf = (req: FastifyRequest) => pathSid(pathParams(req).Sid, SidPrefix.workflow, 'Workflow');
   const base = '/v1/Workspaces/:WorkspaceSid/Workflows';
 
   app.get(base, async (req) => {
-    const ws = wsOf(req);
+    const ws = workspaceOf(req);
     const q = queryParams(req);
     const page = parsePageQuery(q);
     const result = await workflows.list(
@@ -64,7 +63,7 @@ export function workflowRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
 
   app.post(base, async (req, reply) => {
-    const ws = wsOf(req);
+    const ws = workspaceOf(req);
     const b = bodyParams(req);
     const friendlyName = requiredName(b, 'FriendlyName');
     const { configuration, ...rest } = workflowParams(b);
@@ -78,10 +77,12 @@ export function workflowRoutes(app: FastifyInstance, deps: RouteDeps): void {
     return reply.code(201).send(json(workflow));
   });
 
-  app.get(`${base}/:Sid`, async (req) => json(await workflows.fetch(req.accountSid, wsOf(req), sidOf(req))));
+  app.get(`${base}/:Sid`, async (req) =>
+    json(await workflows.fetch(req.accountSid, workspaceOf(req), sidOf(req))),
+  );
 
   app.post(`${base}/:Sid`, async (req) => {
-    const ws = wsOf(req);
+    const ws = workspaceOf(req);
     const sid = sidOf(req);
     const b = bodyParams(req);
     optionalLenientBool(b, 'ReEvaluateTasks'); // accepted; there are no tasks to re-evaluate yet
@@ -90,7 +91,7 @@ export function workflowRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
 
   app.delete(`${base}/:Sid`, async (req, reply) => {
-    await workflows.remove(req.accountSid, wsOf(req), sidOf(req));
+    await workflows.remove(req.accountSid, workspaceOf(req), sidOf(req));
     return reply.code(204).send();
   });
 }
