@@ -6,8 +6,9 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { fuzzApi, fuzzSettings, type Answer, type FuzzTarget, type Sent } from './fuzz.js';
 
 /**
- * The fuzzer (test/fuzz/fuzz.ts) against a listening server, so that the fast paths that answer
- * the statistics read and the worker update before the framework get the same requests.
+ * The fuzzer (test/fuzz/fuzz.ts) against a listening server, so that what only a real socket
+ * does (Node's parser, timeouts, the 413 drain, errors before a request exists) gets the same
+ * requests.
  */
 let s: TestServer;
 let agent: Agent;
@@ -65,7 +66,7 @@ afterAll(async () => {
   await s.close();
 });
 
-describe('the API under random valid, boundary and hostile requests (listening, fast paths included)', () => {
+describe('the API under random valid, boundary and hostile requests (listening server)', () => {
   it(
     `never answers 5xx, always in Twilio's error shape, and keeps statistics exact (seed ${fuzzSettings.seed})`,
     async () => {
