@@ -114,6 +114,23 @@ const SCAN_CHUNK = 500;
 /** Membership rows per INSERT: 2 parameters each. */
 const MEMBER_CHUNK = 5_000;
 
+/** A worker's row as `toWorker` reads it. */
+const WORKER_COLUMNS = [
+  'k.id',
+  'k.sid',
+  'k.account_sid',
+  'k.workspace_sid',
+  'k.friendly_name',
+  'k.activity_sid',
+  'k.attributes',
+  'k.version',
+  'k.date_created',
+  'k.date_updated',
+  'k.date_status_changed',
+  'a.friendly_name as activity_name',
+  'a.available as available',
+] as const;
+
 /** The full-row SELECTs, built once per dialect; their compiled text is also what hot paths prepare. */
 export function rowQueries(db: Kysely<Database>) {
   return {
@@ -148,21 +165,13 @@ export function rowQueries(db: Kysely<Database>) {
     worker: db
       .selectFrom('workers as k')
       .innerJoin('activities as a', 'a.sid', 'k.activity_sid')
-      .select([
-        'k.id',
-        'k.sid',
-        'k.account_sid',
-        'k.workspace_sid',
-        'k.friendly_name',
-        'k.activity_sid',
-        'k.attributes',
-        'k.version',
-        'k.date_created',
-        'k.date_updated',
-        'k.date_status_changed',
-        'a.friendly_name as activity_name',
-        'a.available as available',
-      ]),
+      .select(WORKER_COLUMNS),
+    /** A queue's members (by its row id, `m.queue_id`), walked along the membership key. */
+    queueMember: db
+      .selectFrom('task_queue_members as m')
+      .innerJoin('workers as k', 'k.id', 'm.worker_id')
+      .innerJoin('activities as a', 'a.sid', 'k.activity_sid')
+      .select(WORKER_COLUMNS),
     taskQueue: db
       .selectFrom('task_queues as q')
       .select([
@@ -852,38 +861,63 @@ export abstract class CrudQueries implements StoreTx {
     return this.page(this.select.worker.where('k.activity_sid', '=', sids[0]!), 'k.id', query, toWorker);
   }
 
-  /** The filters that need queues, an expression or another order, with the others beside them. */
-  private listWorkersOfQueuesOrExpression(
+  /**
+   * The filters that need a queue, an expression or another order, with the others beside them.
+   * A queue's members are walked along the membership key (queue, worker id), joined to their
+   * workers: a page costs the members it skips and shows, never the whole queue or workspace.
+   * Ordered by status change, the workspace's (date_status_changed, id) index is walked and each
+   * worker is looked up in the membership key.
+   */
+  private async listWorkersOfQueuesOrExpression(
     workspaceSid: string,
     filter: WorkerFilter,
     query: PageQuery,
   ): Promise<Page<Worker>> {
-    let q = this.select.worker.where('k.workspace_sid', '=', workspaceSid);
-    if (filter.activitySid !== undefined) q = q.where('k.activity_sid', '=', filter.activitySid);
-    if (filter.activityName !== undefined) q = q.where('a.name_key', '=', nameKey(filter.activityName));
-    if (filter.available !== undefined) q = q.where('a.available', '=', filter.available);
-    if (filter.friendlyName !== undefined) q = q.where('k.name_key', '=', nameKey(filter.friendlyName));
-    const { taskQueueSid, taskQueueName, matches } = filter;
-    if (taskQueueSid !== undefined) {
-      q = q.where('k.id', 'in', (eb) =>
-        eb
-          .selectFrom('task_queue_members as m')
-          .innerJoin('task_queues as tq', 'tq.id', 'm.queue_id')
-          .select('m.worker_id')
-          .where('tq.sid', '=', taskQueueSid),
+    const { taskQueueSid, taskQueueName, matches, statusChangeOrder } = filter;
+    let queueId: number | undefined;
+    if (taskQueueSid !== undefined || taskQueueName !== undefined) {
+      let queue = this.db.selectFrom('task_queues').select('id').where('workspace_sid', '=', workspaceSid);
+      if (taskQueueSid !== undefined) queue = queue.where('sid', '=', taskQueueSid);
+      if (taskQueueName !== undefined) queue = queue.where('name_key', '=', nameKey(taskQueueName));
+      const [found] = await this.rows(queue);
+      if (!found) {
+        // A malformed PageToken is still refused, as the list would refuse it.
+        if (statusChangeOrder !== undefined) {
+          if (query.pageToken) decodeStatusToken(query.pageToken);
+          else checkPageOffset(query);
+        } else decodePageStart(query);
+        return { items: [], nextPageToken: null, previousPageToken: null };
+      }
+      queueId = Number(found.id);
+    }
+    const narrow = <DB, TB extends keyof DB, O>(q: SelectQueryBuilder<DB, TB, O>) => {
+      const is = (column: string, value: unknown) => sql<boolean>`${sql.ref(column)} = ${value}`;
+      let n = q;
+      if (filter.activitySid !== undefined) n = n.where(is('k.activity_sid', filter.activitySid));
+      if (filter.activityName !== undefined) n = n.where(is('a.name_key', nameKey(filter.activityName)));
+      if (filter.available !== undefined) n = n.where(is('a.available', filter.available));
+      if (filter.friendlyName !== undefined) n = n.where(is('k.name_key', nameKey(filter.friendlyName)));
+      return n;
+    };
+    if (queueId !== undefined && statusChangeOrder === undefined) {
+      const members = narrow(this.select.queueMember.where('m.queue_id', '=', queueId));
+      if (matches) return this.scanPage(members, 'm.worker_id', query, toWorker, matches);
+      return this.page(members, 'm.worker_id', query, toWorker);
+    }
+    let q = narrow(this.select.worker.where('k.workspace_sid', '=', workspaceSid));
+    if (queueId !== undefined) {
+      const id = queueId;
+      q = q.where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('task_queue_members as m')
+            .select('m.worker_id')
+            .where('m.queue_id', '=', id)
+            .whereRef('m.worker_id', '=', 'k.id'),
+        ),
       );
     }
-    if (taskQueueName !== undefined) {
-      q = q.where('k.id', 'in', (eb) =>
-        eb
-          .selectFrom('task_queue_members as m')
-          .innerJoin('task_queues as tq', 'tq.id', 'm.queue_id')
-          .select('m.worker_id')
-          .where('tq.workspace_sid', '=', workspaceSid)
-          .where('tq.name_key', '=', nameKey(taskQueueName)),
-      );
-    }
-    if (filter.statusChangeOrder) return this.statusChangePage(q, filter.statusChangeOrder, query, matches);
+    if (statusChangeOrder) return this.statusChangePage(q, statusChangeOrder, query, matches);
     if (matches) return this.scanPage(q, 'k.id', query, toWorker, matches);
     return this.page(q, 'k.id', query, toWorker);
   }
