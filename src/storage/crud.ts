@@ -1163,14 +1163,18 @@ export abstract class CrudQueries implements StoreTx {
     await this.lockWorkspace(workspaceSid, mode);
   }
 
-  async clearQueueMembers(queueSid: string): Promise<void> {
-    await this.run(
-      this.db
-        .deleteFrom('task_queue_members')
-        .where('queue_id', '=', (eb) =>
-          eb.selectFrom('task_queues').select('id').where('sid', '=', queueSid),
-        ),
-    );
+  async clearQueueMembers(
+    queueSid: string,
+    range?: { afterId: number; throughId: number | null },
+  ): Promise<void> {
+    let members = this.db
+      .deleteFrom('task_queue_members')
+      .where('queue_id', '=', (eb) => eb.selectFrom('task_queues').select('id').where('sid', '=', queueSid));
+    if (range) {
+      members = members.where('worker_id', '>', range.afterId);
+      if (range.throughId !== null) members = members.where('worker_id', '<=', range.throughId);
+    }
+    await this.run(members);
   }
 
   async addQueueMembers(

@@ -73,8 +73,11 @@ export interface TaskQueueWrites {
   updateTaskQueue(sid: string, patch: TaskQueuePatch, now: Date): Promise<void>;
   /** Also removes its membership. */
   deleteTaskQueue(sid: string): Promise<void>;
-  /** Drops every member of the queue (before it is evaluated again). */
-  clearQueueMembers(queueSid: string): Promise<void>;
+  /**
+   * Drops the queue's members (before they are evaluated again): all, or those whose worker row
+   * id is in the range (after `afterId`, through `throughId`; no upper bound when it is null).
+   */
+  clearQueueMembers(queueSid: string, range?: { afterId: number; throughId: number | null }): Promise<void>;
   addQueueMembers(workspaceSid: string, queueSid: string, workers: readonly MemberCandidate[]): Promise<void>;
   /**
    * Sets a worker's membership of the queues `evaluated` to exactly `members` (a subset of them);
