@@ -37,6 +37,7 @@ export interface TaskQueueListFilter {
   workerSid?: string;
   /** EvaluateWorkerAttributes: a worker's attributes (JSON object text). */
   evaluateWorkerAttributes?: string;
+  order?: TaskQueueFilter['order'];
 }
 
 /** Workers of a workspace against which EvaluateWorkerAttributes is tested, page by page. */
@@ -51,7 +52,11 @@ export class TaskQueueService {
   async list(accountSid: string, workspaceSid: string, filter: TaskQueueListFilter, page: PageQuery) {
     const store = this.deps.store;
     await requireWorkspace(store, accountSid, workspaceSid);
-    const storeFilter: TaskQueueFilter = { friendlyName: filter.friendlyName, workerSid: filter.workerSid };
+    const storeFilter: TaskQueueFilter = {
+      friendlyName: filter.friendlyName,
+      workerSid: filter.workerSid,
+      order: filter.order,
+    };
     if (filter.evaluateWorkerAttributes !== undefined) {
       // Attributes alone, as a worker would have them: the worker fields are absent.
       const doc: WorkerDocument = { attributes: JSON.parse(filter.evaluateWorkerAttributes), fields: {} };

@@ -1057,7 +1057,68 @@ export abstract class CrudQueries implements StoreTx {
     }
     if (sids !== undefined)
       q = sids.length === 0 ? q.where(sql<boolean>`1 = 0`) : q.where('q.sid', 'in', sids);
-    return this.page(q, 'q.id', query, toTaskQueue);
+    const { order } = filter;
+    if (!order || (order.by === 'dateCreated' && order.direction === 'asc')) {
+      return this.page(q, 'q.id', query, toTaskQueue);
+    }
+    const column = order.by === 'dateUpdated' ? 'q.date_updated' : undefined;
+    return this.orderedPage(q, { column, idColumn: 'q.id', direction: order.direction }, query, (r) => {
+      const queue = toTaskQueue(r);
+      return { item: queue, edge: { at: queue.dateUpdated, id: Number(r.id) } };
+    });
+  }
+
+  /**
+   * Pages a query in the order of `column` then `idColumn` (or `idColumn` alone), either way,
+   * by keyset: the page token carries the edge row's column value (a date) and id, as the
+   * status-change order's tokens do (`PS` after it, `PR` before it, in list order); with no
+   * column it carries the id alone (`PA`, `PB`). Tokens are valid only with the same order.
+   */
+  private async orderedPage<DB, TB extends keyof DB, O, T>(
+    base: SelectQueryBuilder<DB, TB, O>,
+    order: { column: string | undefined; idColumn: string; direction: 'asc' | 'desc' },
+    query: PageQuery,
+    map: (r: Row) => { item: T; edge: { at: Date; id: number } },
+  ): Promise<Page<T>> {
+    const { column, idColumn, direction } = order;
+    type Edge = { kind: 'after' | 'before'; at: number; id: number };
+    let token: Edge | undefined;
+    let skip = 0;
+    if (!query.pageToken) skip = checkPageOffset(query);
+    else if (column) token = decodeStatusToken(query.pageToken);
+    else {
+      const start = decodePageStart(query);
+      if (start.kind !== 'offset') token = { kind: start.kind, at: 0, id: start.key };
+    }
+    const backwards = token?.kind === 'before';
+    // Reading backwards through the list is reading the other way round.
+    const sqlDirection = (direction === 'asc') !== backwards ? 'asc' : 'desc';
+    const comparison = sql.raw(sqlDirection === 'asc' ? '>' : '<');
+    const id = sql.ref(idColumn);
+    let q = base;
+    if (token && column) {
+      q = q.where(
+        sql<boolean>`(${sql.ref(column)}, ${id}) ${comparison} (${new Date(token.at)}, ${token.id})`,
+      );
+    } else if (token) q = q.where(sql<boolean>`${id} ${comparison} ${token.id}`);
+    if (column) q = q.orderBy(sql.ref(column), sqlDirection);
+    q = q.orderBy(id, sqlDirection).limit(query.pageSize + 1);
+    if (skip > 0) q = q.offset(skip);
+    const rows = (await this.rows(q)).map(map);
+    const hasMore = rows.length > query.pageSize;
+    const kept = rows.slice(0, query.pageSize);
+    if (backwards) kept.reverse();
+    const first = kept[0];
+    const last = kept[kept.length - 1];
+    const atStart = token === undefined ? query.page === 0 : backwards && !hasMore;
+    const atEnd = backwards ? false : !hasMore;
+    const encode = (kind: 'after' | 'before', edge: { at: Date; id: number }) =>
+      column ? encodeStatusToken(kind, edge) : kind === 'after' ? afterToken(edge.id) : beforeToken(edge.id);
+    return {
+      items: kept.map((r) => r.item),
+      nextPageToken: last && !atEnd ? encode('after', last.edge) : null,
+      previousPageToken: first && !atStart ? encode('before', first.edge) : null,
+    };
   }
 
   async queueExpressions(workspaceSid: string, onlyReadingWorkerFields: boolean): Promise<QueueExpression[]> {

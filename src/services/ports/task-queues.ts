@@ -9,6 +9,8 @@ export interface TaskQueueFilter {
   sids?: readonly string[];
   /** Only queues that move workers to this activity (reservation or assignment). */
   activitySid?: string;
+  /** Ordering: by creation (the default, ascending) or by last update; ties by creation. */
+  order?: { by: 'dateCreated' | 'dateUpdated'; direction: 'asc' | 'desc' };
 }
 
 export interface NewTaskQueue {
