@@ -8,7 +8,7 @@
  *   req/s ratios to the ceiling (bench/ceiling.ts: the same bytes from memory), alternating;
  * - memory: the server's RSS, and the membership rows and their bytes on disk.
  *
- *   npx tsx bench/queues.ts [--workers 100000] [--queues 1000] [--duration 4] [--rounds 3] [--no-write]
+ *   npm run bench:queues [-- --workers 100000 --queues 1000 --duration 4 --rounds 3 --no-write]
  *
  * `npm run bench` runs it as its issue-11 section (`--no-queues` skips it). The store is built
  * afresh in .bench/queues (about half a minute): workers by bulk loading, queues and their
@@ -17,7 +17,7 @@
  */
 import Database from 'better-sqlite3';
 import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -431,6 +431,18 @@ export async function runQueuesBench(o: QueuesBenchOptions): Promise<string> {
     const loadedRss = rssMiB(roster.child.pid!);
     await stopServer(roster);
     const bytes = membershipBytes();
+    log('  expression evaluation (bench/expressions.ts)...');
+    const evaluation = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'bench', 'expressions.ts')],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 300_000,
+      },
+    );
+    const evaluationTable =
+      evaluation.status === 0 ? evaluation.stdout.trim() : `Not measured (bench/expressions.ts failed).`;
     const ms = (v: number) => v.toFixed(0);
     const cpu = os.cpus();
     return `<!-- bench:queues:start -->
@@ -441,7 +453,7 @@ Run of ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} on ${cpu.length} × $
       .map((l) => l.toFixed(1))
       .join(
         ', ',
-      )} (the machine is shared and was loaded: ratios to the in-run ceiling are what to read, not absolute numbers). \`npx tsx bench/queues.ts\`, or the issue-11 section of \`npm run bench\` (\`--no-queues\` skips it). One workspace; each worker has 3 of 50 skills, one of 100 teams, a level, languages and a city; the queues' expressions (five shapes, one in five reading \`activity_name\`) each match about 1–6% of the workers: ${setup.membershipRows.toLocaleString('en')} membership rows. Store built in ${setup.setupSeconds.toFixed(0)} s (bulk loading, not the API).
+      )} (the machine is shared and was loaded: ratios to the in-run ceiling are what to read, not absolute numbers). \`npm run bench:queues\`, or the issue-11 section of \`npm run bench\` (\`--no-queues\` skips it). One workspace; each worker has 3 of 50 skills, one of 100 teams, a level, languages and a city; the queues' expressions (five shapes, one in five reading \`activity_name\`) each match about 1–6% of the workers: ${setup.membershipRows.toLocaleString('en')} membership rows. Store built in ${setup.setupSeconds.toFixed(0)} s (bulk loading, not the API).
 
 | Write (over HTTP, one at a time) | p50 ms | max ms | Longest wait of a concurrent read / write meanwhile, ms |
 | --- | ---: | ---: | ---: |
@@ -458,6 +470,10 @@ ${readRows.join('\n')}
 | Server RSS after start-up | ${idleRss.toFixed(0)} MiB |
 | Server RSS after the run (1,000 compiled expressions cached) | ${loadedRss.toFixed(0)} MiB |
 | Membership on disk (table and its by-worker index) | ${bytes === null ? 'not measured (no dbstat)' : `${(bytes / 2 ** 20).toFixed(0)} MiB, ${(bytes / setup.membershipRows).toFixed(1)} bytes a row`} |
+
+Expression evaluation (\`bench/expressions.ts\`): a compiled predicate against a hand-written JavaScript function doing the same test, over the same workers, alternating slices; target ≥ 0.3×.
+
+${evaluationTable}
 <!-- bench:queues:end -->`;
   } finally {
     await stopServer(roster);
