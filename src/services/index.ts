@@ -39,12 +39,12 @@ export function createServices(store: Store, options: ServiceOptions = {}) {
     changes: options.changes ?? new LocalChangeBus(),
     limits: options.twilioLimits === false ? null : TWILIO_LIMITS,
   };
-  // The outbox's publisher: change notifications come from the events each commit appended.
   const membership = new QueueMembership();
   /** Durable timers; `serve` starts them (task TTLs and reservation timeouts will use them). */
   const timers = new TimerService(deps, { onError: options.onTimerError });
   // A queue's membership pass that its write could not finish is finished by this timer.
   timers.on(MEMBERSHIP_TIMER, (tx, timer) => membership.finishPass(tx, timer, clock.now()));
+  // The outbox's publisher: change notifications come from the events each commit appended.
   store.onEvents((events) => {
     for (const change of changesOf(events)) deps.changes.publish(change);
   });

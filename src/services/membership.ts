@@ -5,7 +5,7 @@ import type { MemberCandidate, QueueExpression, Store, StoreTx, Timer } from './
 
 /**
  * Workers read per statement while a queue is evaluated against its whole workspace, and per
- * transaction of a queue's pass: about 20 ms of work, between which other requests are served.
+ * transaction of a queue's pass: tens of milliseconds of work, between which other requests are served.
  */
 const CANDIDATE_PAGE = 2_000;
 /** The durable timer that finishes a queue's pass if the write that began it could not. */
