@@ -3,7 +3,10 @@
  * the same bytes from memory, with the same autocannon settings, interleaved. Writes the
  * results into BENCHMARKS.md. Only ever talks to 127.0.0.1.
  *
- *   npm run bench [-- --duration 5 --rounds 5 --slices 5 --connections 10 --workers 1000000 --profile --no-write --no-postgres --no-streams]
+ *   npm run bench [-- --duration 5 --rounds 5 --slices 5 --connections 10 --workers 1000000 --profile --no-write --no-postgres --no-streams --no-queues]
+ *
+ * The issue-11 section (TaskQueues at 100,000 workers × 1,000 queues, bench/queues.ts) is written
+ * into BENCHMARKS.md apart from the main results; `--no-queues` skips it.
  */
 import Database from 'better-sqlite3';
 import autocannon from 'autocannon';
@@ -15,6 +18,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { summarizeProfile } from './profile.js';
+import { runQueuesBench, writeQueuesSection } from './queues.js';
 import { runStreamBench } from './stream.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -473,6 +477,14 @@ async function main(): Promise<void> {
   await stopServer(normal);
   const postgres = flag('no-postgres') ? '' : postgresSection();
   const streams = flag('no-streams') ? '' : await streamSection();
+  const queues = flag('no-queues')
+    ? null
+    : await runQueuesBench({
+        workers: 100_000,
+        queues: 1_000,
+        duration: DURATION,
+        rounds: Math.min(ROUNDS, 3),
+      });
 
   // ---- report
   const rows = scenarios.map((s) => {
@@ -526,6 +538,10 @@ ${postgres}${streams}${profiles ? `\n### Profiles of this run (self time by func
       re.test(current) ? current.replace(re, section) : `${current.trimEnd()}\n\n${section}\n`,
     );
     log('Wrote BENCHMARKS.md');
+  }
+  if (queues) {
+    process.stdout.write(`\n${queues}\n`);
+    if (!flag('no-write')) writeQueuesSection(queues);
   }
 }
 
