@@ -61,6 +61,9 @@ export function openPostgresTestStore(options: Partial<PostgresStoreOptions> = {
   const store = PostgresStore.open({
     connectionString: requireTestDatabaseUrl(),
     poolSize: 4,
+    // Test files seed thousands of rows in one statement while others run beside them: on a
+    // loaded machine that can pass the production default of 10 s. Tests of the timeout set their own.
+    statementTimeoutMs: 60_000,
     ...options,
     schema,
   });
