@@ -295,7 +295,7 @@ export class RoutingEngine {
       }
       const stepEntered = queueChanged || cursorChanged || entering;
       let reserved = false;
-      if (placed.queueSid !== null && task.assignmentStatus === 'pending') {
+      if ((placed.queueSid !== null || this.targetsWorker(task)) && task.assignmentStatus === 'pending') {
         reserved = await this.offerTask(tx, ws, task, placed.queueSid, placed.target);
       }
       if (
@@ -393,13 +393,13 @@ export class RoutingEngine {
     tx: StoreTx,
     ws: Workspace,
     task: Task,
-    queueSid: string,
+    queueSid: string | null,
     target: WorkflowTarget | undefined,
   ): Promise<boolean> {
-    const queue = await tx.getTaskQueue(ws.sid, queueSid);
-    if (!queue) return false;
+    const queue = queueSid === null ? null : await tx.getTaskQueue(ws.sid, queueSid);
+    if (!queue && !this.targetsWorker(task)) return false;
     const pending = await tx.reservationsOf({ taskSid: task.sid }, ['pending']);
-    const room = queue.maxReservedWorkers - pending.length;
+    const room = (queue?.maxReservedWorkers ?? 1) - pending.length;
     if (room <= 0) return false;
     const excluded = await this.excludedWorkers(tx, task);
     const step = this.step(ws, target);
@@ -420,14 +420,24 @@ export class RoutingEngine {
     return chosen.length > 0;
   }
 
+  /** Whether the task was sent to one worker (RoutingTarget WK…), queue or not. */
+  private targetsWorker(task: Task): boolean {
+    return task.routingTarget?.startsWith(SidPrefix.worker) === true;
+  }
+
   /** The queue's available members; a task sent to one worker (RoutingTarget) has that worker only. */
-  private async membersFor(tx: StoreTx, ws: Workspace, task: Task, queueSid: string): Promise<Worker[]> {
-    if (task.routingTarget?.startsWith(SidPrefix.worker)) {
-      const worker = await tx.getWorker(ws.sid, task.routingTarget);
+  private async membersFor(
+    tx: StoreTx,
+    ws: Workspace,
+    task: Task,
+    queueSid: string | null,
+  ): Promise<Worker[]> {
+    if (this.targetsWorker(task)) {
+      const worker = await tx.getWorker(ws.sid, task.routingTarget!);
       if (!worker) return [];
       return this.ignoresCapacity(task, worker.sid) || worker.available ? [worker] : [];
     }
-    return tx.availableQueueMembers(queueSid);
+    return queueSid === null ? [] : tx.availableQueueMembers(queueSid);
   }
 
   private ignoresCapacity(task: Task, workerSid: string): boolean {
@@ -444,7 +454,7 @@ export class RoutingEngine {
     ws: Workspace,
     task: Task,
     worker: Worker,
-    queue: TaskQueue,
+    queue: TaskQueue | null,
   ): Promise<Task> {
     const sid = newSid(SidPrefix.reservation);
     const now = this.nowDate();
@@ -471,7 +481,7 @@ export class RoutingEngine {
       resourceSid: sid,
       dueAtMs: this.nowMs() + (timeout?.taskReservationTimeout ?? DEFAULT_RESERVATION_TIMEOUT) * 1000,
     });
-    if (!ws.multiTaskEnabled && queue.reservationActivitySid !== null) {
+    if (!ws.multiTaskEnabled && queue?.reservationActivitySid) {
       await this.moveWorker(tx, worker.sid, ws.sid, queue.reservationActivitySid);
     }
     return reserved;
@@ -536,7 +546,7 @@ export class RoutingEngine {
       if (!fresh) return;
       const task = entry.task;
       const ignore = this.ignoresCapacity(task, workerSid);
-      if (task.routingTarget?.startsWith(SidPrefix.worker) && task.routingTarget !== workerSid) continue;
+      if (this.targetsWorker(task) && task.routingTarget !== workerSid) continue;
       if (!ignore && !fresh.available) return;
       const placed = await this.placement(tx, task, {
         filterIndex: task.filterIndex,
@@ -544,15 +554,14 @@ export class RoutingEngine {
       });
       if (placed.queueSid !== task.taskQueueSid || placed.route.kind === 'timed-out') continue; // its timer moves it
       const queue = task.taskQueueSid === null ? undefined : queues.get(task.taskQueueSid);
-      if (!queue && !task.routingTarget?.startsWith(SidPrefix.worker)) continue;
+      if (!queue && !this.targetsWorker(task)) continue;
       if ((await this.excludedWorkers(tx, task)).has(workerSid)) continue;
       const candidate: WorkerCandidate = await this.candidate(tx, fresh, task.taskChannelSid, ignore);
       if (!isEligible(candidate, this.taskDocument(task), this.step(ws, placed.target))) {
         // Out of capacity for every task of this channel; others may still fit.
         continue;
       }
-      const q = queue ?? (await tx.getTaskQueue(ws.sid, task.taskQueueSid ?? ''));
-      await this.reserve(tx, ws, task, fresh, q ?? ({ reservationActivitySid: null } as TaskQueue));
+      await this.reserve(tx, ws, task, fresh, queue ?? null);
     }
   }
 
