@@ -516,6 +516,7 @@ export class RoutingEngine {
    * best first, while it is eligible for more.
    */
   async offerWorker(tx: StoreTx, ws: Workspace, workerSid: string): Promise<void> {
+    if (!(await tx.hasWaitingTasks(ws.sid))) return;
     const worker = await tx.getWorker(ws.sid, workerSid);
     if (!worker) return;
     const queueSids = await tx.queuesOfWorker(workerSid);
@@ -608,10 +609,13 @@ export class RoutingEngine {
       await tx.updateReservation(r.sid, { status }, now);
       await this.timers.cancel(tx, TimerKind.reservation, r.sid);
       const wasPending = r.reservationStatus === 'pending';
-      await tx.addWorkerLoad(r.workspaceSid, r.workerSid, r.taskChannelSid, {
-        ...(wasPending ? { reserved: -1 } : { assigned: -1 }),
-        freedMs: this.nowMs(),
-      });
+      // A deleted worker's load went with it.
+      if (await tx.getWorker(r.workspaceSid, r.workerSid)) {
+        await tx.addWorkerLoad(r.workspaceSid, r.workerSid, r.taskChannelSid, {
+          ...(wasPending ? { reserved: -1 } : { assigned: -1 }),
+          freedMs: this.nowMs(),
+        });
+      }
       const after = (await tx.getReservation(r.workspaceSid, r.sid))!;
       if (eventType !== '') await this.recordReservation(tx, eventType, after, task);
       freed.push(r.workerSid);
@@ -753,7 +757,7 @@ export class RoutingEngine {
     if (task.taskQueueSid !== null) await this.recordQueue(tx, 'task-queue.timeout', task, task.taskQueueSid);
     await tx.updateTask(task.sid, { assignmentStatus: 'pending' }, this.nowDate());
     const fresh = await this.requireTask(tx, ws.sid, task.sid);
-    await this.route(tx, ws, fresh);
+    await this.route(tx, ws, fresh, { entering: true });
     await this.offerAll(tx, ws, freed);
   }
 

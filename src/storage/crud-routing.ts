@@ -122,6 +122,18 @@ export abstract class RoutingQueries extends CrudQueries implements StoreTx {
     return r ? toTask(r) : null;
   }
 
+  async hasWaitingTasks(workspaceSid: string): Promise<boolean> {
+    const rows = await this.rows(
+      this.db
+        .selectFrom('tasks')
+        .select('id')
+        .where('workspace_sid', '=', workspaceSid)
+        .where('assignment_status', '=', 'pending')
+        .limit(1),
+    );
+    return rows.length > 0;
+  }
+
   async listTasks(workspaceSid: string, filter: TaskFilter, query: PageQuery): Promise<Page<Task>> {
     let q = this.taskSelect().where('t.workspace_sid', '=', workspaceSid);
     if (filter.assignmentStatus !== undefined && filter.assignmentStatus.length > 0)
