@@ -272,3 +272,56 @@ describe('Routing', () => {
     void sidOf;
   });
 });
+
+describe('Deleting what tasks use', () => {
+  it('refuses to delete a queue or a workflow with active tasks, and allows it once they have ended', async () => {
+    const s = await h.workspace();
+    const direct = await h.post(`/v1/Workspaces/${s.ws}/Tasks`, { TaskQueueSid: s.queue });
+    const viaWorkflow = await h.post(`/v1/Workspaces/${s.ws}/Tasks`, {});
+    const workflow = await t.request({
+      method: 'DELETE',
+      url: `/v1/Workspaces/${s.ws}/Workflows/${s.workflow}`,
+    });
+    expect(workflow.statusCode).toBe(400);
+    await h.post(`/v1/Workspaces/${s.ws}/Tasks/${viaWorkflow.sid}`, {
+      AssignmentStatus: 'canceled',
+      Reason: 'x',
+    });
+    expect(
+      (await t.request({ method: 'DELETE', url: `/v1/Workspaces/${s.ws}/Workflows/${s.workflow}` }))
+        .statusCode,
+    ).toBe(204);
+    expect(
+      (await t.request({ method: 'DELETE', url: `/v1/Workspaces/${s.ws}/TaskQueues/${s.queue}` })).statusCode,
+    ).toBe(400);
+    await t.request({ method: 'DELETE', url: `/v1/Workspaces/${s.ws}/Tasks/${direct.sid}` });
+    expect(
+      (await t.request({ method: 'DELETE', url: `/v1/Workspaces/${s.ws}/TaskQueues/${s.queue}` })).statusCode,
+    ).toBe(204);
+  });
+
+  it('deleting a workspace removes its tasks, reservations and loads', async () => {
+    const s = await h.workspace();
+    const ann = await h.worker(s, 'ann', s.idle);
+    await h.post(`/v1/Workspaces/${s.ws}/Tasks`, {});
+    expect((await t.store.workerLoads(ann))[0]).toMatchObject({ reserved: 1 });
+    expect((await t.request({ method: 'DELETE', url: `/v1/Workspaces/${s.ws}` })).statusCode).toBe(204);
+    expect(await t.store.workerLoads(ann)).toEqual([]);
+    expect(await t.store.hasWaitingTasks(s.ws)).toBe(false);
+  });
+
+  it('deleting a worker cancels its pending reservations and routes their tasks again', async () => {
+    const s = await h.workspace();
+    const ann = await h.worker(s, 'ann', s.idle);
+    const task = await h.post(`/v1/Workspaces/${s.ws}/Tasks`, {});
+    const bob = await h.worker(s, 'bob', s.idle);
+    expect(await h.offers(s, task.sid)).toEqual([[ann, 'pending']]);
+    expect(
+      (await t.request({ method: 'DELETE', url: `/v1/Workspaces/${s.ws}/Workers/${ann}` })).statusCode,
+    ).toBe(204);
+    expect(await h.offers(s, task.sid)).toEqual([
+      [ann, 'canceled'],
+      [bob, 'pending'],
+    ]);
+  });
+});
