@@ -10,7 +10,8 @@
  */
 import { isEligible, type RoutingStep, type WorkerCandidate } from '../domain/routing/eligibility.js';
 import { crossQueueComparator, taskComparator, type QueuedTaskInQueue } from '../domain/routing/order.js';
-import { chooseWorkers, type IdleWorkerCandidate } from '../domain/routing/select.js';
+import { rankWorker, workerComparator, type RankedWorker } from '../domain/routing/order.js';
+import type { IdleWorkerCandidate } from '../domain/routing/select.js';
 import { countQueueMembers, shouldSkipStep } from '../domain/routing/skip-if.js';
 import { newSid, SidPrefix } from '../domain/sid.js';
 import { workerDocument } from '../domain/task-queues.js';
@@ -28,6 +29,8 @@ import type {
   Task,
   TaskQueue,
   Worker,
+  WorkerChannel,
+  WorkerLoad,
   Workflow,
   Workspace,
 } from '../domain/types.js';
@@ -355,8 +358,20 @@ export class RoutingEngine {
     ignoreCapacity: boolean,
   ): Promise<IdleWorkerCandidate> {
     const loads = await tx.workerLoads(worker.sid);
-    const load = loads.find((l) => l.taskChannelSid === taskChannelSid);
     const channel = await tx.getWorkerChannel(worker.sid, taskChannelSid);
+    return this.candidateOf(worker, loads, channel, taskChannelSid, ignoreCapacity);
+  }
+
+  /** As `candidate`, from what has been read; `channel` undefined: not read yet (assumed to fit). */
+  private candidateOf(
+    worker: Worker,
+    loads: readonly WorkerLoad[],
+    given: Pick<WorkerChannel, 'available' | 'capacity'> | null | undefined,
+    taskChannelSid: string,
+    ignoreCapacity: boolean,
+  ): IdleWorkerCandidate {
+    const load = loads.find((l) => l.taskChannelSid === taskChannelSid);
+    const channel = given === undefined ? { available: true, capacity: Number.MAX_SAFE_INTEGER } : given;
     const doc = workerDocument(worker);
     const freed = loads.reduce((max, l) => Math.max(max, l.freedMs), 0);
     return {
@@ -404,20 +419,38 @@ export class RoutingEngine {
     const excluded = await this.excludedWorkers(tx, task);
     const step = this.step(ws, target);
     const doc = this.taskDocument(task);
-    const candidates: IdleWorkerCandidate[] = [];
-    const workers = new Map<string, Worker>();
-    for (const worker of await this.membersFor(tx, ws, task, queueSid)) {
-      if (excluded.has(worker.sid)) continue;
+    const members = (await this.membersFor(tx, ws, task, queueSid)).filter((w) => !excluded.has(w.sid));
+    if (members.length === 0) return false;
+    const loads = new Map<string, WorkerLoad[]>();
+    for (const l of await tx.workerLoadsOf(members.map((w) => w.sid))) {
+      const list = loads.get(l.workerSid);
+      if (list) list.push(l);
+      else loads.set(l.workerSid, [l]);
+    }
+    // Every check but the channel's first (no I/O), in offer order; then each channel is read
+    // in that order until enough workers fit: a large queue costs one read per worker offered.
+    const compare = workerComparator(target?.orderBy);
+    const ranked: { worker: Worker; rank: RankedWorker; ignore: boolean }[] = [];
+    for (const worker of members) {
       const ignore = this.ignoresCapacity(task, worker.sid);
-      candidates.push(await this.candidate(tx, worker, task.taskChannelSid, ignore));
-      workers.set(worker.sid, worker);
+      const c = this.candidateOf(worker, loads.get(worker.sid) ?? [], undefined, task.taskChannelSid, ignore);
+      if (!isEligible(c, doc, step)) continue;
+      ranked.push({ worker, rank: rankWorker(target?.orderBy, c, c.idleSince), ignore });
     }
-    const chosen = chooseWorkers(candidates, doc, step, room);
+    ranked.sort((a, b) => compare(a.rank, b.rank));
     let current = task;
-    for (const c of chosen) {
-      current = await this.reserve(tx, ws, current, workers.get(c.sid)!, queue);
+    let made = 0;
+    for (const { worker, ignore } of ranked) {
+      if (made >= room) break;
+      if (step.multitasking && !ignore) {
+        const channel = await tx.getWorkerChannel(worker.sid, task.taskChannelSid);
+        const c = this.candidateOf(worker, loads.get(worker.sid) ?? [], channel, task.taskChannelSid, ignore);
+        if (!isEligible(c, doc, step)) continue;
+      }
+      current = await this.reserve(tx, ws, current, worker, queue);
+      made++;
     }
-    return chosen.length > 0;
+    return made > 0;
   }
 
   /** Whether the task was sent to one worker (RoutingTarget WK…), queue or not. */

@@ -84,6 +84,9 @@ function toWorkerLoad(r: Row): WorkerLoad {
   };
 }
 
+/** Worker SIDs per statement when loads are read for many workers. */
+const LOAD_CHUNK = 500;
+
 /** Ordered task lists page by offset: `PO` and the offset of the page's first row. */
 const ORDERED_TOKEN = /^PO([0-9a-z]{1,8})$/;
 
@@ -281,6 +284,18 @@ export abstract class RoutingQueries extends CrudQueries implements StoreTx {
       this.db.selectFrom('worker_loads').selectAll().where('worker_sid', '=', workerSid),
     );
     return rows.map(toWorkerLoad);
+  }
+
+  async workerLoadsOf(workerSids: readonly string[]): Promise<WorkerLoad[]> {
+    const out: WorkerLoad[] = [];
+    for (let i = 0; i < workerSids.length; i += LOAD_CHUNK) {
+      const chunk = workerSids.slice(i, i + LOAD_CHUNK);
+      const rows = await this.rows(
+        this.db.selectFrom('worker_loads').selectAll().where('worker_sid', 'in', chunk),
+      );
+      out.push(...rows.map(toWorkerLoad));
+    }
+    return out;
   }
 
   async availableQueueMembers(queueSid: string): Promise<Worker[]> {

@@ -102,6 +102,8 @@ export interface RoutingReads {
   ): Promise<Reservation[]>;
   /** The worker's load rows (one per task channel it ever had a task on). */
   workerLoads(workerSid: string): Promise<WorkerLoad[]>;
+  /** The load rows of several workers at once. */
+  workerLoadsOf(workerSids: readonly string[]): Promise<WorkerLoad[]>;
   /** The available members of a queue (their activity is available), in worker creation order. */
   availableQueueMembers(queueSid: string): Promise<Worker[]>;
   /** The members of a queue with their activity (for skip_if's counters). */
