@@ -504,8 +504,25 @@ export class RoutingEngine {
     await tx.addWorkerLoad(ws.sid, worker.sid, task.taskChannelSid, { reserved: 1 });
     if (task.assignmentStatus === 'pending')
       await tx.updateTask(task.sid, { assignmentStatus: 'reserved' }, now);
-    const reserved = await this.requireTask(tx, ws.sid, task.sid);
-    const reservation = (await tx.getReservation(ws.sid, sid))!;
+    // As the store now has them (read back would cost two round trips on the hottest path).
+    const reserved: Task =
+      task.assignmentStatus === 'pending'
+        ? { ...task, assignmentStatus: 'reserved', version: task.version + 1, dateUpdated: now }
+        : task;
+    const reservation: Reservation = {
+      sid,
+      accountSid: task.accountSid,
+      workspaceSid: ws.sid,
+      taskSid: task.sid,
+      workerSid: worker.sid,
+      workerName: worker.friendlyName,
+      taskChannelSid: task.taskChannelSid,
+      reservationStatus: 'pending',
+      instruction: null,
+      version: 0,
+      dateCreated: now,
+      dateUpdated: now,
+    };
     await this.recordReservation(tx, 'reservation.created', reservation, reserved);
     const timeout = task.workflowSid === null ? null : await tx.getWorkflow(ws.sid, task.workflowSid);
     await this.timers.schedule(tx, {
