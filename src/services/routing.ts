@@ -631,6 +631,15 @@ export class RoutingEngine {
     }
   }
 
+  /** After an activity's rename: the queues whose members may have changed route their tasks again. */
+  async queuesReadingWorkerFieldsChanged(tx: StoreTx, ws: Workspace): Promise<void> {
+    if (!(await tx.hasWaitingTasks(ws.sid))) return;
+    for (const q of await tx.queueExpressions(ws.sid, true)) {
+      const queue = await tx.getTaskQueue(ws.sid, q.sid);
+      if (queue) await this.queueChanged(tx, ws, queue);
+    }
+  }
+
   /** ReEvaluateTasks: the workflow's pending tasks through its (new) configuration, from the start. */
   async reEvaluateWorkflow(tx: StoreTx, ws: Workspace, workflowSid: string): Promise<void> {
     const tasks = await tx.tasksOfWorkflow(workflowSid, ['pending'], REROUTE_LIMIT);
