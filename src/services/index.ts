@@ -8,7 +8,9 @@ import type { NewDomainEvent, Store } from './ports/store.js';
 import { StatisticsService } from './statistics.js';
 import { MEMBERSHIP_TIMER, QueueMembership } from './membership.js';
 import { TaskChannelService } from './task-channels.js';
+import { RoutingEngine } from './routing.js';
 import { TaskQueueService } from './task-queues.js';
+import { ReservationService, TaskService } from './tasks.js';
 import { WorkerService } from './workers.js';
 import { WorkflowService } from './workflows.js';
 import { WorkspaceService } from './workspaces.js';
@@ -40,7 +42,7 @@ export function createServices(store: Store, options: ServiceOptions = {}) {
     limits: options.twilioLimits === false ? null : TWILIO_LIMITS,
   };
   const membership = new QueueMembership();
-  /** Durable timers; `serve` starts them (task TTLs and reservation timeouts will use them). */
+  /** Durable timers (task TTLs, step and reservation timeouts, membership passes); `serve` starts them. */
   const timers = new TimerService(deps, { onError: options.onTimerError });
   // A queue's membership pass that its write could not finish is finished by this timer.
   timers.on(MEMBERSHIP_TIMER, (tx, timer) => membership.finishPass(tx, timer, clock.now()));
@@ -48,16 +50,19 @@ export function createServices(store: Store, options: ServiceOptions = {}) {
   store.onEvents((events) => {
     for (const change of changesOf(events)) deps.changes.publish(change);
   });
+  const routing = new RoutingEngine(deps, membership, timers);
   return {
     clock,
     changes: deps.changes,
     accounts: new AccountService(deps),
     workspaces: new WorkspaceService(deps),
-    activities: new ActivityService(deps, membership),
+    activities: new ActivityService(deps, membership, routing),
     taskChannels: new TaskChannelService(deps),
-    workers: new WorkerService(deps, membership),
-    taskQueues: new TaskQueueService(deps, membership),
-    workflows: new WorkflowService(deps),
+    workers: new WorkerService(deps, membership, routing),
+    taskQueues: new TaskQueueService(deps, membership, routing),
+    workflows: new WorkflowService(deps, routing),
+    tasks: new TaskService(deps, routing),
+    reservations: new ReservationService(deps, routing),
     statistics: new StatisticsService(deps),
     timers,
   };

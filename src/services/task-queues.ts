@@ -1,4 +1,5 @@
-import { InvalidParameterError, NotFoundError } from '../domain/errors.js';
+import { ConflictError, InvalidParameterError, NotFoundError } from '../domain/errors.js';
+import { ACTIVE_TASK } from '../domain/tasks.js';
 import { newSid, SidPrefix } from '../domain/sid.js';
 import {
   compileTargetWorkers,
@@ -7,9 +8,10 @@ import {
   readsChangingWorkerFields,
   type WorkerDocument,
 } from '../domain/task-queues.js';
-import type { QueueOrder, TaskQueue } from '../domain/types.js';
+import type { QueueOrder, TaskQueue, Workspace } from '../domain/types.js';
 import { assertQueueUnreferenced } from '../domain/workflows/configuration.js';
 import type { QueueMembership } from './membership.js';
+import type { RoutingEngine } from './routing.js';
 import { workflowQueueReferences } from './workflows.js';
 import type { PageQuery, StoreReader, StoreTx, TaskQueueFilter, TaskQueuePatch } from './ports/store.js';
 import { record, requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
@@ -47,6 +49,7 @@ export class TaskQueueService {
   constructor(
     private readonly deps: ServiceDeps,
     private readonly membership: QueueMembership,
+    private readonly routing: RoutingEngine,
   ) {}
 
   async list(accountSid: string, workspaceSid: string, filter: TaskQueueListFilter, page: PageQuery) {
@@ -123,9 +126,10 @@ export class TaskQueueService {
     const expression =
       input.targetWorkers === undefined ? undefined : compileTargetWorkers(input.targetWorkers);
     let pass = false;
+    let ws: Workspace | undefined;
     const queue = await this.deps.store.transaction(async (tx) => {
       pass = false;
-      await requireWorkspace(tx, accountSid, workspaceSid);
+      ws = await requireWorkspace(tx, accountSid, workspaceSid);
       const before = await requireTaskQueue(tx, workspaceSid, sid);
       await requireActivities(tx, workspaceSid, input);
       const patch: TaskQueuePatch = { ...input };
@@ -152,7 +156,15 @@ export class TaskQueueService {
       }
       return queue;
     });
-    if (pass) await this.membership.passOf(this.deps.store, workspaceSid, sid, queue.targetWorkers);
+    if (pass) {
+      await this.membership.passOf(this.deps.store, workspaceSid, sid, queue.targetWorkers);
+      // New members may take the queue's waiting tasks, once the pass has found them all.
+      await this.deps.store.transaction(async (tx) => {
+        await tx.holdRouting(workspaceSid);
+        const current = await tx.getTaskQueue(workspaceSid, sid);
+        if (current) await this.routing.queueChanged(tx, ws!, current);
+      });
+    }
     return queue;
   }
 
@@ -160,7 +172,14 @@ export class TaskQueueService {
     return this.deps.store.transaction(async (tx) => {
       await requireWorkspace(tx, accountSid, workspaceSid);
       const queue = await requireTaskQueue(tx, workspaceSid, sid);
+      // Routing first, then the workspace: the order every routing transaction takes them in.
+      await tx.holdRouting(workspaceSid);
       assertQueueUnreferenced(sid, await workflowQueueReferences(tx, workspaceSid));
+      if ((await tx.tasksInQueues([sid], ACTIVE_TASK, 1)).length > 0) {
+        throw new ConflictError(
+          `The TaskQueue ${sid} cannot be deleted: it has tasks that are not completed or canceled`,
+        );
+      }
       await tx.deleteTaskQueue(sid);
       tx.onCommit(() => this.membership.forget(sid));
       await record(tx, this.deps, taskQueueEvent('task-queue.deleted', queue));

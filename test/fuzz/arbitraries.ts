@@ -14,7 +14,9 @@ export type PoolKind =
   | 'workerChannel'
   | 'taskQueue'
   | 'taskQueueName'
-  | 'workflow';
+  | 'workflow'
+  | 'task'
+  | 'reservation';
 export interface Ref {
   ref: PoolKind;
   n: number;
@@ -64,7 +66,13 @@ export type RouteName =
   | 'taskQueues'
   | 'taskQueue'
   | 'workflows'
-  | 'workflow';
+  | 'workflow'
+  | 'tasks'
+  | 'task'
+  | 'taskReservations'
+  | 'taskReservation'
+  | 'workerReservations'
+  | 'workerReservation';
 
 /** A path segment: a reference of the right kind or the wrong one, or literal text put in the URL as is. */
 export type Segment = Ref | { text: string | Long };
@@ -289,6 +297,11 @@ type Kind =
   | 'expression'
   | 'configuration'
   | 'ordering'
+  | 'taskStatus'
+  | 'reservationStatus'
+  | 'instruction'
+  | 'taskOrdering'
+  | 'dateTime'
   | PoolKind;
 
 // ---- expressions and workflow configurations ----
@@ -457,6 +470,60 @@ function valueOf(kind: Kind): fc.Arbitrary<Value> {
       return fc.oneof(nameValue, hostileText);
     case 'order':
       return fc.oneof(fc.constantFrom('FIFO', 'LIFO', 'fifo', 'Lifo', 'RANDOM'), hostileText);
+    case 'taskStatus':
+      return fc.oneof(
+        fc.constantFrom(
+          'pending',
+          'reserved',
+          'assigned',
+          'wrapping',
+          'completed',
+          'canceled',
+          'pending,canceled',
+        ),
+        hostileText,
+      );
+    case 'reservationStatus':
+      return fc.oneof(
+        fc.constantFrom(
+          'pending',
+          'accepted',
+          'rejected',
+          'timeout',
+          'canceled',
+          'rescinded',
+          'wrapping',
+          'completed',
+        ),
+        hostileText,
+      );
+    case 'instruction':
+      return fc.oneof(
+        fc.constantFrom('accept', 'reject', 'dequeue', 'call', 'redirect', 'conference', 'fly'),
+        hostileText,
+      );
+    case 'dateTime':
+      return fc.oneof(
+        fc.constantFrom(
+          '2020-01-01T00:00:00Z',
+          '1899-12-31T23:59:59Z',
+          '2999-01-01T00:00:00Z',
+          '2020-02-30',
+          'yesterday',
+        ),
+        hostileText,
+      );
+    case 'taskOrdering':
+      return fc.oneof(
+        fc.constantFrom(
+          'Priority:desc',
+          'DateCreated:asc',
+          'Priority:desc,DateCreated:asc',
+          'DateCreated,VirtualStartTime',
+          'x:y',
+        ),
+        hostileText,
+      );
     case 'pageSize':
       return fc.oneof(fc.constantFrom(...PAGE_SIZES), intValue);
     case 'pageToken':
@@ -591,6 +658,51 @@ const PARAMS: Record<string, [string, Kind][]> = {
   'workflows GET': [['FriendlyName', 'text'], ...PAGING],
   'workflows POST': WORKFLOW_PARAMS,
   'workflow POST': [...WORKFLOW_PARAMS, ['ReEvaluateTasks', 'bool']],
+  'tasks GET': [
+    ['AssignmentStatus', 'taskStatus'],
+    ['Priority', 'int'],
+    ['WorkflowSid', 'text'],
+    ['WorkflowName', 'text'],
+    ['TaskQueueSid', 'text'],
+    ['TaskQueueName', 'text'],
+    ['EvaluateTaskAttributes', 'text'],
+    ['RoutingTarget', 'worker'],
+    ['Ordering', 'taskOrdering'],
+    ['HasAddons', 'bool'],
+    ...PAGING,
+  ],
+  'tasks POST': [
+    ['RoutingTarget', 'worker'],
+    ['Attributes', 'json'],
+    ['Priority', 'int'],
+    ['Timeout', 'int'],
+    ['TaskChannel', 'taskChannelName'],
+    ['VirtualStartTime', 'dateTime'],
+    ['IgnoreCapacity', 'bool'],
+  ],
+  'task POST': [
+    ['Attributes', 'json'],
+    ['AssignmentStatus', 'taskStatus'],
+    ['Reason', 'text'],
+    ['Priority', 'int'],
+    ['TaskChannel', 'taskChannelName'],
+    ['VirtualStartTime', 'dateTime'],
+  ],
+  'taskReservations GET': [['ReservationStatus', 'reservationStatus'], ['WorkerSid', 'worker'], ...PAGING],
+  'taskReservation POST': [
+    ['ReservationStatus', 'reservationStatus'],
+    ['WorkerActivitySid', 'activity'],
+    ['Instruction', 'instruction'],
+    ['DequeueFrom', 'text'],
+    ['CallAccept', 'bool'],
+  ],
+  'workerReservations GET': [['ReservationStatus', 'reservationStatus'], ...PAGING],
+  'workerReservation POST': [
+    ['ReservationStatus', 'reservationStatus'],
+    ['WorkerActivitySid', 'activity'],
+    ['Instruction', 'instruction'],
+    ['RedirectAccept', 'bool'],
+  ],
 };
 
 /** Parameters a create needs, so that runs build up state to work on. */
@@ -601,6 +713,7 @@ const REQUIRED: Record<string, string[]> = {
   'workers POST': ['FriendlyName'],
   'taskQueues POST': ['FriendlyName'],
   'workflows POST': ['FriendlyName', 'Configuration'],
+  'tasks POST': ['RoutingTarget'],
 };
 
 /** The path of each route: the kinds its references should name. */
@@ -620,6 +733,12 @@ export const PATHS: Record<RouteName, PoolKind[]> = {
   taskQueue: ['workspace', 'taskQueue'],
   workflows: ['workspace'],
   workflow: ['workspace', 'workflow'],
+  tasks: ['workspace'],
+  task: ['workspace', 'task'],
+  taskReservations: ['workspace', 'task'],
+  taskReservation: ['workspace', 'task', 'reservation'],
+  workerReservations: ['workspace', 'worker'],
+  workerReservation: ['workspace', 'worker', 'reservation'],
 };
 
 const METHODS: Record<RouteName, string[]> = {
@@ -638,6 +757,12 @@ const METHODS: Record<RouteName, string[]> = {
   taskQueue: ['GET', 'POST', 'DELETE'],
   workflows: ['GET', 'POST'],
   workflow: ['GET', 'POST', 'DELETE'],
+  tasks: ['GET', 'POST'],
+  task: ['GET', 'POST', 'DELETE'],
+  taskReservations: ['GET'],
+  taskReservation: ['GET', 'POST'],
+  workerReservations: ['GET'],
+  workerReservation: ['GET', 'POST'],
 };
 
 const hostileSegment: fc.Arbitrary<Segment> = fc.oneof(
@@ -733,6 +858,16 @@ function plainValueOf(kind: Kind): fc.Arbitrary<Value> {
       );
     case 'ordering':
       return fc.constantFrom('DateCreated:asc', 'DateUpdated:desc');
+    case 'taskStatus':
+      return fc.constantFrom('pending', 'canceled', 'wrapping', 'completed');
+    case 'reservationStatus':
+      return fc.constantFrom('accepted', 'rejected', 'wrapping', 'completed');
+    case 'instruction':
+      return fc.constantFrom('accept', 'reject', 'dequeue', 'conference');
+    case 'taskOrdering':
+      return fc.constantFrom('Priority:desc', 'DateCreated:asc');
+    case 'dateTime':
+      return fc.constant('2020-01-01T00:00:00Z');
     default:
       return ref(kind);
   }

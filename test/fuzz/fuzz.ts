@@ -117,6 +117,8 @@ const PREFIX: Record<PoolKind, string> = {
   taskQueue: SidPrefix.taskQueue,
   taskQueueName: '',
   workflow: SidPrefix.workflow,
+  task: SidPrefix.task,
+  reservation: SidPrefix.reservation,
 };
 
 function resolve(pool: Pool, r: Ref): string {
@@ -193,6 +195,12 @@ function pathOf(pool: Pool, r: Recipe): { url: string; workspace: string | null 
     taskQueue: `/TaskQueues/${seg[1]}`,
     workflows: '/Workflows',
     workflow: `/Workflows/${seg[1]}`,
+    tasks: '/Tasks',
+    task: `/Tasks/${seg[1]}`,
+    taskReservations: `/Tasks/${seg[1]}/Reservations`,
+    taskReservation: `/Tasks/${seg[1]}/Reservations/${seg[2]}`,
+    workerReservations: `/Workers/${seg[1]}/Reservations`,
+    workerReservation: `/Workers/${seg[1]}/Reservations/${seg[2]}`,
   };
   return { url: ws + tail[r.route], workspace };
 }
@@ -337,6 +345,14 @@ function learn(pool: Pool, r: Recipe, res: Answer, workspace: string | null): vo
     case 'workflow':
       add('workflow', body.sid);
       for (const f of items('workflows')) add('workflow', f.sid);
+      break;
+    case 'tasks':
+      add('task', body.sid);
+      for (const t of items('tasks')) add('task', t.sid);
+      break;
+    case 'taskReservations':
+    case 'workerReservations':
+      for (const x of items('reservations')) add('reservation', x.sid);
       break;
     default:
       break;
@@ -565,6 +581,8 @@ async function freshPool(target: FuzzTarget): Promise<Pool> {
     taskQueue: [],
     taskQueueName: [],
     workflow: [],
+    task: [],
+    reservation: [],
     foreignWorkspace: target.foreignWorkspace,
   };
   const ws = (await call<{ sid: string }>(target, '/v1/Workspaces', { FriendlyName: 'Fuzz' })).sid;
