@@ -19,6 +19,7 @@ import {
 } from './http/errors.js';
 import { CorsPolicy, registerPreflight } from './http/headers.js';
 import { RateLimiter } from './http/rate-limit.js';
+import { clockRoutes } from './http/routes/roster/clock.js';
 import { activityRoutes } from './http/routes/v1/activities.js';
 import { taskChannelRoutes } from './http/routes/v1/task-channels.js';
 import { taskQueueRoutes } from './http/routes/v1/task-queues.js';
@@ -124,6 +125,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   workerRoutes(app, deps);
   taskQueueRoutes(app, deps);
   workflowRoutes(app, deps);
+  clockRoutes(app, deps);
   allowed.seal();
   return app;
 }

@@ -1,5 +1,5 @@
 import { TWILIO_LIMITS } from '../domain/defaults.js';
-import type { Clock } from '../domain/clock.js';
+import { ManualClock, type Clock } from '../domain/clock.js';
 import { AccountService } from './accounts.js';
 import { ActivityService } from './activities.js';
 import { systemClock } from './clock.js';
@@ -12,12 +12,13 @@ import { TaskQueueService } from './task-queues.js';
 import { WorkerService } from './workers.js';
 import { WorkflowService } from './workflows.js';
 import { WorkspaceService } from './workspaces.js';
+import { TimeControl } from '../timers/time-control.js';
 import { TimerService } from '../timers/timer-service.js';
 
 export type Services = ReturnType<typeof createServices>;
 
 export interface ServiceOptions {
-  /** Time for the services (default: the system clock). */
+  /** Time for the services (default: the system clock). A ManualClock can be moved by the API (`time`). */
   clock?: Clock;
   /** Only the current time, e.g. a fixed one; timers then use the system clock. */
   now?: () => Date;
@@ -44,8 +45,11 @@ export function createServices(store: Store, options: ServiceOptions = {}) {
   store.onEvents((events) => {
     for (const change of changesOf(events)) deps.changes.publish(change);
   });
+  const timers = new TimerService(deps, { onError: options.onTimerError });
   return {
     clock,
+    /** Moves a manual clock and fires the timers on the way (POST /roster/v1/Clock); null on the system clock. */
+    time: clock instanceof ManualClock ? new TimeControl({ clock, store, timers }) : null,
     changes: deps.changes,
     accounts: new AccountService(deps),
     workspaces: new WorkspaceService(deps),
@@ -56,7 +60,7 @@ export function createServices(store: Store, options: ServiceOptions = {}) {
     workflows: new WorkflowService(deps),
     statistics: new StatisticsService(deps),
     /** Durable timers; `serve` starts them (task TTLs and reservation timeouts will use them). */
-    timers: new TimerService(deps, { onError: options.onTimerError }),
+    timers,
   };
 }
 
