@@ -9,6 +9,8 @@ export const SidPrefix = {
   workerChannel: 'WC',
   taskQueue: 'WQ',
   workflow: 'WW',
+  task: 'WT',
+  reservation: 'WR',
 } as const;
 
 export type SidPrefix = (typeof SidPrefix)[keyof typeof SidPrefix];

@@ -3,8 +3,9 @@ import { InvalidParameterError, NotFoundError } from '../domain/errors.js';
 import { workerChannelChange } from '../domain/worker-channels.js';
 import { changesNothing, checkIfMatch, workerChangeEventTypes } from '../domain/workers.js';
 import { newSid, SidPrefix } from '../domain/sid.js';
-import type { Worker, WorkerChannel } from '../domain/types.js';
+import type { Worker, WorkerChannel, WorkerLoad } from '../domain/types.js';
 import type { QueueMembership } from './membership.js';
+import type { RoutingEngine } from './routing.js';
 import type {
   PageQuery,
   StoreReader,
@@ -35,6 +36,7 @@ export class WorkerService {
   constructor(
     private readonly deps: ServiceDeps,
     private readonly membership: QueueMembership,
+    private readonly routing: RoutingEngine,
   ) {}
 
   async list(accountSid: string, workspaceSid: string, filter: WorkerFilter, page: PageQuery) {
@@ -74,7 +76,18 @@ export class WorkerService {
     });
   }
 
-  update(accountSid: string, workspaceSid: string, sid: string, patch: WorkerPatch, ifMatch: IfMatch) {
+  /**
+   * `rejectPendingReservations` (Worker update `RejectPendingReservations`) rejects the worker's
+   * pending reservations when its activity (new or not) is unavailable.
+   */
+  update(
+    accountSid: string,
+    workspaceSid: string,
+    sid: string,
+    patch: WorkerPatch,
+    ifMatch: IfMatch,
+    rejectPendingReservations = false,
+  ) {
     return this.deps.store.transaction(async (tx) => {
       const now = wholeSeconds(this.deps.now());
       if (ifMatch === undefined) {
@@ -83,7 +96,7 @@ export class WorkerService {
         const updated = await tx.updateWorker(sid, patch, now, { accountSid, workspaceSid });
         if (updated) {
           await this.recordUpdate(tx, updated, patch);
-          return updated;
+          return this.routeAfter(tx, accountSid, updated, patch, rejectPendingReservations);
         }
       }
       await requireOwnWorkspace(tx, accountSid, workspaceSid);
@@ -91,12 +104,36 @@ export class WorkerService {
       checkIfMatch(worker, ifMatch);
       if (patch.activitySid !== undefined) await requireActivityParam(tx, workspaceSid, patch.activitySid);
       // Nothing to change: the worker stays as it is, with its ETag and date_updated, and no event.
-      if (changesNothing(worker, patch)) return worker;
+      if (changesNothing(worker, patch)) {
+        return this.routeAfter(tx, accountSid, worker, {}, rejectPendingReservations);
+      }
       const updated = await tx.updateWorker(sid, patch, now);
       if (!updated) throw new NotFoundError('Worker', sid);
       await this.recordUpdate(tx, updated, patch);
-      return updated;
+      return this.routeAfter(tx, accountSid, updated, patch, rejectPendingReservations);
     });
+  }
+
+  /**
+   * Routing after a worker's change: its pending reservations rejected when asked (and it is
+   * unavailable); waiting tasks offered when it is available and its activity or attributes
+   * changed. Returns the worker as it is then (routing may have moved it).
+   */
+  private async routeAfter(
+    tx: StoreTx,
+    accountSid: string,
+    worker: Worker,
+    patch: WorkerPatch,
+    rejectPending: boolean,
+  ): Promise<Worker> {
+    const rejecting = rejectPending && !worker.available;
+    const offering = worker.available && (patch.activitySid !== undefined || patch.attributes !== undefined);
+    if (!rejecting && !offering) return worker;
+    const ws = await requireWorkspace(tx, accountSid, worker.workspaceSid);
+    await tx.holdRouting(ws.sid);
+    if (rejecting) await this.routing.rejectPendingOf(tx, ws, worker.sid);
+    if (offering) await this.routing.offerWorker(tx, ws, worker.sid);
+    return requireWorker(tx, worker.workspaceSid, worker.sid);
   }
 
   remove(accountSid: string, workspaceSid: string, sid: string, ifMatch: IfMatch): Promise<void> {
@@ -104,6 +141,9 @@ export class WorkerService {
       await requireOwnWorkspace(tx, accountSid, workspaceSid);
       const worker = await requireWorker(tx, workspaceSid, sid);
       checkIfMatch(worker, ifMatch);
+      const ws = await requireWorkspace(tx, accountSid, workspaceSid);
+      await tx.holdRouting(workspaceSid);
+      await this.routing.workerDeleted(tx, ws, sid);
       await tx.deleteWorker(sid);
       await this.recordWorker(tx, 'worker.deleted', worker);
     });
@@ -112,13 +152,16 @@ export class WorkerService {
   async listChannels(accountSid: string, workspaceSid: string, workerSid: string, page: PageQuery) {
     await requireWorkspace(this.deps.store, accountSid, workspaceSid);
     await requireWorker(this.deps.store, workspaceSid, workerSid);
-    return this.deps.store.listWorkerChannels(workerSid, page);
+    const channels = await this.deps.store.listWorkerChannels(workerSid, page);
+    const loads = await this.deps.store.workerLoads(workerSid);
+    return { ...channels, items: channels.items.map((c) => withLoad(c, loads)) };
   }
 
   async fetchChannel(accountSid: string, workspaceSid: string, workerSid: string, sidOrUniqueName: string) {
     await requireWorkspace(this.deps.store, accountSid, workspaceSid);
     await requireWorker(this.deps.store, workspaceSid, workerSid);
-    return requireWorkerChannel(this.deps.store, workerSid, sidOrUniqueName);
+    const channel = await requireWorkerChannel(this.deps.store, workerSid, sidOrUniqueName);
+    return withLoad(channel, await this.deps.store.workerLoads(workerSid));
   }
 
   updateChannel(
@@ -138,7 +181,7 @@ export class WorkerService {
       const channel = await requireWorkerChannel(tx, workerSid, sidOrUniqueName);
       const { after, eventTypes } = workerChannelChange(channel, patch);
       // Nothing to change: the channel stays as it is, with its date_updated, and no event.
-      if (eventTypes.length === 0) return channel;
+      if (eventTypes.length === 0) return withLoad(channel, await tx.workerLoads(workerSid));
       await tx.updateWorkerChannel(channel, after, wholeSeconds(this.deps.now()));
       const updated = await requireWorkerChannel(tx, workerSid, channel.sid);
       for (const type of eventTypes) {
@@ -150,23 +193,19 @@ export class WorkerService {
           available: updated.available,
         });
       }
-      return updated;
+      // More capacity, or the channel switched on: the worker may take waiting tasks.
+      if (updated.available && (updated.capacity > channel.capacity || !channel.available)) {
+        const ws = await requireWorkspace(tx, accountSid, workspaceSid);
+        await tx.holdRouting(workspaceSid);
+        await this.routing.offerWorker(tx, ws, workerSid);
+      }
+      return withLoad(updated, await tx.workerLoads(workerSid));
     });
   }
 
   /** The membership and events of an update. */
-  private async recordUpdate(tx: StoreTx, worker: Worker, patch: WorkerPatch): Promise<void> {
-    if (patch.attributes !== undefined) await this.membership.evaluateWorker(tx, worker, 'all');
-    else if (patch.activitySid !== undefined || patch.friendlyName !== undefined)
-      await this.membership.evaluateWorker(tx, worker, 'fields');
-    for (const type of workerChangeEventTypes(patch)) {
-      await this.recordWorker(
-        tx,
-        type,
-        worker,
-        type === 'worker.attributes.update' ? { attributes: worker.attributes } : {},
-      );
-    }
+  private recordUpdate(tx: StoreTx, worker: Worker, patch: WorkerPatch): Promise<void> {
+    return recordWorkerChange(tx, this.deps, this.membership, worker, patch);
   }
 
   private recordWorker(
@@ -176,6 +215,29 @@ export class WorkerService {
     extra: Record<string, unknown> = {},
   ): Promise<void> {
     return record(tx, this.deps, workerEvent(type, w, extra));
+  }
+}
+
+/**
+ * The membership and events of a change made to a worker (by the API, or by routing moving it
+ * to another activity), in the change's transaction.
+ */
+export async function recordWorkerChange(
+  tx: StoreTx,
+  deps: ServiceDeps,
+  membership: QueueMembership,
+  worker: Worker,
+  patch: WorkerPatch,
+): Promise<void> {
+  if (patch.attributes !== undefined) await membership.evaluateWorker(tx, worker, 'all');
+  else if (patch.activitySid !== undefined || patch.friendlyName !== undefined)
+    await membership.evaluateWorker(tx, worker, 'fields');
+  for (const type of workerChangeEventTypes(patch)) {
+    await record(
+      tx,
+      deps,
+      workerEvent(type, worker, type === 'worker.attributes.update' ? { attributes: worker.attributes } : {}),
+    );
   }
 }
 
@@ -227,6 +289,12 @@ export async function requireWorker(reader: StoreReader, workspaceSid: string, s
   const worker = await reader.getWorker(workspaceSid, sid);
   if (!worker) throw new NotFoundError('Worker', sid);
   return worker;
+}
+
+/** A worker channel with routing's count of its assigned tasks (kept apart, in the worker's load). */
+function withLoad(channel: WorkerChannel, loads: readonly WorkerLoad[]): WorkerChannel {
+  const load = loads.find((l) => l.taskChannelSid === channel.taskChannelSid);
+  return { ...channel, assignedTasks: load?.assigned ?? 0 };
 }
 
 async function requireWorkerChannel(reader: StoreReader, workerSid: string, sidOrUniqueName: string) {

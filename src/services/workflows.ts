@@ -8,6 +8,7 @@ import {
 } from '../domain/workflows/configuration.js';
 import type { PageQuery, StoreReader, StoreTx, WorkflowFilter, WorkflowPatch } from './ports/store.js';
 import { record, requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
+import type { RoutingEngine } from './routing.js';
 
 export const DEFAULT_TASK_RESERVATION_TIMEOUT = 120;
 
@@ -23,7 +24,10 @@ export interface CreateWorkflowInput {
 const WORKFLOW_PAGE = 500;
 
 export class WorkflowService {
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly routing: RoutingEngine,
+  ) {}
 
   async list(accountSid: string, workspaceSid: string, filter: WorkflowFilter, page: PageQuery) {
     await requireWorkspace(this.deps.store, accountSid, workspaceSid);
@@ -58,17 +62,30 @@ export class WorkflowService {
     });
   }
 
-  /** `ReEvaluateTasks` is accepted and has nothing to do: Roster has no tasks yet. */
-  update(accountSid: string, workspaceSid: string, sid: string, patch: WorkflowPatch): Promise<Workflow> {
+  /** `ReEvaluateTasks` routes the workflow's pending tasks again, from the (new) configuration's start. */
+  update(
+    accountSid: string,
+    workspaceSid: string,
+    sid: string,
+    patch: WorkflowPatch,
+    reEvaluateTasks = false,
+  ): Promise<Workflow> {
     return this.deps.store.transaction(async (tx) => {
-      await requireWorkspace(tx, accountSid, workspaceSid);
+      const ws = await requireWorkspace(tx, accountSid, workspaceSid);
       const before = await requireWorkflow(tx, workspaceSid, sid);
-      if (Object.values(patch).every((v) => v === undefined)) return before;
+      if (reEvaluateTasks) {
+        await tx.holdRouting(workspaceSid);
+      }
+      if (Object.values(patch).every((v) => v === undefined)) {
+        if (reEvaluateTasks) await this.routing.reEvaluateWorkflow(tx, ws, sid);
+        return before;
+      }
       if (patch.configuration !== undefined)
         await validateConfiguration(tx, workspaceSid, patch.configuration);
       await tx.updateWorkflow(sid, patch, wholeSeconds(this.deps.now()));
       const workflow = await requireWorkflow(tx, workspaceSid, sid);
       await record(tx, this.deps, workflowEvent('workflow.updated', workflow));
+      if (reEvaluateTasks) await this.routing.reEvaluateWorkflow(tx, ws, sid);
       return workflow;
     });
   }
