@@ -20,6 +20,8 @@ export const REASON_RESERVATION_COMPLETED = 'Reservation completed';
 
 /** Task statuses before assignment: the task still routes, and may be canceled. */
 export const ROUTABLE: readonly TaskStatus[] = ['pending', 'reserved'];
+/** Statuses of a task not yet ended: it keeps its queue and workflow from being deleted. */
+export const ACTIVE_TASK: readonly TaskStatus[] = ['pending', 'reserved', 'assigned', 'wrapping'];
 /** Statuses a task ends in. */
 export const TERMINAL: readonly TaskStatus[] = ['completed', 'canceled'];
 

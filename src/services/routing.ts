@@ -10,7 +10,8 @@
  */
 import { isEligible, type RoutingStep, type WorkerCandidate } from '../domain/routing/eligibility.js';
 import { crossQueueComparator, taskComparator, type QueuedTaskInQueue } from '../domain/routing/order.js';
-import { chooseWorkers, type IdleWorkerCandidate } from '../domain/routing/select.js';
+import { rankWorker, workerComparator, type RankedWorker } from '../domain/routing/order.js';
+import type { IdleWorkerCandidate } from '../domain/routing/select.js';
 import { countQueueMembers, shouldSkipStep } from '../domain/routing/skip-if.js';
 import { newSid, SidPrefix } from '../domain/sid.js';
 import { workerDocument } from '../domain/task-queues.js';
@@ -28,6 +29,8 @@ import type {
   Task,
   TaskQueue,
   Worker,
+  WorkerChannel,
+  WorkerLoad,
   Workflow,
   Workspace,
 } from '../domain/types.js';
@@ -295,7 +298,7 @@ export class RoutingEngine {
       }
       const stepEntered = queueChanged || cursorChanged || entering;
       let reserved = false;
-      if (placed.queueSid !== null && task.assignmentStatus === 'pending') {
+      if ((placed.queueSid !== null || this.targetsWorker(task)) && task.assignmentStatus === 'pending') {
         reserved = await this.offerTask(tx, ws, task, placed.queueSid, placed.target);
       }
       if (
@@ -355,8 +358,20 @@ export class RoutingEngine {
     ignoreCapacity: boolean,
   ): Promise<IdleWorkerCandidate> {
     const loads = await tx.workerLoads(worker.sid);
-    const load = loads.find((l) => l.taskChannelSid === taskChannelSid);
     const channel = await tx.getWorkerChannel(worker.sid, taskChannelSid);
+    return this.candidateOf(worker, loads, channel, taskChannelSid, ignoreCapacity);
+  }
+
+  /** As `candidate`, from what has been read; `channel` undefined: not read yet (assumed to fit). */
+  private candidateOf(
+    worker: Worker,
+    loads: readonly WorkerLoad[],
+    given: Pick<WorkerChannel, 'available' | 'capacity'> | null | undefined,
+    taskChannelSid: string,
+    ignoreCapacity: boolean,
+  ): IdleWorkerCandidate {
+    const load = loads.find((l) => l.taskChannelSid === taskChannelSid);
+    const channel = given === undefined ? { available: true, capacity: Number.MAX_SAFE_INTEGER } : given;
     const doc = workerDocument(worker);
     const freed = loads.reduce((max, l) => Math.max(max, l.freedMs), 0);
     return {
@@ -393,41 +408,69 @@ export class RoutingEngine {
     tx: StoreTx,
     ws: Workspace,
     task: Task,
-    queueSid: string,
+    queueSid: string | null,
     target: WorkflowTarget | undefined,
   ): Promise<boolean> {
-    const queue = await tx.getTaskQueue(ws.sid, queueSid);
-    if (!queue) return false;
+    const queue = queueSid === null ? null : await tx.getTaskQueue(ws.sid, queueSid);
+    if (!queue && !this.targetsWorker(task)) return false;
     const pending = await tx.reservationsOf({ taskSid: task.sid }, ['pending']);
-    const room = queue.maxReservedWorkers - pending.length;
+    const room = (queue?.maxReservedWorkers ?? 1) - pending.length;
     if (room <= 0) return false;
     const excluded = await this.excludedWorkers(tx, task);
     const step = this.step(ws, target);
     const doc = this.taskDocument(task);
-    const candidates: IdleWorkerCandidate[] = [];
-    const workers = new Map<string, Worker>();
-    for (const worker of await this.membersFor(tx, ws, task, queueSid)) {
-      if (excluded.has(worker.sid)) continue;
+    const members = (await this.membersFor(tx, ws, task, queueSid)).filter((w) => !excluded.has(w.sid));
+    if (members.length === 0) return false;
+    const loads = new Map<string, WorkerLoad[]>();
+    for (const l of await tx.workerLoadsOf(members.map((w) => w.sid))) {
+      const list = loads.get(l.workerSid);
+      if (list) list.push(l);
+      else loads.set(l.workerSid, [l]);
+    }
+    // Every check but the channel's first (no I/O), in offer order; then each channel is read
+    // in that order until enough workers fit: a large queue costs one read per worker offered.
+    const compare = workerComparator(target?.orderBy);
+    const ranked: { worker: Worker; rank: RankedWorker; ignore: boolean }[] = [];
+    for (const worker of members) {
       const ignore = this.ignoresCapacity(task, worker.sid);
-      candidates.push(await this.candidate(tx, worker, task.taskChannelSid, ignore));
-      workers.set(worker.sid, worker);
+      const c = this.candidateOf(worker, loads.get(worker.sid) ?? [], undefined, task.taskChannelSid, ignore);
+      if (!isEligible(c, doc, step)) continue;
+      ranked.push({ worker, rank: rankWorker(target?.orderBy, c, c.idleSince), ignore });
     }
-    const chosen = chooseWorkers(candidates, doc, step, room);
+    ranked.sort((a, b) => compare(a.rank, b.rank));
     let current = task;
-    for (const c of chosen) {
-      current = await this.reserve(tx, ws, current, workers.get(c.sid)!, queue);
+    let made = 0;
+    for (const { worker, ignore } of ranked) {
+      if (made >= room) break;
+      if (step.multitasking && !ignore) {
+        const channel = await tx.getWorkerChannel(worker.sid, task.taskChannelSid);
+        const c = this.candidateOf(worker, loads.get(worker.sid) ?? [], channel, task.taskChannelSid, ignore);
+        if (!isEligible(c, doc, step)) continue;
+      }
+      current = await this.reserve(tx, ws, current, worker, queue);
+      made++;
     }
-    return chosen.length > 0;
+    return made > 0;
+  }
+
+  /** Whether the task was sent to one worker (RoutingTarget WK…), queue or not. */
+  private targetsWorker(task: Task): boolean {
+    return task.routingTarget?.startsWith(SidPrefix.worker) === true;
   }
 
   /** The queue's available members; a task sent to one worker (RoutingTarget) has that worker only. */
-  private async membersFor(tx: StoreTx, ws: Workspace, task: Task, queueSid: string): Promise<Worker[]> {
-    if (task.routingTarget?.startsWith(SidPrefix.worker)) {
-      const worker = await tx.getWorker(ws.sid, task.routingTarget);
+  private async membersFor(
+    tx: StoreTx,
+    ws: Workspace,
+    task: Task,
+    queueSid: string | null,
+  ): Promise<Worker[]> {
+    if (this.targetsWorker(task)) {
+      const worker = await tx.getWorker(ws.sid, task.routingTarget!);
       if (!worker) return [];
       return this.ignoresCapacity(task, worker.sid) || worker.available ? [worker] : [];
     }
-    return tx.availableQueueMembers(queueSid);
+    return queueSid === null ? [] : tx.availableQueueMembers(queueSid);
   }
 
   private ignoresCapacity(task: Task, workerSid: string): boolean {
@@ -444,7 +487,7 @@ export class RoutingEngine {
     ws: Workspace,
     task: Task,
     worker: Worker,
-    queue: TaskQueue,
+    queue: TaskQueue | null,
   ): Promise<Task> {
     const sid = newSid(SidPrefix.reservation);
     const now = this.nowDate();
@@ -461,8 +504,25 @@ export class RoutingEngine {
     await tx.addWorkerLoad(ws.sid, worker.sid, task.taskChannelSid, { reserved: 1 });
     if (task.assignmentStatus === 'pending')
       await tx.updateTask(task.sid, { assignmentStatus: 'reserved' }, now);
-    const reserved = await this.requireTask(tx, ws.sid, task.sid);
-    const reservation = (await tx.getReservation(ws.sid, sid))!;
+    // As the store now has them (read back would cost two round trips on the hottest path).
+    const reserved: Task =
+      task.assignmentStatus === 'pending'
+        ? { ...task, assignmentStatus: 'reserved', version: task.version + 1, dateUpdated: now }
+        : task;
+    const reservation: Reservation = {
+      sid,
+      accountSid: task.accountSid,
+      workspaceSid: ws.sid,
+      taskSid: task.sid,
+      workerSid: worker.sid,
+      workerName: worker.friendlyName,
+      taskChannelSid: task.taskChannelSid,
+      reservationStatus: 'pending',
+      instruction: null,
+      version: 0,
+      dateCreated: now,
+      dateUpdated: now,
+    };
     await this.recordReservation(tx, 'reservation.created', reservation, reserved);
     const timeout = task.workflowSid === null ? null : await tx.getWorkflow(ws.sid, task.workflowSid);
     await this.timers.schedule(tx, {
@@ -471,7 +531,7 @@ export class RoutingEngine {
       resourceSid: sid,
       dueAtMs: this.nowMs() + (timeout?.taskReservationTimeout ?? DEFAULT_RESERVATION_TIMEOUT) * 1000,
     });
-    if (!ws.multiTaskEnabled && queue.reservationActivitySid !== null) {
+    if (!ws.multiTaskEnabled && queue?.reservationActivitySid) {
       await this.moveWorker(tx, worker.sid, ws.sid, queue.reservationActivitySid);
     }
     return reserved;
@@ -506,6 +566,7 @@ export class RoutingEngine {
    * best first, while it is eligible for more.
    */
   async offerWorker(tx: StoreTx, ws: Workspace, workerSid: string): Promise<void> {
+    if (!(await tx.hasWaitingTasks(ws.sid))) return;
     const worker = await tx.getWorker(ws.sid, workerSid);
     if (!worker) return;
     const queueSids = await tx.queuesOfWorker(workerSid);
@@ -536,7 +597,7 @@ export class RoutingEngine {
       if (!fresh) return;
       const task = entry.task;
       const ignore = this.ignoresCapacity(task, workerSid);
-      if (task.routingTarget?.startsWith(SidPrefix.worker) && task.routingTarget !== workerSid) continue;
+      if (this.targetsWorker(task) && task.routingTarget !== workerSid) continue;
       if (!ignore && !fresh.available) return;
       const placed = await this.placement(tx, task, {
         filterIndex: task.filterIndex,
@@ -544,15 +605,14 @@ export class RoutingEngine {
       });
       if (placed.queueSid !== task.taskQueueSid || placed.route.kind === 'timed-out') continue; // its timer moves it
       const queue = task.taskQueueSid === null ? undefined : queues.get(task.taskQueueSid);
-      if (!queue && !task.routingTarget?.startsWith(SidPrefix.worker)) continue;
+      if (!queue && !this.targetsWorker(task)) continue;
       if ((await this.excludedWorkers(tx, task)).has(workerSid)) continue;
       const candidate: WorkerCandidate = await this.candidate(tx, fresh, task.taskChannelSid, ignore);
       if (!isEligible(candidate, this.taskDocument(task), this.step(ws, placed.target))) {
         // Out of capacity for every task of this channel; others may still fit.
         continue;
       }
-      const q = queue ?? (await tx.getTaskQueue(ws.sid, task.taskQueueSid ?? ''));
-      await this.reserve(tx, ws, task, fresh, q ?? ({ reservationActivitySid: null } as TaskQueue));
+      await this.reserve(tx, ws, task, fresh, queue ?? null);
     }
   }
 
@@ -599,10 +659,13 @@ export class RoutingEngine {
       await tx.updateReservation(r.sid, { status }, now);
       await this.timers.cancel(tx, TimerKind.reservation, r.sid);
       const wasPending = r.reservationStatus === 'pending';
-      await tx.addWorkerLoad(r.workspaceSid, r.workerSid, r.taskChannelSid, {
-        ...(wasPending ? { reserved: -1 } : { assigned: -1 }),
-        freedMs: this.nowMs(),
-      });
+      // A deleted worker's load went with it.
+      if (await tx.getWorker(r.workspaceSid, r.workerSid)) {
+        await tx.addWorkerLoad(r.workspaceSid, r.workerSid, r.taskChannelSid, {
+          ...(wasPending ? { reserved: -1 } : { assigned: -1 }),
+          freedMs: this.nowMs(),
+        });
+      }
       const after = (await tx.getReservation(r.workspaceSid, r.sid))!;
       if (eventType !== '') await this.recordReservation(tx, eventType, after, task);
       freed.push(r.workerSid);
@@ -744,7 +807,7 @@ export class RoutingEngine {
     if (task.taskQueueSid !== null) await this.recordQueue(tx, 'task-queue.timeout', task, task.taskQueueSid);
     await tx.updateTask(task.sid, { assignmentStatus: 'pending' }, this.nowDate());
     const fresh = await this.requireTask(tx, ws.sid, task.sid);
-    await this.route(tx, ws, fresh);
+    await this.route(tx, ws, fresh, { entering: true });
     await this.offerAll(tx, ws, freed);
   }
 

@@ -1,4 +1,5 @@
-import { InvalidParameterError, NotFoundError } from '../domain/errors.js';
+import { ConflictError, InvalidParameterError, NotFoundError } from '../domain/errors.js';
+import { ACTIVE_TASK } from '../domain/tasks.js';
 import { newSid, SidPrefix } from '../domain/sid.js';
 import {
   compileTargetWorkers,
@@ -147,7 +148,14 @@ export class TaskQueueService {
     return this.deps.store.transaction(async (tx) => {
       await requireWorkspace(tx, accountSid, workspaceSid);
       const queue = await requireTaskQueue(tx, workspaceSid, sid);
+      // Routing first, then the workspace: the order every routing transaction takes them in.
+      await tx.holdRouting(workspaceSid);
       assertQueueUnreferenced(sid, await workflowQueueReferences(tx, workspaceSid));
+      if ((await tx.tasksInQueues([sid], ACTIVE_TASK, 1)).length > 0) {
+        throw new ConflictError(
+          `The TaskQueue ${sid} cannot be deleted: it has tasks that are not completed or canceled`,
+        );
+      }
       await tx.deleteTaskQueue(sid);
       tx.onCommit(() => this.membership.forget(sid));
       await record(tx, this.deps, taskQueueEvent('task-queue.deleted', queue));

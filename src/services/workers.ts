@@ -143,8 +143,9 @@ export class WorkerService {
       checkIfMatch(worker, ifMatch);
       const ws = await requireWorkspace(tx, accountSid, workspaceSid);
       await tx.holdRouting(workspaceSid);
-      await this.routing.workerDeleted(tx, ws, sid);
+      // Deleted first, so that the tasks it held route to others.
       await tx.deleteWorker(sid);
+      await this.routing.workerDeleted(tx, ws, sid);
       await this.recordWorker(tx, 'worker.deleted', worker);
     });
   }

@@ -1,4 +1,5 @@
-import { NotFoundError } from '../domain/errors.js';
+import { ConflictError, NotFoundError } from '../domain/errors.js';
+import { ACTIVE_TASK } from '../domain/tasks.js';
 import { newSid, SidPrefix } from '../domain/sid.js';
 import type { Workflow } from '../domain/types.js';
 import {
@@ -94,6 +95,12 @@ export class WorkflowService {
     return this.deps.store.transaction(async (tx) => {
       await requireWorkspace(tx, accountSid, workspaceSid);
       const workflow = await requireWorkflow(tx, workspaceSid, sid);
+      await tx.holdRouting(workspaceSid);
+      if ((await tx.tasksOfWorkflow(sid, ACTIVE_TASK, 1)).length > 0) {
+        throw new ConflictError(
+          `The Workflow ${sid} cannot be deleted: it has tasks that are not completed or canceled`,
+        );
+      }
       await tx.deleteWorkflow(sid);
       await record(tx, this.deps, workflowEvent('workflow.deleted', workflow));
     });

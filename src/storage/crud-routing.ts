@@ -84,6 +84,9 @@ function toWorkerLoad(r: Row): WorkerLoad {
   };
 }
 
+/** Worker SIDs per statement when loads are read for many workers. */
+const LOAD_CHUNK = 500;
+
 /** Ordered task lists page by offset: `PO` and the offset of the page's first row. */
 const ORDERED_TOKEN = /^PO([0-9a-z]{1,8})$/;
 
@@ -120,6 +123,18 @@ export abstract class RoutingQueries extends CrudQueries implements StoreTx {
       this.taskSelect().where('t.sid', '=', sid).where('t.workspace_sid', '=', workspaceSid),
     );
     return r ? toTask(r) : null;
+  }
+
+  async hasWaitingTasks(workspaceSid: string): Promise<boolean> {
+    const rows = await this.rows(
+      this.db
+        .selectFrom('tasks')
+        .select('id')
+        .where('workspace_sid', '=', workspaceSid)
+        .where('assignment_status', '=', 'pending')
+        .limit(1),
+    );
+    return rows.length > 0;
   }
 
   async listTasks(workspaceSid: string, filter: TaskFilter, query: PageQuery): Promise<Page<Task>> {
@@ -269,6 +284,18 @@ export abstract class RoutingQueries extends CrudQueries implements StoreTx {
       this.db.selectFrom('worker_loads').selectAll().where('worker_sid', '=', workerSid),
     );
     return rows.map(toWorkerLoad);
+  }
+
+  async workerLoadsOf(workerSids: readonly string[]): Promise<WorkerLoad[]> {
+    const out: WorkerLoad[] = [];
+    for (let i = 0; i < workerSids.length; i += LOAD_CHUNK) {
+      const chunk = workerSids.slice(i, i + LOAD_CHUNK);
+      const rows = await this.rows(
+        this.db.selectFrom('worker_loads').selectAll().where('worker_sid', 'in', chunk),
+      );
+      out.push(...rows.map(toWorkerLoad));
+    }
+    return out;
   }
 
   async availableQueueMembers(queueSid: string): Promise<Worker[]> {

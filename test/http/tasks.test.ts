@@ -1,96 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/domain/clock.js';
-import { createServices } from '../../src/services/index.js';
-import { createTestApp, openTestStore, type TestApp } from '../helpers/app.js';
+import type { ManualClock } from '../../src/domain/clock.js';
+import type { TestApp } from '../helpers/app.js';
+import { createRoutingApp, type routingHelpers } from '../helpers/routing.js';
 import { expectMatchesSpec, expectTwilioError } from '../helpers/spec.js';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
-const START = Date.UTC(2026, 0, 5, 9, 0, 0);
 let t: TestApp;
 let clock: ManualClock;
+let h: ReturnType<typeof routingHelpers>;
 
 beforeAll(async () => {
-  clock = new ManualClock(START);
-  const dir = mkdtempSync(join(tmpdir(), 'roster-tasks-'));
-  const store = openTestStore(dir);
-  const services = createServices(store, { clock });
-  t = await createTestApp({ dir, services });
+  const made = await createRoutingApp();
+  ({ t, clock } = made);
+  h = made;
 });
 afterAll(() => t.close());
 
-interface Setup {
-  ws: string;
-  idle: string;
-  offline: string;
-  busy: string;
-  queue: string;
-  workflow: string;
-}
-
-async function post(url: string, form: Record<string, string | undefined>, headers?: Record<string, string>) {
-  const r = await t.request({ method: 'POST', url, form, ...(headers ? { headers } : {}) });
-  expect(r.statusCode, r.body).toBeLessThan(300);
-  return r.json();
-}
-
-async function get(url: string) {
-  const r = await t.request({ url });
-  expect(r.statusCode, r.body).toBe(200);
-  return r.json();
-}
-
-/** A workspace with a queue of everyone, one workflow into it, and two workers. */
-async function workspace(
-  options: { multitasking?: boolean; timeout?: number; config?: (q: string) => string } = {},
-): Promise<Setup> {
-  const ws = (
-    await post('/v1/Workspaces', {
-      FriendlyName: `ws-${Math.random()}`,
-      MultiTaskEnabled: options.multitasking === false ? 'false' : 'true',
-    })
-  ).sid as string;
-  const activities = (await get(`/v1/Workspaces/${ws}/Activities`)).activities as {
-    sid: string;
-    friendly_name: string;
-  }[];
-  const sidOf = (name: string) => activities.find((a) => a.friendly_name === name)!.sid;
-  const queue = (
-    await post(`/v1/Workspaces/${ws}/TaskQueues`, { FriendlyName: 'All', TargetWorkers: '1==1' })
-  ).sid as string;
-  const config =
-    options.config?.(queue) ?? JSON.stringify({ task_routing: { filters: [], default_filter: { queue } } });
-  const workflow = (
-    await post(`/v1/Workspaces/${ws}/Workflows`, {
-      FriendlyName: 'Main',
-      Configuration: config,
-      TaskReservationTimeout: String(options.timeout ?? 120),
-    })
-  ).sid as string;
-  return {
-    ws,
-    idle: sidOf('Available'),
-    offline: sidOf('Offline'),
-    busy: sidOf('Unavailable'),
-    queue,
-    workflow,
-  };
-}
-
-async function worker(s: Setup, name: string, activity: string, attributes = '{}') {
-  return (
-    await post(`/v1/Workspaces/${s.ws}/Workers`, {
-      FriendlyName: name,
-      ActivitySid: activity,
-      Attributes: attributes,
-    })
-  ).sid as string;
-}
-
-async function events(ws: string): Promise<string[]> {
-  return (await t.store.listEvents(ws, 0, 10_000)).map((e) => e.type);
-}
+const post = (url: string, form: Record<string, string | undefined>) => h.post(url, form);
+const get = (url: string) => h.get(url);
+const workspace = (o?: Parameters<typeof h.workspace>[0]) => h.workspace(o);
+const worker = (...a: Parameters<typeof h.worker>) => h.worker(...a);
+const events = (ws: string) => h.events(ws);
 
 describe('Tasks', () => {
   it('creates a task that routes to the only available worker, with the events in order', async () => {

@@ -76,13 +76,10 @@ export interface ReservationFilter {
   status?: ReservationStatus;
 }
 
-/** A queue member as routing weighs it: the worker, and whether its activity is available. */
-export interface RoutingMember {
-  worker: Worker;
-}
-
 export interface RoutingReads {
   getTask(workspaceSid: string, sid: string): Promise<Task | null>;
+  /** Whether any task of the workspace is pending (waits for a worker). */
+  hasWaitingTasks(workspaceSid: string): Promise<boolean>;
   listTasks(workspaceSid: string, filter: TaskFilter, page: PageQuery): Promise<Page<Task>>;
   /** Tasks of these statuses waiting in one of the queues (any order; the caller orders them). */
   tasksInQueues(
@@ -105,6 +102,8 @@ export interface RoutingReads {
   ): Promise<Reservation[]>;
   /** The worker's load rows (one per task channel it ever had a task on). */
   workerLoads(workerSid: string): Promise<WorkerLoad[]>;
+  /** The load rows of several workers at once. */
+  workerLoadsOf(workerSids: readonly string[]): Promise<WorkerLoad[]>;
   /** The available members of a queue (their activity is available), in worker creation order. */
   availableQueueMembers(queueSid: string): Promise<Worker[]>;
   /** The members of a queue with their activity (for skip_if's counters). */

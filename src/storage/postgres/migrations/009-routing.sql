@@ -28,6 +28,7 @@ CREATE TABLE tasks (
 );
 CREATE INDEX tasks_by_workspace ON tasks (workspace_sid, id);
 CREATE INDEX tasks_waiting ON tasks (task_queue_sid, assignment_status);
+CREATE INDEX tasks_by_status ON tasks (workspace_sid, assignment_status);
 CREATE INDEX tasks_by_workflow ON tasks (workflow_sid, assignment_status);
 
 CREATE TABLE reservations (
