@@ -3,6 +3,7 @@ import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { newSid, SidPrefix } from '../domain/sid.js';
 import type { Activity } from '../domain/types.js';
 import type { QueueMembership } from './membership.js';
+import type { RoutingEngine } from './routing.js';
 import type { ActivityFilter, PageQuery, StoreReader } from './ports/store.js';
 import { overLimit, record, requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
 
@@ -15,6 +16,7 @@ export class ActivityService {
   constructor(
     private readonly deps: ServiceDeps,
     private readonly membership: QueueMembership,
+    private readonly routing: RoutingEngine,
   ) {}
 
   async list(accountSid: string, workspaceSid: string, filter: ActivityFilter, page: PageQuery) {
@@ -61,13 +63,17 @@ export class ActivityService {
     friendlyName: string | undefined,
   ): Promise<Activity> {
     return this.deps.store.transaction(async (tx) => {
-      await requireWorkspace(tx, accountSid, workspaceSid);
+      const ws = await requireWorkspace(tx, accountSid, workspaceSid);
       const activity = await requireActivity(tx, workspaceSid, sid);
       if (friendlyName === undefined) return activity;
       await tx.updateActivity(sid, friendlyName, wholeSeconds(this.deps.now()));
-      // Queues reading activity_name may now take or drop this activity's workers.
-      if (friendlyName !== activity.friendlyName)
+      // Queues reading activity_name may now take or drop this activity's workers, and
+      // (for an available activity) offer them their waiting tasks.
+      if (friendlyName !== activity.friendlyName) {
+        if (activity.available) await tx.holdRouting(workspaceSid);
         await this.membership.evaluateActivity(tx, workspaceSid, sid);
+        if (activity.available) await this.routing.queuesReadingWorkerFieldsChanged(tx, ws);
+      }
       const updated = await requireActivity(tx, workspaceSid, sid);
       await record(tx, this.deps, activityEvent('activity.updated', updated));
       return updated;

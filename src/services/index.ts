@@ -56,7 +56,7 @@ export function createServices(store: Store, options: ServiceOptions = {}) {
     changes: deps.changes,
     accounts: new AccountService(deps),
     workspaces: new WorkspaceService(deps),
-    activities: new ActivityService(deps, membership),
+    activities: new ActivityService(deps, membership, routing),
     taskChannels: new TaskChannelService(deps),
     workers: new WorkerService(deps, membership, routing),
     taskQueues: new TaskQueueService(deps, membership, routing),

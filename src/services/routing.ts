@@ -413,10 +413,11 @@ export class RoutingEngine {
   ): Promise<boolean> {
     const queue = queueSid === null ? null : await tx.getTaskQueue(ws.sid, queueSid);
     if (!queue && !this.targetsWorker(task)) return false;
-    const pending = await tx.reservationsOf({ taskSid: task.sid }, ['pending']);
+    const seen = await tx.reservationsOf({ taskSid: task.sid }, ['pending', 'rejected']);
+    const pending = seen.filter((r) => r.reservationStatus === 'pending');
     const room = (queue?.maxReservedWorkers ?? 1) - pending.length;
     if (room <= 0) return false;
-    const excluded = await this.excludedWorkers(tx, task);
+    const excluded = new Set(seen.map((r) => r.workerSid));
     const step = this.step(ws, target);
     const doc = this.taskDocument(task);
     const members = (await this.membersFor(tx, ws, task, queueSid)).filter((w) => !excluded.has(w.sid));
@@ -628,6 +629,15 @@ export class RoutingEngine {
     for (const t of tasks) {
       const fresh = await tx.getTask(ws.sid, t.sid);
       if (fresh?.assignmentStatus === 'pending') await this.route(tx, ws, fresh);
+    }
+  }
+
+  /** After an activity's rename: the queues whose members may have changed route their tasks again. */
+  async queuesReadingWorkerFieldsChanged(tx: StoreTx, ws: Workspace): Promise<void> {
+    if (!(await tx.hasWaitingTasks(ws.sid))) return;
+    for (const q of await tx.queueExpressions(ws.sid, true)) {
+      const queue = await tx.getTaskQueue(ws.sid, q.sid);
+      if (queue) await this.queueChanged(tx, ws, queue);
     }
   }
 

@@ -72,7 +72,8 @@ export class WorkerService {
       const worker = await requireWorker(tx, workspaceSid, sid);
       await this.membership.evaluateWorker(tx, worker, 'all');
       await this.recordWorker(tx, 'worker.created', worker, { attributes: worker.attributes });
-      return worker;
+      // A worker that starts available may take tasks waiting in its queues at once.
+      return this.routeAfter(tx, accountSid, worker, { activitySid }, false);
     });
   }
 

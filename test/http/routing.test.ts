@@ -325,3 +325,28 @@ describe('Deleting what tasks use', () => {
     ]);
   });
 });
+
+describe('Workers arriving', () => {
+  it('a worker created available takes a waiting task; so do workers whose activity is renamed into a queue', async () => {
+    const s = await h.workspace();
+    const task = await h.post(`/v1/Workspaces/${s.ws}/Tasks`, {});
+    const ann = await h.worker(s, 'ann', s.idle);
+    expect(await h.offers(s, task.sid)).toEqual([[ann, 'pending']]);
+
+    const s2 = await h.workspace();
+    const ready = (
+      await h.post(`/v1/Workspaces/${s2.ws}/Activities`, { FriendlyName: 'Ready', Available: 'true' })
+    ).sid as string;
+    const q = (
+      await h.post(`/v1/Workspaces/${s2.ws}/TaskQueues`, {
+        FriendlyName: 'Greeters',
+        TargetWorkers: 'worker.activity_name == "Greeting"',
+      })
+    ).sid as string;
+    const waiting = await h.post(`/v1/Workspaces/${s2.ws}/Tasks`, { TaskQueueSid: q });
+    const bob = await h.worker(s2, 'bob', ready);
+    expect(await h.offers(s2, waiting.sid)).toEqual([]);
+    await h.post(`/v1/Workspaces/${s2.ws}/Activities/${ready}`, { FriendlyName: 'Greeting' });
+    expect(await h.offers(s2, waiting.sid)).toEqual([[bob, 'pending']]);
+  });
+});
