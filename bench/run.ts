@@ -3,10 +3,12 @@
  * the same bytes from memory, with the same autocannon settings, interleaved. Writes the
  * results into BENCHMARKS.md. Only ever talks to 127.0.0.1.
  *
- *   npm run bench [-- --duration 5 --rounds 5 --slices 5 --connections 10 --workers 1000000 --profile --no-write --no-postgres --no-streams --no-queues]
+ *   npm run bench [-- --duration 5 --rounds 5 --slices 5 --connections 10 --workers 1000000 --profile --no-write --no-postgres --no-streams --no-queues --no-routing]
+ *   npm run bench -- --only-routing     (only the routing section, bench/routing.ts)
  *
- * The issue-11 section (TaskQueues at 100,000 workers × 1,000 queues, bench/queues.ts) is written
- * into BENCHMARKS.md apart from the main results; `--no-queues` skips it.
+ * The issue-11 section (TaskQueues at 100,000 workers × 1,000 queues, bench/queues.ts) and the
+ * routing section are written into BENCHMARKS.md apart from the main results; `--no-queues` and
+ * `--no-routing` skip them.
  */
 import Database from 'better-sqlite3';
 import autocannon from 'autocannon';
@@ -304,6 +306,10 @@ async function profile(scenario: Scenario, auth: string, updateUrl: (base: strin
 }
 
 async function main(): Promise<void> {
+  if (flag('only-routing')) {
+    writeRoutingSection(routingSection());
+    return;
+  }
   if (!existsSync(MAIN)) throw new Error('dist/main.js is missing: run `npm run build` (npm run bench does)');
   mkdirSync(BENCH_DIR, { recursive: true });
   const info = ensureStore();
@@ -485,6 +491,7 @@ async function main(): Promise<void> {
         duration: DURATION,
         rounds: Math.min(ROUNDS, 3),
       });
+  const routing = flag('no-routing') ? null : routingSection();
 
   // ---- report
   const rows = scenarios.map((s) => {
@@ -543,6 +550,89 @@ ${postgres}${streams}${profiles ? `\n### Profiles of this run (self time by func
     process.stdout.write(`\n${queues}\n`);
     if (!flag('no-write')) writeQueuesSection(queues);
   }
+  if (routing !== null) writeRoutingSection(routing);
+}
+
+/**
+ * Routing with 10,000 workers and 100 queues, agents accepting at once (bench/routing.ts, one
+ * process per node), on SQLite and on PostgreSQL with 1 and 2 nodes.
+ */
+function routingSection(): string {
+  log('Routing: 10,000 workers, 100 queues...');
+  const run = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'bench', 'routing.ts'), ...(flag('no-postgres') ? ['--no-postgres'] : [])],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        ROSTER_BENCH_DATABASE_URL:
+          process.env.ROSTER_BENCH_DATABASE_URL ??
+          process.env.ROSTER_TEST_DATABASE_URL ??
+          'postgres://postgres@127.0.0.1:5432/test',
+      },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      timeout: 900_000,
+    },
+  );
+  const line = run.stdout?.split('\n').find((l) => l.startsWith('RESULT '));
+  if (run.status !== 0 || !line) return `Routing: not measured (the run failed, exit ${run.status}).`;
+  const r = JSON.parse(line.slice('RESULT '.length)) as {
+    workers: number;
+    queues: number;
+    seconds: number;
+    concurrency: number;
+    runs: {
+      store: string;
+      nodes: number;
+      updatesPerSecond: number;
+      routedPerSecond: number;
+      ratio: number;
+      latencyP50Ms: number;
+      latencyP99Ms: number;
+      reservedBefore201: number;
+      createP50Ms: number;
+      createP99Ms: number;
+      lifecyclesPerSecond: number;
+      created: number;
+      errors: number;
+      firstError?: string;
+    }[];
+  };
+  const commit = git(['rev-parse', '--short', 'HEAD']) || 'unknown';
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(', ');
+  return `Run of ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}, commit ${commit}; load average at the end: ${load} (the machine is shared: compare the ratios, not the absolute rates).
+${r.workers.toLocaleString('en')} workers, all available, in ${r.queues} queues (one per team); a workflow with a filter per team; ${r.concurrency} task creators per node; agents accept each reservation as soon as its commit is heard, then complete it (all through the API, by \`inject\`, in one process per node). Each run first measures durable worker updates (activity changes through the API, ${r.concurrency} in flight per node, ${r.seconds} s), then routing for ${r.seconds} s, on the same workspace.
+
+201 → reservation: from a task's 201 to the commit of its reservation being heard on the node, 0 when the reservation committed with the task (before the 201; the count says how often). Create: the request itself, sent → 201 (the reservation exists when it answers in that case).
+
+| Store | Nodes | Worker updates/s | Tasks routed/s | Ratio (target ≥ 0.3×) | 201 → reservation p50 / p99 ms | Reserved before the 201 | Create p50 / p99 ms | Lifecycles/s | Tasks created | Errors |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+${r.runs
+  .map(
+    (x) =>
+      `| ${x.store} | ${x.nodes} | ${x.updatesPerSecond} | ${x.routedPerSecond} | **${x.ratio.toFixed(2)}×** ${x.ratio >= 0.3 ? 'met' : 'MISSED'} | ${x.latencyP50Ms.toFixed(1)} / ${x.latencyP99Ms.toFixed(1)} | ${x.reservedBefore201} | ${x.createP50Ms.toFixed(1)} / ${x.createP99Ms.toFixed(1)} | ${x.lifecyclesPerSecond} | ${x.created} | ${x.errors}${x.firstError ? ` (${x.firstError.slice(0, 80).replace(/[|\n]/g, ' ')})` : ''} |`,
+  )
+  .join('\n')}
+`;
+}
+
+function writeRoutingSection(text: string): void {
+  process.stdout.write(`\n${text}\n`);
+  if (flag('no-write')) return;
+  const file = join(ROOT, 'BENCHMARKS.md');
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\n';
+  const section = `<!-- bench:routing:start -->\n${text}<!-- bench:routing:end -->`;
+  const re = /<!-- bench:routing:start -->[\s\S]*<!-- bench:routing:end -->/;
+  writeFileSync(
+    file,
+    re.test(current) ? current.replace(re, section) : `${current.trimEnd()}\n\n## Routing\n\n${section}\n`,
+  );
+  log('Wrote the routing section of BENCHMARKS.md');
 }
 
 /** Live statistics: 1,000 subscribers on one node, and the time from a write to their events (bench/stream.ts). */

@@ -19,6 +19,7 @@ import {
 } from './http/errors.js';
 import { CorsPolicy, registerPreflight } from './http/headers.js';
 import { RateLimiter } from './http/rate-limit.js';
+import { clockRoutes } from './http/routes/roster/clock.js';
 import { activityRoutes } from './http/routes/v1/activities.js';
 import { reservationRoutes } from './http/routes/v1/reservations.js';
 import { taskChannelRoutes } from './http/routes/v1/task-channels.js';
@@ -128,6 +129,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   workflowRoutes(app, deps);
   taskRoutes(app, deps);
   reservationRoutes(app, deps);
+  clockRoutes(app, deps);
   allowed.seal();
   return app;
 }

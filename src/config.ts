@@ -40,6 +40,8 @@ export interface Config {
   metricsToken: string | null;
   /** Twilio's limits (capacity 50, 100 activities, 15 task channels) enforced; ROSTER_TWILIO_LIMITS=off lifts them. */
   twilioLimits: boolean;
+  /** 'manual' (ROSTER_CLOCK=manual): time moves only by POST /roster/v1/Clock, for tests of TTLs and timeouts. */
+  clock: 'system' | 'manual';
 }
 
 type Env = Record<string, string | undefined>;
@@ -85,6 +87,11 @@ export function loadConfig(env: Env = process.env): Config {
   const twilioLimits = (env.ROSTER_TWILIO_LIMITS || 'on').toLowerCase();
   if (twilioLimits !== 'on' && twilioLimits !== 'off') {
     throw new ConfigError(`ROSTER_TWILIO_LIMITS must be on or off, got "${env.ROSTER_TWILIO_LIMITS}"`);
+  }
+
+  const clock = (env.ROSTER_CLOCK || 'system').toLowerCase();
+  if (clock !== 'system' && clock !== 'manual') {
+    throw new ConfigError(`ROSTER_CLOCK must be system or manual, got "${env.ROSTER_CLOCK}"`);
   }
 
   const corsOrigins = (env.ROSTER_CORS_ORIGINS ?? '')
@@ -154,5 +161,6 @@ export function loadConfig(env: Env = process.env): Config {
     },
     metricsToken: env.ROSTER_METRICS_TOKEN || null,
     twilioLimits: twilioLimits === 'on',
+    clock,
   };
 }

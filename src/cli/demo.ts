@@ -81,9 +81,11 @@ interface Agent {
   breaks: number[];
   lunchAt: number;
   activity: ActivityName;
-  /** Simulated second of day at which it next decides. */
+  /** Simulated second of day at which it next decides (or its call or wrap-up ends). */
   nextAt: number;
   busy: boolean;
+  /** The reservation it is ringing with or working on. */
+  call?: { taskSid: string; reservationSid: string; accepted: boolean };
 }
 
 const rand = (min: number, max: number) => min + Math.random() * (max - min);
@@ -104,12 +106,17 @@ function newAgent(sid: string): Agent {
   };
 }
 
-/** The agent's next activity and for how long (simulated seconds), given the time of day. */
+/** Mean length of a call, in simulated seconds. */
+const MEAN_CALL = 300;
+
+/**
+ * The agent's next activity and for how long (simulated seconds), given the time of day. Calls
+ * are not decided here: they come from Roster's routing, as reservations the agent accepts.
+ */
 function decide(a: Agent, now: number): { activity: ActivityName; seconds: number } {
   if (now >= a.shiftEnd || now < a.shiftStart) {
     return { activity: 'Offline', seconds: now < a.shiftStart ? a.shiftStart - now : DAY_END - now + 60 };
   }
-  if (a.activity === 'On a call') return { activity: 'Wrap-up', seconds: exponential(60) + 15 };
   const due = a.breaks.findIndex((b) => now >= b);
   if (due !== -1) {
     a.breaks.splice(due, 1);
@@ -121,10 +128,7 @@ function decide(a: Agent, now: number): { activity: ActivityName; seconds: numbe
   }
   if (Math.random() < 0.002) return { activity: 'Training', seconds: rand(30, 60) * 60 };
   if (Math.random() < 0.01) return { activity: 'Unavailable', seconds: rand(2, 10) * 60 };
-  if (a.activity === 'Available' && Math.random() < callLoad(now)) {
-    return { activity: 'On a call', seconds: exponential(300) + 30 };
-  }
-  return { activity: 'Available', seconds: exponential(120 * (1.2 - callLoad(now))) + 10 };
+  return { activity: 'Available', seconds: rand(60, 300) };
 }
 
 /** A small client of the public API, as any TaskRouter client would call it. */
@@ -220,6 +224,29 @@ export async function runDemo(
     agents[i] = newAgent(w.sid);
   });
 
+  // Routing: every call goes to the "Calls" queue (every agent with the voice skill); the
+  // reservation times out after 30 s and the worker then goes to Unavailable.
+  const calls = await api.call<{ sid: string }>('POST', `/Workspaces/${ws.sid}/TaskQueues`, {
+    FriendlyName: 'Calls',
+    TargetWorkers: "skills HAS 'voice'",
+  });
+  await api.call('POST', `/Workspaces/${ws.sid}/Workflows`, {
+    FriendlyName: 'Inbound calls',
+    TaskReservationTimeout: '30',
+    Configuration: JSON.stringify({
+      task_routing: {
+        filters: [
+          {
+            filter_friendly_name: 'VIP',
+            expression: 'vip == true',
+            targets: [{ queue: calls.sid, priority: 10 }],
+          },
+        ],
+        default_filter: { queue: calls.sid },
+      },
+    }),
+  });
+
   out.line('');
   out.line(`Dashboard:   ${server.url}/`);
   out.line(`Account SID: ${creds.sid}`);
@@ -234,39 +261,169 @@ export async function runDemo(
   const inFlight = new Set<Promise<unknown>>();
   let stopped = false;
   let lastReport = 0;
+  let lastPoll = 0;
+  let polling = false;
+  let arrivals = 0;
+  let creating = 0;
+  const counts = { created: 0, accepted: 0, completed: 0 };
+  const bySid = new Map(agents.map((a) => [a.sid, a]));
   const activity = (name: ActivityName) => activitySid.get(name)!;
+  /** A request of the simulation: bounded in number, its failure said once it is not stopping. */
+  const send = (what: () => Promise<unknown>, after?: () => void, always?: () => void, quiet = false) => {
+    const call = what()
+      .then(after, (err: unknown) => !stopped && !quiet && out.line(`demo: ${(err as Error).message}`))
+      .finally(() => {
+        always?.();
+        inFlight.delete(call);
+      });
+    inFlight.add(call);
+  };
+  const wsPath = `/Workspaces/${ws.sid}`;
+  const reservationPath = (c: NonNullable<Agent['call']>) =>
+    `${wsPath}/Tasks/${c.taskSid}/Reservations/${c.reservationSid}`;
+
+  /** Finds the reservations Roster made and lets their agents pick up after a few rings. */
+  const pollReservations = async () => {
+    const reserved = await api.call<{ tasks: { sid: string }[] }>(
+      'GET',
+      `${wsPath}/Tasks?AssignmentStatus=reserved&PageSize=1000`,
+    );
+    for (const task of reserved.tasks) {
+      const list = await api.call<{ reservations: { sid: string; worker_sid: string }[] }>(
+        'GET',
+        `${wsPath}/Tasks/${task.sid}/Reservations?ReservationStatus=pending`,
+      );
+      for (const r of list.reservations) {
+        const agent = bySid.get(r.worker_sid);
+        if (!agent || agent.call) continue;
+        agent.call = { taskSid: task.sid, reservationSid: r.sid, accepted: false };
+        agent.nextAt = simNow + rand(3, 15); // it rings
+      }
+    }
+  };
+
   const tick = () => {
     const real = performance.now();
-    simNow += ((real - last) / 1000) * options.pace;
+    const dt = ((real - last) / 1000) * options.pace;
+    simNow += dt;
     last = real;
     if (simNow >= DAY_END + HOUR) {
       simNow = DAY_START; // a new day
-      for (const [i, a] of agents.entries()) agents[i] = { ...newAgent(a.sid), activity: a.activity };
+      for (const [i, a] of agents.entries()) {
+        agents[i] = { ...newAgent(a.sid), activity: a.activity, call: a.call, busy: a.busy };
+      }
     }
+    // Calls arrive with the load of the hour, for the agents on shift; callers hang up after a
+    // few minutes' wait (the task's TTL, in real seconds).
+    const onShift = agents.filter((a) => simNow >= a.shiftStart && simNow < a.shiftEnd).length;
+    arrivals += ((dt * callLoad(simNow) * onShift) / MEAN_CALL) * 0.8;
+    const patience = Math.max(1, Math.round(rand(120, 600) / options.pace));
+    // Callers who cannot get through (the API busy) do not queue up here: at most a few wait.
+    arrivals = Math.min(arrivals, 8);
+    while (arrivals >= 1 && creating < 4) {
+      arrivals -= 1;
+      creating++;
+      send(
+        () =>
+          api.call('POST', `${wsPath}/Tasks`, {
+            TaskChannel: 'voice',
+            Timeout: String(patience),
+            Attributes: JSON.stringify({ type: 'call', vip: Math.random() < 0.05 }),
+          }),
+        () => counts.created++,
+        () => creating--,
+      );
+    }
+    if (!polling && real - lastPoll > 250) {
+      lastPoll = real;
+      polling = true;
+      send(pollReservations, undefined, () => (polling = false));
+    }
+
     for (const a of agents) {
       // Bounded: an agent with a change in flight waits; the API is never flooded.
-      if (a.busy || a.nextAt > simNow || inFlight.size >= 16) continue;
+      if (a.busy || a.nextAt > simNow || inFlight.size >= 24) continue;
+      const c = a.call;
+      if (c && !c.accepted) {
+        // Picks up: the reservation is accepted and the agent goes on the call.
+        a.busy = true;
+        send(
+          () =>
+            api.call('POST', reservationPath(c), {
+              ReservationStatus: 'accepted',
+              WorkerActivitySid: activity('On a call'),
+            }),
+          () => {
+            counts.accepted++;
+            c.accepted = true;
+            a.activity = 'On a call';
+            a.nextAt = simNow + exponential(MEAN_CALL - 30) + 30;
+          },
+          () => {
+            a.busy = false;
+            if (!c.accepted) a.call = undefined;
+          },
+          // Refused when the reservation ended meanwhile: it timed out, or the caller hung up.
+          true,
+        );
+        continue;
+      }
+      if (c && a.activity === 'On a call') {
+        // Hangs up and wraps up.
+        a.busy = true;
+        send(
+          async () => {
+            await api.call('POST', reservationPath(c), { ReservationStatus: 'wrapping' });
+            await api.call('POST', `${wsPath}/Workers/${a.sid}`, { ActivitySid: activity('Wrap-up') });
+          },
+          () => {
+            a.activity = 'Wrap-up';
+            a.nextAt = simNow + exponential(60) + 15;
+          },
+          () => (a.busy = false),
+        );
+        continue;
+      }
+      if (c) {
+        // Wrap-up done: the task is completed and the agent is free again.
+        a.busy = true;
+        send(
+          async () => {
+            await api.call('POST', reservationPath(c), { ReservationStatus: 'completed' });
+            await api.call('POST', `${wsPath}/Workers/${a.sid}`, { ActivitySid: activity('Available') });
+          },
+          () => {
+            counts.completed++;
+            a.activity = 'Available';
+          },
+          () => {
+            a.call = undefined;
+            a.busy = false;
+            a.nextAt = simNow + rand(60, 300);
+          },
+        );
+        continue;
+      }
       const next = decide(a, simNow);
       a.nextAt = simNow + next.seconds;
       if (next.activity === a.activity) continue;
       a.busy = true;
-      const call = api
-        .call('POST', `/Workspaces/${ws.sid}/Workers/${a.sid}`, { ActivitySid: activity(next.activity) })
-        .then(
-          () => (a.activity = next.activity),
-          (err: unknown) => !stopped && out.line(`demo: ${(err as Error).message}`),
-        )
-        .finally(() => {
-          a.busy = false;
-          inFlight.delete(call);
-        });
-      inFlight.add(call);
+      // Leaving for a break while a call rings turns the call down, so it goes to someone else.
+      send(
+        () =>
+          api.call('POST', `${wsPath}/Workers/${a.sid}`, {
+            ActivitySid: activity(next.activity),
+            ...(next.activity === 'Available' ? {} : { RejectPendingReservations: 'true' }),
+          }),
+        () => (a.activity = next.activity),
+        () => (a.busy = false),
+      );
     }
     if (real - lastReport > 10_000) {
       lastReport = real;
       const count = (n: ActivityName) => agents.filter((a) => a.activity === n).length;
       out.line(
-        `${clock(simNow)}  on shift ${agents.length - count('Offline')}, available ${count('Available')}, on a call ${count('On a call')}, on break ${count('Break') + count('Lunch')}`,
+        `${clock(simNow)}  on shift ${agents.length - count('Offline')}, available ${count('Available')}, on a call ${count('On a call')}, on break ${count('Break') + count('Lunch')}; calls: ${counts.created} in, ${counts.accepted} answered, ${counts.completed} completed`,
       );
     }
   };

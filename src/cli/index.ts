@@ -48,6 +48,8 @@ Environment:
   ROSTER_STREAM_HEARTBEAT_MS  statistics streams: heartbeat comment interval (default 15000)
   ROSTER_METRICS_TOKEN        when set, GET /metrics needs Authorization: Bearer <token>
   ROSTER_LOG_LEVEL            pino log level (default info)
+  ROSTER_CLOCK                system (default) or manual: time moves only when told, by
+                              POST /roster/v1/Clock (Advance=<seconds> or Time=<ISO 8601>)
 `;
 
 const stdout: Output = { line: (t) => process.stdout.write(t + '\n') };

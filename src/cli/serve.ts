@@ -1,5 +1,7 @@
 import { buildApp } from '../app.js';
 import { ConfigError, type Config } from '../config.js';
+import { ManualClock } from '../domain/clock.js';
+import { systemClock } from '../services/clock.js';
 import { createServices } from '../services/index.js';
 import { createChangeBus, createStore, prepareDataDir } from '../storage/create-store.js';
 import { resolveCredentials } from './credentials.js';
@@ -20,6 +22,8 @@ export async function serve(
   );
   const services = createServices(store, {
     changes,
+    // A manual clock starts at the time of the start and then moves only by POST /roster/v1/Clock.
+    clock: config.clock === 'manual' ? new ManualClock(systemClock.now()) : undefined,
     twilioLimits: config.twilioLimits,
     onTimerError: (err) => process.stderr.write(`roster: timers: ${(err as Error).message}\n`),
   });
@@ -62,6 +66,9 @@ export async function serve(
 
   const url = config.publicUrl;
   out.line(`Roster is listening on ${url} (data in ${config.postgres ? 'PostgreSQL' : dataDir})`);
+  if (config.clock === 'manual') {
+    out.line(`The clock is manual: it moves only by POST ${url}/roster/v1/Clock (Advance or Time)`);
+  }
   if (creds.created) {
     out.line(`Created account ${creds.accountSid} with auth token ${creds.authToken}`);
     out.line(`(shown once; kept in ${creds.file})`);

@@ -29,7 +29,7 @@ export interface GuardOptions {
 
 /**
  * The one hook in front of every route: CORS and rate-limit headers on every response; then, for
- * /v1 (but CORS preflight), the browser write check, the account's credentials and its budget for
+ * /v1 and /roster/v1 (but CORS preflight), the browser write check, the account's credentials and its budget for
  * this kind of request.
  *
  * A callback hook, and synchronous in the common case: an Authorization header that authenticated
@@ -83,7 +83,9 @@ export function registerGuard(app: FastifyInstance, { accounts, limiter, cors }:
     const origin = req.headers.origin;
     if (origin === undefined) reply.headers(plainHeadersOf[kind]);
     else reply.headers(cors.headersFor(origin)).headers(headersOf[kind]);
-    if (method === 'OPTIONS' || !req.url.startsWith('/v1')) return done();
+    if (method === 'OPTIONS' || !(req.url.startsWith('/v1') || req.url.startsWith('/roster/v1'))) {
+      return done();
+    }
     if (kind === 'Write' && !cors.mayWrite(req)) {
       return done(
         new HttpError(

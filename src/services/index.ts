@@ -1,5 +1,5 @@
 import { TWILIO_LIMITS } from '../domain/defaults.js';
-import type { Clock } from '../domain/clock.js';
+import { ManualClock, type Clock } from '../domain/clock.js';
 import { AccountService } from './accounts.js';
 import { ActivityService } from './activities.js';
 import { systemClock } from './clock.js';
@@ -14,12 +14,13 @@ import { ReservationService, TaskService } from './tasks.js';
 import { WorkerService } from './workers.js';
 import { WorkflowService } from './workflows.js';
 import { WorkspaceService } from './workspaces.js';
+import { TimeControl } from '../timers/time-control.js';
 import { TimerService } from '../timers/timer-service.js';
 
 export type Services = ReturnType<typeof createServices>;
 
 export interface ServiceOptions {
-  /** Time for the services (default: the system clock). */
+  /** Time for the services (default: the system clock). A ManualClock can be moved by the API (`time`). */
   clock?: Clock;
   /** Only the current time, e.g. a fixed one; timers then use the system clock. */
   now?: () => Date;
@@ -53,6 +54,8 @@ export function createServices(store: Store, options: ServiceOptions = {}) {
   const routing = new RoutingEngine(deps, membership, timers);
   return {
     clock,
+    /** Moves a manual clock and fires the timers on the way (POST /roster/v1/Clock); null on the system clock. */
+    time: clock instanceof ManualClock ? new TimeControl({ clock, store, timers }) : null,
     changes: deps.changes,
     accounts: new AccountService(deps),
     workspaces: new WorkspaceService(deps),

@@ -4,8 +4,14 @@ import type { NewTimer, Store, StoreTx, Timer } from '../services/ports/store.js
 /** What firing a timer of one kind does, in the transaction that takes the timer out. */
 export type TimerHandler = (tx: StoreTx, timer: Timer) => Promise<void>;
 
+/**
+ * How often a running service looks at the table by default: the longest a timer another node
+ * scheduled (and did not fire, e.g. because it died) waits past its due time. One indexed MIN read.
+ */
+export const DEFAULT_TIMER_POLL_MS = 100;
+
 export interface TimerServiceOptions {
-  /** Look at the table at least this often, for timers other nodes scheduled (default 1 s). */
+  /** Look at the table at least this often, for timers other nodes scheduled (default 100 ms). */
   pollMs?: number;
   /** After a failed firing, try again this much later (default 1 s). */
   retryMs?: number;
@@ -17,6 +23,11 @@ export interface TimerServiceOptions {
  * takes it out of the table and runs its handler: it fires once (a commit removes it), again
  * only if that transaction rolls back or the process dies first (it is still due, so a
  * restart fires it), and on one node (claims skip rows another node holds).
+ *
+ * The service sleeps until the earliest due time in the table (read after every firing) and no
+ * longer than `pollMs`; a timer scheduled on this node for earlier brings the wake forward at
+ * its commit. So a timer fires at its time on the node that scheduled it, and within `pollMs` of
+ * it on any other running node when that one is gone.
  */
 export class TimerService {
   private readonly handlers = new Map<string, TimerHandler>();
@@ -31,7 +42,7 @@ export class TimerService {
     private readonly deps: { store: Store; clock: Clock },
     private readonly options: TimerServiceOptions = {},
   ) {
-    this.pollMs = options.pollMs ?? 1_000;
+    this.pollMs = options.pollMs ?? DEFAULT_TIMER_POLL_MS;
     this.retryMs = options.retryMs ?? 1_000;
   }
 
@@ -53,18 +64,28 @@ export class TimerService {
   /** Fires what is due already (timers that came due while Roster was down), then keeps watch. */
   start(): Promise<void> {
     this.started = true;
-    return this.run();
+    return this.check();
   }
 
   stop(): Promise<void> {
     this.started = false;
     this.cancelWake?.();
     this.cancelWake = undefined;
+    this.wakeAt = Infinity;
     return this.running;
   }
 
   /** Resolves once the firing under way (if any) is over. */
   idle(): Promise<void> {
+    return this.running;
+  }
+
+  /**
+   * Fires what is due now, after the firing under way (never two at once on one node), and
+   * re-arms the wake when running. Failures go to `onError` and are tried again `retryMs` later.
+   */
+  check(): Promise<void> {
+    this.running = this.running.then(() => this.fireAndRearm());
     return this.running;
   }
 
@@ -84,20 +105,23 @@ export class TimerService {
     }
   }
 
-  private run(): Promise<void> {
-    this.running = this.running.then(async () => {
-      if (!this.started) return;
-      let next: number;
-      try {
+  private async fireAndRearm(): Promise<void> {
+    let next: number;
+    let failed = false;
+    try {
+      // A cheap read first: most wakes (the poll) find nothing due, and claiming opens a transaction.
+      next = (await this.deps.store.nextTimerDue()) ?? Infinity;
+      if (next <= this.deps.clock.now()) {
         await this.fireDue();
         next = (await this.deps.store.nextTimerDue()) ?? Infinity;
-      } catch (err) {
-        this.options.onError?.(err);
-        next = this.deps.clock.now() + this.retryMs;
       }
-      if (this.started) this.arm(Math.min(next, this.deps.clock.now() + this.pollMs));
-    });
-    return this.running;
+    } catch (err) {
+      this.options.onError?.(err);
+      failed = true;
+      next = this.deps.clock.now() + this.retryMs;
+    }
+    if (!this.started) return;
+    this.arm(failed ? next : Math.min(next, this.deps.clock.now() + this.pollMs));
   }
 
   /** A timer scheduled here for earlier than the next wake brings the wake forward. */
@@ -111,7 +135,7 @@ export class TimerService {
     this.cancelWake = this.deps.clock.setTimer(at, () => {
       this.wakeAt = Infinity;
       this.cancelWake = undefined;
-      void this.run();
+      void this.check();
     });
   }
 }

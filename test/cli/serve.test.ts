@@ -77,6 +77,7 @@ describe('roster serve', () => {
       ROSTER_PUBLIC_URL: 'https://roster.example.com/',
       ROSTER_TWILIO_LIMITS: 'off',
       ROSTER_CORS_ORIGINS: 'https://dash.example.com, http://localhost:5173',
+      ROSTER_CLOCK: 'manual',
     });
     await proc.waitFor(/listening/);
     const base = `http://127.0.0.1:${port}/v1/Workspaces`;
@@ -103,6 +104,16 @@ describe('roster serve', () => {
     });
     expect(trusted.status).toBe(201);
     expect(trusted.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+    // ROSTER_CLOCK=manual: the clock moves by an authenticated POST, and only then.
+    const clockUrl = `http://127.0.0.1:${port}/roster/v1/Clock`;
+    const before = (await (await fetch(clockUrl, { headers })).json()).now_ms as number;
+    const moved = await post(clockUrl, { Advance: '3600' });
+    expect(moved.status).toBe(200);
+    expect(await moved.json()).toMatchObject({
+      mode: 'manual',
+      now_ms: before + 3_600_000,
+      url: 'https://roster.example.com/roster/v1/Clock',
+    });
     proc.child.kill('SIGTERM');
     expect((await proc.exited).code).toBe(0);
   });
@@ -115,6 +126,7 @@ describe('roster serve', () => {
     [{ ROSTER_DATA_DIR: '/proc/roster-data' }, /ROSTER_DATA_DIR .* cannot be used/],
     [{ ROSTER_PUBLIC_URL: 'ftp://x' }, /ROSTER_PUBLIC_URL must be an http\(s\) URL/],
     [{ ROSTER_TWILIO_LIMITS: 'maybe' }, /ROSTER_TWILIO_LIMITS must be on or off/],
+    [{ ROSTER_CLOCK: 'fast' }, /ROSTER_CLOCK must be system or manual/],
     [{ ROSTER_CORS_ORIGINS: 'https://dash.example.com/app' }, /ROSTER_CORS_ORIGINS must list origins/],
     [{ ROSTER_MAX_CONNECTIONS: '0' }, /ROSTER_MAX_CONNECTIONS must be an integer/],
     [{ ROSTER_REQUEST_TIMEOUT_MS: 'soon' }, /ROSTER_REQUEST_TIMEOUT_MS must be an integer/],

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp, type AppOptions } from '../../src/app.js';
+import type { Clock } from '../../src/domain/clock.js';
 import { newAuthToken, newSid, SidPrefix } from '../../src/domain/sid.js';
 import { createServices, type Services } from '../../src/services/index.js';
 import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
@@ -55,12 +56,18 @@ export function openTestStore(dir: string): Store {
 }
 
 export async function createTestApp(
-  testOptions: Partial<AppOptions> & { dir?: string; now?: () => Date; twilioLimits?: boolean } = {},
+  testOptions: Partial<AppOptions> & {
+    dir?: string;
+    now?: () => Date;
+    twilioLimits?: boolean;
+    /** The services' clock, e.g. a ManualClock (which POST /roster/v1/Clock then moves). */
+    clock?: Clock;
+  } = {},
 ): Promise<TestApp> {
-  const { now, twilioLimits, ...options } = testOptions;
+  const { now, twilioLimits, clock, ...options } = testOptions;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'roster-test-'));
   const store = openTestStore(dir);
-  const services = options.services ?? createServices(store, { now, twilioLimits });
+  const services = options.services ?? createServices(store, { now, twilioLimits, clock });
   const app = buildApp({ publicUrl: PUBLIC_URL, ...options, services });
   const spec = installSpecHook(app);
   await app.ready();

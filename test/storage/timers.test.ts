@@ -156,4 +156,55 @@ describe(`durable timers (${testBackend()})`, () => {
     expect(counts[0] + counts[1]).toBe(all.length);
     expect(fired.sort()).toEqual(all.map((t) => t.resourceSid).sort());
   });
+
+  it('fire within the poll bound on a node that did not schedule them, once the one that did is gone', async () => {
+    const dir = newDir();
+    const clock = new ManualClock(T0);
+    const scheduler = node(openStore(dir), clock);
+    const survivor = node(openStore(dir), clock);
+    await scheduler.timers.start();
+    await survivor.timers.start();
+    const due = timer(newSid(SidPrefix.workspace), T0 + 10_000);
+    await open.at(-2)!.transaction((tx) => scheduler.timers.schedule(tx, due));
+    await scheduler.timers.stop(); // the node that scheduled it goes away before it is due
+
+    // The survivor never heard of the timer: it finds it by looking at the table, at least every 100 ms.
+    while (survivor.fired.length === 0 && clock.now() < T0 + 20_000) {
+      clock.advance(10);
+      await survivor.timers.idle();
+    }
+    expect(survivor.fired.map((f) => f.timer.resourceSid)).toEqual([due.resourceSid]);
+    const late = survivor.fired[0]!.at - due.dueAtMs;
+    expect(late).toBeGreaterThanOrEqual(0);
+    expect(late).toBeLessThanOrEqual(100);
+    expect(scheduler.fired).toEqual([]);
+    await survivor.timers.stop();
+  });
+
+  it('fire each timer once between two running nodes that both wake for it', async () => {
+    const dir = newDir();
+    const clock = new ManualClock(T0);
+    const one = node(openStore(dir), clock);
+    const other = node(openStore(dir), clock);
+    await one.timers.start();
+    await other.timers.start();
+    const ws = newSid(SidPrefix.workspace);
+    const all = Array.from({ length: 30 }, (_, i) => timer(ws, T0 + 1_000 + (i % 5) * 250));
+    // Half scheduled on each node, so each wakes by its own and finds the other's by polling.
+    await open.at(-2)!.transaction(async (tx) => {
+      for (const t of all.slice(0, 15)) await one.timers.schedule(tx, t);
+    });
+    await open.at(-1)!.transaction(async (tx) => {
+      for (const t of all.slice(15)) await other.timers.schedule(tx, t);
+    });
+    for (let step = 0; step < 40; step++) {
+      clock.advance(50);
+      await Promise.all([one.timers.idle(), other.timers.idle()]);
+    }
+    const fired = [...one.fired, ...other.fired];
+    expect(fired.map((f) => f.timer.resourceSid).sort()).toEqual(all.map((t) => t.resourceSid).sort());
+    for (const f of fired) expect(f.at - f.timer.dueAtMs).toBeLessThanOrEqual(100);
+    await one.timers.stop();
+    await other.timers.stop();
+  });
 });

@@ -1,0 +1,339 @@
+/**
+ * A small reference model of TaskRouter routing, written from the documented semantics
+ * (/work/shared/reference/routing.md, docs/routing.md), not from Roster's engine: the model
+ * test drives Roster and this model with the same steps and compares them after every one.
+ *
+ * It covers what the model test's workspace uses: a multitasking workspace, workflow filters
+ * with steps (queue, cumulative timeout by task age, priority override, `order_by` on a numeric
+ * worker attribute), queues whose membership is a predicate on the worker, one reservation per
+ * task at a time (`max_reserved_workers` 1), reservation timeouts, task TTLs and workflow
+ * timeouts. Time is in ms.
+ */
+
+export type ActivityName = 'Offline' | 'Available' | 'Unavailable';
+export type Channel = 'voice' | 'chat';
+export type TaskStatus = 'pending' | 'reserved' | 'assigned' | 'wrapping' | 'completed' | 'canceled';
+export type ReservationStatus =
+  'pending' | 'accepted' | 'rejected' | 'timeout' | 'canceled' | 'rescinded' | 'wrapping' | 'completed';
+
+export interface ModelWorker {
+  sid: string;
+  level: number;
+  skills: string[];
+  activity: ActivityName;
+  capacity: Record<Channel, number>;
+}
+
+export interface ModelStep {
+  queue: string;
+  /** Seconds; the step ends when the task's age reaches the sum of this and the earlier steps' timeouts. */
+  timeout?: number;
+  priority?: number;
+  /** order_by `worker.level DESC` or `ASC`. */
+  order: 'asc' | 'desc';
+}
+
+export interface ModelFilter {
+  matches: (attributes: Record<string, unknown>) => boolean;
+  steps: ModelStep[];
+}
+
+export interface ModelConfig {
+  filters: ModelFilter[];
+  /** Queue membership: which workers each queue targets. */
+  queues: Record<string, (w: ModelWorker) => boolean>;
+  reservationTimeoutS: number;
+  /** Where a worker goes when its reservation times out (the workspace's timeout activity). */
+  timeoutActivity: ActivityName;
+  /** What a pending reservation becomes when its task moves to the next step. */
+  movedReservationStatus: ReservationStatus;
+}
+
+export interface ModelTask {
+  sid: string;
+  attributes: Record<string, unknown>;
+  priority: number;
+  channel: Channel;
+  createdAt: number;
+  ttlS: number;
+  status: TaskStatus;
+  /** The filter and step it is in; null when no filter matches (it then waits for its TTL). */
+  route: { filter: number; step: number } | null;
+}
+
+export interface ModelReservation {
+  /** Learnt from Roster when the model's expected reservation is found there. */
+  sid: string | undefined;
+  taskSid: string;
+  workerSid: string;
+  status: ReservationStatus;
+  createdAt: number;
+}
+
+const AVAILABLE: Record<ActivityName, boolean> = { Offline: false, Available: true, Unavailable: false };
+
+type Route = { kind: 'step'; filter: number; step: number } | { kind: 'timed-out' } | { kind: 'unrouted' };
+
+export class RoutingModel {
+  readonly workers = new Map<string, ModelWorker>();
+  readonly tasks = new Map<string, ModelTask>();
+  readonly reservations: ModelReservation[] = [];
+
+  constructor(
+    readonly config: ModelConfig,
+    public now: number,
+  ) {}
+
+  // ---- the steps
+
+  addWorker(w: ModelWorker): void {
+    this.workers.set(w.sid, w);
+    this.settle();
+  }
+
+  createTask(t: Omit<ModelTask, 'status' | 'route' | 'createdAt'>): void {
+    const task: ModelTask = { ...t, createdAt: this.now, status: 'pending', route: null };
+    this.tasks.set(task.sid, task);
+    this.reroute(task);
+    this.settle();
+  }
+
+  setActivity(workerSid: string, activity: ActivityName): void {
+    const w = this.workers.get(workerSid)!;
+    w.activity = activity;
+    if (!AVAILABLE[activity]) {
+      // Sent with RejectPendingReservations=true when it has any.
+      for (const r of this.pendingOf(workerSid)) this.endReservation(r, 'rejected');
+    }
+    this.settle();
+  }
+
+  accept(r: ModelReservation): void {
+    r.status = 'accepted';
+    this.tasks.get(r.taskSid)!.status = 'assigned';
+    this.settle();
+  }
+
+  reject(r: ModelReservation, activity?: ActivityName): void {
+    if (activity) this.workers.get(r.workerSid)!.activity = activity;
+    this.endReservation(r, 'rejected');
+    this.settle();
+  }
+
+  wrap(r: ModelReservation): void {
+    r.status = 'wrapping';
+    this.tasks.get(r.taskSid)!.status = 'wrapping';
+    this.settle();
+  }
+
+  complete(r: ModelReservation): void {
+    r.status = 'completed';
+    this.tasks.get(r.taskSid)!.status = 'completed';
+    this.settle();
+  }
+
+  cancelTask(sid: string): void {
+    this.cancel(this.tasks.get(sid)!);
+    this.settle();
+  }
+
+  /** New attributes for a task: it is routed again from the first filter, at its age. */
+  updateAttributes(sid: string, attributes: Record<string, unknown>): void {
+    const task = this.tasks.get(sid)!;
+    task.attributes = attributes;
+    if (task.status === 'pending') this.reroute(task);
+    this.settle();
+  }
+
+  /** Moves time forward, firing every timer on the way at its own time, in time order. */
+  advance(ms: number): void {
+    const until = this.now + ms;
+    for (;;) {
+      const next = this.nextEvent();
+      if (!next || next.at > until) break;
+      this.now = next.at;
+      next.fire();
+      this.settle();
+    }
+    this.now = until;
+  }
+
+  // ---- what the model knows
+
+  /** The reservations of a task or worker that are pending. */
+  pendingOf(workerSid: string): ModelReservation[] {
+    return this.reservations.filter((r) => r.workerSid === workerSid && r.status === 'pending');
+  }
+
+  pendingOfTask(taskSid: string): ModelReservation | undefined {
+    return this.reservations.find((r) => r.taskSid === taskSid && r.status === 'pending');
+  }
+
+  /** The reservation through which a task is assigned or wrapping. */
+  holderOf(taskSid: string): ModelReservation | undefined {
+    return this.reservations.find(
+      (r) => r.taskSid === taskSid && (r.status === 'accepted' || r.status === 'wrapping'),
+    );
+  }
+
+  /** Tasks on a worker's channel: pending reservations, and tasks assigned or wrapping. */
+  load(workerSid: string, channel: Channel): number {
+    return this.reservations.filter(
+      (r) =>
+        r.workerSid === workerSid &&
+        (r.status === 'pending' || r.status === 'accepted' || r.status === 'wrapping') &&
+        this.tasks.get(r.taskSid)!.channel === channel,
+    ).length;
+  }
+
+  /** Assigned (or wrapping) tasks on a worker's channel: its `assigned_tasks`. */
+  assigned(workerSid: string, channel: Channel): number {
+    return this.reservations.filter(
+      (r) =>
+        r.workerSid === workerSid &&
+        (r.status === 'accepted' || r.status === 'wrapping') &&
+        this.tasks.get(r.taskSid)!.channel === channel,
+    ).length;
+  }
+
+  stepOf(task: ModelTask): ModelStep | undefined {
+    return task.route ? this.config.filters[task.route.filter]!.steps[task.route.step] : undefined;
+  }
+
+  effectivePriority(task: ModelTask): number {
+    return this.stepOf(task)?.priority ?? task.priority;
+  }
+
+  eligible(w: ModelWorker, task: ModelTask): boolean {
+    const step = this.stepOf(task);
+    if (!step) return false;
+    return (
+      // A worker who turned the task down is not offered it again (Roster decides: Twilio "moves
+      // on to the next worker in the event of a rejection").
+      !this.reservations.some(
+        (r) => r.taskSid === task.sid && r.workerSid === w.sid && r.status === 'rejected',
+      ) &&
+      this.config.queues[step.queue]!(w) &&
+      AVAILABLE[w.activity] &&
+      this.load(w.sid, task.channel) < w.capacity[task.channel]
+    );
+  }
+
+  // ---- rules
+
+  private route(task: ModelTask): Route {
+    const filter = this.config.filters.findIndex((f) => f.matches(task.attributes));
+    if (filter === -1) return { kind: 'unrouted' };
+    const steps = this.config.filters[filter]!.steps;
+    const age = this.now - task.createdAt;
+    let end = 0;
+    for (let step = 0; step < steps.length; step++) {
+      const timeout = steps[step]!.timeout;
+      if (timeout === undefined) return { kind: 'step', filter, step };
+      end += timeout * 1000;
+      if (age < end) return { kind: 'step', filter, step };
+    }
+    return { kind: 'timed-out' };
+  }
+
+  /** Where the task is now, by its attributes and age; past the last step it is canceled. */
+  private reroute(task: ModelTask): void {
+    const route = this.route(task);
+    if (route.kind === 'timed-out') this.cancel(task);
+    else task.route = route.kind === 'step' ? { filter: route.filter, step: route.step } : null;
+  }
+
+  /** When the task's step ends, or undefined when it never does. */
+  private stepEnd(task: ModelTask): number | undefined {
+    if (!task.route) return undefined;
+    const steps = this.config.filters[task.route.filter]!.steps;
+    let end = 0;
+    for (let step = 0; step <= task.route.step; step++) {
+      const timeout = steps[step]!.timeout;
+      if (timeout === undefined) return undefined;
+      end += timeout * 1000;
+    }
+    return task.createdAt + end;
+  }
+
+  private cancel(task: ModelTask): void {
+    task.status = 'canceled';
+    const pending = this.pendingOfTask(task.sid);
+    if (pending) pending.status = 'canceled';
+  }
+
+  /** A pending reservation ends without acceptance: the task goes back to waiting. */
+  private endReservation(r: ModelReservation, status: ReservationStatus): void {
+    r.status = status;
+    const task = this.tasks.get(r.taskSid)!;
+    if (task.status === 'reserved') task.status = 'pending';
+  }
+
+  private nextEvent(): { at: number; fire: () => void } | undefined {
+    let best: { at: number; order: number; fire: () => void } | undefined;
+    const consider = (at: number, order: number, fire: () => void) => {
+      if (!best || at < best.at || (at === best.at && order < best.order)) best = { at, order, fire };
+    };
+    for (const r of this.reservations) {
+      if (r.status !== 'pending') continue;
+      consider(r.createdAt + this.config.reservationTimeoutS * 1000, 0, () => {
+        this.workers.get(r.workerSid)!.activity = this.config.timeoutActivity;
+        this.endReservation(r, 'timeout');
+      });
+    }
+    for (const task of this.tasks.values()) {
+      if (task.status !== 'pending' && task.status !== 'reserved') continue;
+      const end = this.stepEnd(task);
+      if (end !== undefined) {
+        consider(end, 1, () => {
+          const pending = this.pendingOfTask(task.sid);
+          if (pending) this.endReservation(pending, this.config.movedReservationStatus);
+          this.reroute(task);
+        });
+      }
+      consider(task.createdAt + task.ttlS * 1000, 2, () => this.cancel(task));
+    }
+    return best;
+  }
+
+  /**
+   * Routes until nothing more can be: the waiting task that comes first (higher effective
+   * priority, then older, then the smaller SID) that some worker can take gets the worker that
+   * comes first by the step's order_by (then the smaller SID), and again.
+   */
+  private settle(): void {
+    for (;;) {
+      const waiting = [...this.tasks.values()]
+        .filter((t) => t.status === 'pending' && t.route)
+        .sort(
+          (a, b) =>
+            this.effectivePriority(b) - this.effectivePriority(a) ||
+            a.createdAt - b.createdAt ||
+            (a.sid < b.sid ? -1 : 1),
+        );
+      let offered = false;
+      for (const task of waiting) {
+        const step = this.stepOf(task)!;
+        const candidates = [...this.workers.values()]
+          .filter((w) => this.eligible(w, task))
+          .sort(
+            (a, b) =>
+              (step.order === 'desc' ? b.level - a.level : a.level - b.level) || (a.sid < b.sid ? -1 : 1),
+          );
+        const worker = candidates[0];
+        if (!worker) continue;
+        this.reservations.push({
+          sid: undefined,
+          taskSid: task.sid,
+          workerSid: worker.sid,
+          status: 'pending',
+          createdAt: this.now,
+        });
+        task.status = 'reserved';
+        offered = true;
+        break;
+      }
+      if (!offered) return;
+    }
+  }
+}
