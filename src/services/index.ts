@@ -7,6 +7,7 @@ import { LocalChangeBus, type ChangeBus, type WorkspaceChange } from './ports/ch
 import type { NewDomainEvent, Store } from './ports/store.js';
 import { StatisticsService } from './statistics.js';
 import { QueueMembership } from './membership.js';
+import { Reclaimer, type ReclaimerOptions } from './reclaimer.js';
 import { TaskChannelService } from './task-channels.js';
 import { TaskQueueService } from './task-queues.js';
 import { WorkerService } from './workers.js';
@@ -26,6 +27,8 @@ export interface ServiceOptions {
   onTimerError?: (err: unknown) => void;
   /** Twilio's limits (default on); false lifts them. */
   twilioLimits?: boolean;
+  /** How the background deletes of large resources run (tests make batches small). */
+  reclaimer?: ReclaimerOptions;
 }
 
 export function createServices(store: Store, options: ServiceOptions = {}) {
@@ -57,6 +60,8 @@ export function createServices(store: Store, options: ServiceOptions = {}) {
     statistics: new StatisticsService(deps),
     /** Durable timers; `serve` starts them (task TTLs and reservation timeouts will use them). */
     timers: new TimerService(deps, { onError: options.onTimerError }),
+    /** Deletes what workspace and task channel deletes left, in small batches; `serve` starts it. */
+    reclaimer: new Reclaimer(deps, { onError: options.onTimerError, ...options.reclaimer }),
   };
 }
 

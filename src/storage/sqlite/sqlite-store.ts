@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sql, type Compilable, type RawBuilder } from 'kysely';
+import type { Compilable } from 'kysely';
 import { ConflictError, UnavailableError } from '../../domain/errors.js';
 import type { Account, ActivityCount, TaskChannel, Worker, Workspace } from '../../domain/types.js';
 import type {
@@ -14,6 +14,7 @@ import type {
   WorkerPatch,
   WorkerScope,
 } from '../../services/ports/store.js';
+import { isDefaultChannel } from '../../domain/worker-channels.js';
 import { CrudQueries } from '../crud.js';
 import { Outbox } from '../outbox.js';
 import { nameKey, toWorker, type Row } from '../rows.js';
@@ -157,10 +158,6 @@ class SqliteQueries extends CrudQueries {
     }
   }
 
-  protected newWorkerChannelSid(): RawBuilder<string> {
-    return sql<string>`'WC' || lower(hex(randomblob(16)))`;
-  }
-
   /** One writer at a time: nothing to hold apart. */
   protected async lockWorkspace(): Promise<void> {}
 
@@ -169,8 +166,10 @@ class SqliteQueries extends CrudQueries {
   protected async dropCounts(of: { activitySid: string } | { taskChannelSid: string }): Promise<void> {
     await this.run(
       'activitySid' in of
-        ? this.db.deleteFrom('channel_activity_counts').where('activity_sid', '=', of.activitySid)
-        : this.db.deleteFrom('channel_activity_counts').where('task_channel_sid', '=', of.taskChannelSid),
+        ? this.db.deleteFrom('channel_activity_unavailable').where('activity_sid', '=', of.activitySid)
+        : this.db
+            .deleteFrom('channel_activity_unavailable')
+            .where('task_channel_sid', '=', of.taskChannelSid),
     );
   }
 
@@ -183,9 +182,9 @@ class SqliteQueries extends CrudQueries {
             .raw()
             .all(workspaceSid)
         : this.stmt(
-            `SELECT a.sid, a.friendly_name, COALESCE(c.workers, 0)
-               FROM activities a LEFT JOIN channel_activity_counts c
-                 ON c.task_channel_sid = ? AND c.activity_sid = a.sid
+            `SELECT a.sid, a.friendly_name, a.workers - COALESCE(u.workers, 0)
+               FROM activities a LEFT JOIN channel_activity_unavailable u
+                 ON u.task_channel_sid = ? AND u.activity_sid = a.sid
               WHERE a.workspace_sid = ? ORDER BY a.id`,
           )
             .raw()
@@ -248,7 +247,8 @@ class SqliteQueries extends CrudQueries {
       ]);
       for (const c of taskChannels) {
         const settings = channelFor(k, c);
-        channelRows.push([k.accountSid, k.sid, c.sid, settings.capacity, bit(settings.available), at]);
+        if (!isDefaultChannel(settings))
+          channelRows.push([k.sid, c.sid, settings.capacity, bit(settings.available), at]);
       }
     }
     // A batch touches far more pages than the default 2 MB cache holds; a big cache for the
@@ -262,12 +262,13 @@ class SqliteQueries extends CrudQueries {
          SELECT r ->> 0, r ->> 1, ?, r ->> 2, r ->> 3, r ->> 4, r ->> 5, 0, r ->> 6, r ->> 6, r ->> 6
            FROM (SELECT value AS r FROM json_each(?))`,
       ).run(workspaceSid, JSON.stringify(workerRows));
-      this.stmt(
-        `INSERT INTO worker_channels (sid, account_sid, workspace_sid, worker_sid, task_channel_sid, capacity,
-           available, date_created, date_updated)
-         SELECT 'WC' || lower(hex(randomblob(16))), r ->> 0, ?, r ->> 1, r ->> 2, r ->> 3, r ->> 4, r ->> 5, r ->> 5
-           FROM (SELECT value AS r FROM json_each(?))`,
-      ).run(workspaceSid, JSON.stringify(channelRows));
+      if (channelRows.length > 0) {
+        this.stmt(
+          `INSERT INTO worker_channels (worker_sid, task_channel_sid, capacity, available, assigned_tasks, date_updated)
+           SELECT r ->> 0, r ->> 1, r ->> 2, r ->> 3, 0, r ->> 4
+             FROM (SELECT value AS r FROM json_each(?))`,
+        ).run(JSON.stringify(channelRows));
+      }
     } catch (err) {
       throw translate(err, 'A worker with one of these names already exists');
     } finally {
