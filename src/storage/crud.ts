@@ -1249,8 +1249,13 @@ export abstract class CrudQueries implements StoreTx {
           })),
         ),
       );
-      this.events.push(...chunk);
+      this.appended(chunk);
     }
+  }
+
+  /** Queues appended events for the outbox (published once their transaction commits). */
+  protected appended(events: readonly NewDomainEvent[]): void {
+    for (const e of events) this.events.push(e);
   }
 
   async listEvents(workspaceSid: string, afterId: number, limit: number): Promise<DomainEvent[]> {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp, type AppOptions } from '../../src/app.js';
 import { newAuthToken, newSid, SidPrefix } from '../../src/domain/sid.js';
-import { createServices, type Services } from '../../src/services/index.js';
+import { createServices, type ServiceOptions, type Services } from '../../src/services/index.js';
 import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
 import type { Store } from '../../src/services/ports/store.js';
 import { openPostgresTestStore, schemaForDir, testBackend } from './postgres.js';
@@ -55,12 +55,18 @@ export function openTestStore(dir: string): Store {
 }
 
 export async function createTestApp(
-  testOptions: Partial<AppOptions> & { dir?: string; now?: () => Date; twilioLimits?: boolean } = {},
+  testOptions: Partial<AppOptions> & {
+    dir?: string;
+    now?: () => Date;
+    twilioLimits?: boolean;
+    /** Options for the services beyond `now` and `twilioLimits` (a clock, the reclaimer's). */
+    serviceOptions?: ServiceOptions;
+  } = {},
 ): Promise<TestApp> {
-  const { now, twilioLimits, ...options } = testOptions;
+  const { now, twilioLimits, serviceOptions, ...options } = testOptions;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'roster-test-'));
   const store = openTestStore(dir);
-  const services = options.services ?? createServices(store, { now, twilioLimits });
+  const services = options.services ?? createServices(store, { now, twilioLimits, ...serviceOptions });
   const app = buildApp({ publicUrl: PUBLIC_URL, ...options, services });
   const spec = installSpecHook(app);
   await app.ready();

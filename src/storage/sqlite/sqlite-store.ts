@@ -7,6 +7,7 @@ import { ConflictError, UnavailableError } from '../../domain/errors.js';
 import type { Account, ActivityCount, TaskChannel, Worker, Workspace } from '../../domain/types.js';
 import type {
   CommittedEventsListener,
+  NewDomainEvent,
   NewWorker,
   Store,
   StoreTx,
@@ -214,6 +215,38 @@ class SqliteQueries extends CrudQueries {
       throw translate(err, `A worker named ${p.friendlyName} already exists in this workspace`);
     }
     return toWorker(this.stmt(this.workerBySid).get(sid) as Row);
+  }
+
+  /**
+   * Bulk appends as one statement of one JSON array (`roster seed` appends an event per worker):
+   * building and binding an INSERT of thousands of rows costs more than the insert.
+   */
+  override async appendEvents(events: readonly NewDomainEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const rows = new Array<unknown>(events.length);
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      rows[i] = [
+        e.accountSid,
+        e.workspaceSid,
+        e.type,
+        e.resourceType,
+        e.resourceSid,
+        e.actor,
+        e.timeMs,
+        JSON.stringify(e.data),
+      ];
+    }
+    try {
+      this.stmt(
+        `INSERT INTO events (account_sid, workspace_sid, type, resource_type, resource_sid, actor, time_ms, data)
+         SELECT r ->> 0, r ->> 1, r ->> 2, r ->> 3, r ->> 4, r ->> 5, r ->> 6, r ->> 7
+           FROM (SELECT value AS r FROM json_each(?))`,
+      ).run(JSON.stringify(rows));
+    } catch (err) {
+      throw translate(err, '');
+    }
+    this.appended(events);
   }
 
   async insertWorkers(
