@@ -3,7 +3,7 @@
  * the same bytes from memory, with the same autocannon settings, interleaved. Writes the
  * results into BENCHMARKS.md. Only ever talks to 127.0.0.1.
  *
- *   npm run bench [-- --duration 5 --rounds 5 --slices 5 --connections 10 --workers 1000000 --profile --no-write --no-postgres --no-streams]
+ *   npm run bench [-- --duration 5 --rounds 5 --slices 5 --connections 10 --workers 1000000 --profile --no-write --no-postgres --no-streams --no-scale]
  */
 import Database from 'better-sqlite3';
 import autocannon from 'autocannon';
@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { summarizeProfile } from './profile.js';
+import { runScaleBench } from './scale.js';
 import { runStreamBench } from './stream.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -473,6 +474,7 @@ async function main(): Promise<void> {
   await stopServer(normal);
   const postgres = flag('no-postgres') ? '' : postgresSection();
   const streams = flag('no-streams') ? '' : await streamSection();
+  const scale = flag('no-scale') ? '' : await scaleSection(info, auth);
 
   // ---- report
   const rows = scenarios.map((s) => {
@@ -514,7 +516,7 @@ ${table}
 | Start-up to listening, median of 3 | ${median(startups).toFixed(0)} ms (${startups.map((s) => s.toFixed(0)).join(', ')}) |
 | RSS idle after start-up | ${idleRss.toFixed(0)} MiB |
 | Peak RSS under load (sampled every 100 ms) | ${rssUnderLoad.toFixed(0)} MiB |
-${postgres}${streams}${profiles ? `\n### Profiles of this run (self time by function, top entries; start-up and a 1 s warm-up left out)\n${profiles}` : ''}<!-- bench:results:end -->`;
+${postgres}${streams}${scale}${profiles ? `\n### Profiles of this run (self time by function, top entries; start-up and a 1 s warm-up left out)\n${profiles}` : ''}<!-- bench:results:end -->`;
 
   process.stdout.write(`\n${section}\n`);
   if (!flag('no-write')) {
@@ -527,6 +529,30 @@ ${postgres}${streams}${profiles ? `\n### Profiles of this run (self time by func
     );
     log('Wrote BENCHMARKS.md');
   }
+}
+
+/** Issue 15: administrative writes on the big workspace while another's statistics are read (bench/scale.ts). */
+async function scaleSection(info: StoreInfo, auth: string): Promise<string> {
+  log(
+    `Administrative writes on the ${info.workers.toLocaleString('en')}-worker workspace (a copy of the store)...`,
+  );
+  const results = await runScaleBench({
+    root: ROOT,
+    sourceDir: DATA_DIR,
+    workDir: join(BENCH_DIR, 'scale'),
+    bigWorkspace: info.bigWorkspace,
+    smallWorkspace: info.smallWorkspace,
+    auth,
+    log,
+  });
+  const ms = (x: number) => x.toFixed(1);
+  return `
+Administrative writes on the ${info.workers.toLocaleString('en')}-worker workspace (SQLite, on a copy of the store), while one client reads the ${SMALL_WORKERS}-worker workspace's statistics back to back, from the operation's start until its background reclamation is over (target: p99 < 50 ms, max < 250 ms).
+
+| Operation | Response | Reclaimed in the background | Reads | Read p50 / p99 / max ms |
+| --- | ---: | ---: | ---: | ---: |
+${results.map((r) => `| ${r.name} | ${r.status} in ${r.responseMs.toFixed(0)} ms | ${r.reclaimSeconds ? `${r.reclaimSeconds.toFixed(1)} s` : '—'} | ${r.reads} | ${ms(r.p50)} / ${ms(r.p99)} / ${ms(r.max)} |`).join('\n')}
+`;
 }
 
 /** Live statistics: 1,000 subscribers on one node, and the time from a write to their events (bench/stream.ts). */

@@ -2,7 +2,7 @@ import type { Clock } from '../domain/clock.js';
 import type { Reclaim, Store } from './ports/store.js';
 
 export interface ReclaimerOptions {
-  /** Workers (or worker channel rows) deleted per transaction (default 500). */
+  /** Workers (or worker channel rows) deleted per transaction (default 250). */
   batchSize?: number;
   /** Look at the table at least this often, for reclaims another node or process left (default 10 s). */
   pollMs?: number;
@@ -42,7 +42,7 @@ export class Reclaimer {
     private readonly deps: { store: Store; clock: Clock },
     private readonly options: ReclaimerOptions = {},
   ) {
-    this.batchSize = options.batchSize ?? 500;
+    this.batchSize = options.batchSize ?? 250;
     this.pollMs = options.pollMs ?? 10_000;
     this.retryMs = options.retryMs ?? 1_000;
   }
