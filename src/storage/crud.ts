@@ -251,6 +251,21 @@ function lookups(db: Kysely<Database>, select: ReturnType<typeof rowQueries>) {
     ),
     /** The worker read back after an update, as `getWorker` reads it. */
     workerBySid: compiledOnce((sid) => select.worker.where('k.sid', '=', sid)),
+    queueExpressions: compiledOnce((workspaceSid) =>
+      db
+        .selectFrom('task_queues')
+        .select(['sid', 'target_workers'])
+        .where('workspace_sid', '=', workspaceSid)
+        .orderBy('id'),
+    ),
+    queueExpressionsReadingFields: compiledOnce((workspaceSid) =>
+      db
+        .selectFrom('task_queues')
+        .select(['sid', 'target_workers'])
+        .where('workspace_sid', '=', workspaceSid)
+        .where('reads_worker_fields', '=', true)
+        .orderBy('id'),
+    ),
     /** By its task channel's SID (TC…) or unique name; a WC… SID is turned into its TC… SID first. */
     workerChannel: compiledOnce((workerSid, sidOrUniqueName) =>
       select.workerChannel
@@ -984,12 +999,12 @@ export abstract class CrudQueries implements StoreTx {
   }
 
   async queueExpressions(workspaceSid: string, onlyReadingWorkerFields: boolean): Promise<QueueExpression[]> {
-    let q = this.db
-      .selectFrom('task_queues')
-      .select(['sid', 'target_workers'])
-      .where('workspace_sid', '=', workspaceSid);
-    if (onlyReadingWorkerFields) q = q.where('reads_worker_fields', '=', true);
-    const rows = await this.rows(q.orderBy('id'));
+    // Compiled once: every worker update asks (usually to find no queue).
+    const rows = await this.rows(
+      onlyReadingWorkerFields
+        ? this.lookup.queueExpressionsReadingFields(workspaceSid)
+        : this.lookup.queueExpressions(workspaceSid),
+    );
     return rows.map((r) => ({ sid: r.sid as string, targetWorkers: r.target_workers as string }));
   }
 
