@@ -9,21 +9,24 @@
  * in its own process; the reader runs in this one.
  */
 import Database from 'better-sqlite3';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 
 export interface ScaleBenchOptions {
   root: string;
-  /** The seeded store's data directory (roster.db and credentials.json). */
-  sourceDir: string;
+  /** SQLite: the seeded store's data directory (roster.db and credentials.json), copied first. */
+  sourceDir?: string;
+  /** PostgreSQL: a database URL; a schema of its own is seeded with `postgresWorkers` workers, then dropped. */
+  postgres?: { url: string; workers: number };
   workDir: string;
-  bigWorkspace: string;
-  smallWorkspace: string;
-  auth: string;
+  bigWorkspace?: string;
+  smallWorkspace?: string;
+  auth?: string;
   log: (line: string) => void;
 }
 
@@ -44,11 +47,16 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function startServer(root: string, dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+async function startServer(
+  root: string,
+  dataDir: string,
+  extra: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [join(root, 'dist', 'main.js'), 'serve'], {
     cwd: root,
     env: {
       ...process.env,
+      ...extra,
       HOST: '127.0.0.1',
       PORT: '0',
       ROSTER_DATA_DIR: dataDir,
@@ -69,16 +77,73 @@ async function startServer(root: string, dataDir: string): Promise<{ child: Chil
   throw new Error('roster exited before listening');
 }
 
-export async function runScaleBench(o: ScaleBenchOptions): Promise<OperationResult[]> {
+/** `roster seed` into the database at `env`; returns the workspace SID. */
+function seed(root: string, workers: number, env: Record<string, string>): string {
+  const out = execFileSync(
+    process.execPath,
+    [join(root, 'dist', 'main.js'), 'seed', '--workers', String(workers)],
+    {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+      encoding: 'utf8',
+    },
+  );
+  return out.trim().split('\n').at(-1)!;
+}
+
+export async function runScaleBench(
+  o: ScaleBenchOptions,
+): Promise<OperationResult[] & { seedSeconds?: number }> {
   rmSync(o.workDir, { recursive: true, force: true });
   mkdirSync(o.workDir, { recursive: true });
-  for (const f of ['roster.db', 'roster.db-wal', 'credentials.json']) {
-    if (existsSync(join(o.sourceDir, f))) copyFileSync(join(o.sourceDir, f), join(o.workDir, f));
+  let env: Record<string, string> = {};
+  let pending: () => Promise<number>;
+  let closeStore: () => Promise<void>;
+  let bigWorkspace = o.bigWorkspace;
+  let smallWorkspace = o.smallWorkspace;
+  let seedSeconds: number | undefined;
+  if (o.postgres) {
+    const schema = `roster_bench_scale_${process.pid}`;
+    const admin = new pg.Client({ connectionString: o.postgres.url });
+    await admin.connect();
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    await admin.query(`SET search_path = ${schema}`);
+    const sep = o.postgres.url.includes('?') ? '&' : '?';
+    env = {
+      DATABASE_URL: `${o.postgres.url}${sep}options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+      ROSTER_DATA_DIR: o.workDir,
+    };
+    o.log(`  seeding ${o.postgres.workers.toLocaleString('en')} workers into PostgreSQL...`);
+    const started = performance.now();
+    bigWorkspace = seed(o.root, o.postgres.workers, env);
+    seedSeconds = (performance.now() - started) / 1000;
+    smallWorkspace = seed(o.root, 10, env);
+    pending = async () => Number((await admin.query('SELECT count(*) AS n FROM reclaims')).rows[0].n);
+    closeStore = async () => {
+      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await admin.end();
+    };
+  } else {
+    for (const f of ['roster.db', 'roster.db-wal', 'credentials.json']) {
+      if (existsSync(join(o.sourceDir!, f))) copyFileSync(join(o.sourceDir!, f), join(o.workDir, f));
+    }
+    const db = new Database(join(o.workDir, 'roster.db'), { readonly: true });
+    const count = db.prepare('SELECT count(*) FROM reclaims').pluck();
+    pending = async () => count.get() as number;
+    closeStore = async () => {
+      db.close();
+    };
   }
-  const { child, url } = await startServer(o.root, o.workDir);
-  const db = new Database(join(o.workDir, 'roster.db'), { readonly: true });
-  const pending = db.prepare('SELECT count(*) FROM reclaims').pluck();
-  const headers = { authorization: o.auth };
+  const creds = JSON.parse(readFileSync(join(o.workDir, 'credentials.json'), 'utf8')) as {
+    account_sid: string;
+    auth_token: string;
+  };
+  const auth =
+    o.auth ?? 'Basic ' + Buffer.from(`${creds.account_sid}:${creds.auth_token}`).toString('base64');
+  const { child, url } = await startServer(o.root, o.workDir, env);
+  const headers = { authorization: auth };
   const call = async (method: string, path: string, form?: Record<string, string>) => {
     const res = await fetch(url + path, {
       method,
@@ -88,8 +153,8 @@ export async function runScaleBench(o: ScaleBenchOptions): Promise<OperationResu
     const text = await res.text();
     return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
   };
-  const statsSmall = `/v1/Workspaces/${o.smallWorkspace}/Workers/RealTimeStatistics`;
-  const big = `/v1/Workspaces/${o.bigWorkspace}`;
+  const statsSmall = `/v1/Workspaces/${smallWorkspace}/Workers/RealTimeStatistics`;
+  const big = `/v1/Workspaces/${bigWorkspace}`;
 
   /** Reads `small`'s statistics back to back while `operation` runs and its reclamation lasts. */
   const measure = async (name: string, operation: () => Promise<number>): Promise<OperationResult> => {
@@ -110,7 +175,7 @@ export async function runScaleBench(o: ScaleBenchOptions): Promise<OperationResu
     const status = await operation();
     const responseMs = performance.now() - started;
     const answered = performance.now();
-    while ((pending.get() as number) > 0) await sleep(50);
+    while ((await pending()) > 0) await sleep(50);
     const reclaimSeconds = (performance.now() - answered) / 1000;
     done = true;
     await reader;
@@ -131,7 +196,8 @@ export async function runScaleBench(o: ScaleBenchOptions): Promise<OperationResu
     return r;
   };
 
-  const results: OperationResult[] = [];
+  const results: OperationResult[] & { seedSeconds?: number } = [];
+  results.seedSeconds = seedSeconds;
   try {
     results.push(await measure('Idle (no operation), 2 s', async () => (await sleep(2000), 200)));
     let created = '';
@@ -163,10 +229,10 @@ export async function runScaleBench(o: ScaleBenchOptions): Promise<OperationResu
     );
     results.push(await measure('Delete the workspace', async () => (await call('DELETE', big)).status));
   } finally {
-    db.close();
     const exited = once(child, 'exit');
     child.kill('SIGTERM');
     await exited;
+    await closeStore();
     rmSync(o.workDir, { recursive: true, force: true });
   }
   return results;
