@@ -224,31 +224,29 @@ class SqliteQueries extends CrudQueries {
   }
 
   /**
-   * Bulk appends as one statement of one JSON array (`roster seed` appends an event per worker):
-   * building and binding an INSERT of thousands of rows costs more than the insert.
+   * Bulk appends (`roster seed` appends an event per worker) with one prepared statement run per
+   * event: measured cheaper than one JSON array, whose columns SQLite parses once per column.
    */
   override async appendEvents(events: readonly NewDomainEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const rows = new Array<unknown>(events.length);
-    for (let i = 0; i < events.length; i++) {
-      const e = events[i]!;
-      rows[i] = [
-        e.accountSid,
-        e.workspaceSid,
-        e.type,
-        e.resourceType,
-        e.resourceSid,
-        e.actor,
-        e.timeMs,
-        JSON.stringify(e.data),
-      ];
-    }
+    const insert = this.stmt(
+      `INSERT INTO events (account_sid, workspace_sid, type, resource_type, resource_sid, actor, time_ms, data)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
     try {
-      this.stmt(
-        `INSERT INTO events (account_sid, workspace_sid, type, resource_type, resource_sid, actor, time_ms, data)
-         SELECT r ->> 0, r ->> 1, r ->> 2, r ->> 3, r ->> 4, r ->> 5, r ->> 6, r ->> 7
-           FROM (SELECT value AS r FROM json_each(?))`,
-      ).run(JSON.stringify(rows));
+      for (const e of events) {
+        const data = JSON.stringify(e.data);
+        insert.run(
+          e.accountSid,
+          e.workspaceSid,
+          e.type,
+          e.resourceType,
+          e.resourceSid,
+          e.actor,
+          e.timeMs,
+          data,
+        );
+      }
     } catch (err) {
       throw translate(err, '');
     }
