@@ -3,7 +3,12 @@
  * the same bytes from memory, with the same autocannon settings, interleaved. Writes the
  * results into BENCHMARKS.md. Only ever talks to 127.0.0.1.
  *
- *   npm run bench [-- --duration 5 --rounds 5 --slices 5 --connections 10 --workers 1000000 --profile --no-write --no-postgres --no-streams --no-scale --scale-postgres-workers N]
+ *   npm run bench [-- --duration 5 --rounds 5 --slices 5 --connections 10 --workers 1000000 --profile --no-write --no-postgres --no-streams --no-queues --no-scale --scale-postgres-workers N]
+ *
+ * The issue-11 section (TaskQueues at 100,000 workers × 1,000 queues, bench/queues.ts) is written
+ * into BENCHMARKS.md apart from the main results; `--no-queues` skips it. The issue-15 section
+ * (administrative writes on the big workspace, bench/scale.ts) is part of the main results;
+ * `--no-scale` skips it.
  */
 import Database from 'better-sqlite3';
 import autocannon from 'autocannon';
@@ -15,6 +20,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { summarizeProfile } from './profile.js';
+import { runQueuesBench, writeQueuesSection } from './queues.js';
 import { runScaleBench } from './scale.js';
 import { runStreamBench } from './stream.js';
 
@@ -478,6 +484,14 @@ async function main(): Promise<void> {
   const streams = flag('no-streams') ? '' : await streamSection();
   const scale = flag('no-scale') ? '' : await scaleSection(info, auth);
   const scalePostgres = flag('no-scale') || flag('no-postgres') ? '' : await scalePostgresSection();
+  const queues = flag('no-queues')
+    ? null
+    : await runQueuesBench({
+        workers: 100_000,
+        queues: 1_000,
+        duration: DURATION,
+        rounds: Math.min(ROUNDS, 3),
+      });
 
   // ---- report
   const rows = scenarios.map((s) => {
@@ -531,6 +545,10 @@ ${postgres}${streams}${scale}${scalePostgres}${profiles ? `\n### Profiles of thi
       re.test(current) ? current.replace(re, section) : `${current.trimEnd()}\n\n${section}\n`,
     );
     log('Wrote BENCHMARKS.md');
+  }
+  if (queues) {
+    process.stdout.write(`\n${queues}\n`);
+    if (!flag('no-write')) writeQueuesSection(queues);
   }
 }
 

@@ -6,7 +6,7 @@ import { systemClock } from './clock.js';
 import { LocalChangeBus, type ChangeBus, type WorkspaceChange } from './ports/changes.js';
 import type { NewDomainEvent, Store } from './ports/store.js';
 import { StatisticsService } from './statistics.js';
-import { QueueMembership } from './membership.js';
+import { MEMBERSHIP_TIMER, QueueMembership } from './membership.js';
 import { Reclaimer, type ReclaimerOptions } from './reclaimer.js';
 import { TaskChannelService } from './task-channels.js';
 import { TaskQueueService } from './task-queues.js';
@@ -42,8 +42,12 @@ export function createServices(store: Store, options: ServiceOptions = {}) {
     changes: options.changes ?? new LocalChangeBus(),
     limits: options.twilioLimits === false ? null : TWILIO_LIMITS,
   };
-  // The outbox's publisher: change notifications come from the events each commit appended.
   const membership = new QueueMembership();
+  /** Durable timers; `serve` starts them (task TTLs and reservation timeouts will use them). */
+  const timers = new TimerService(deps, { onError: options.onTimerError });
+  // A queue's membership pass that its write could not finish is finished by this timer.
+  timers.on(MEMBERSHIP_TIMER, (tx, timer) => membership.finishPass(tx, timer, clock.now()));
+  // The outbox's publisher: change notifications come from the events each commit appended.
   store.onEvents((events) => {
     for (const change of changesOf(events)) deps.changes.publish(change);
   });
@@ -58,8 +62,7 @@ export function createServices(store: Store, options: ServiceOptions = {}) {
     taskQueues: new TaskQueueService(deps, membership),
     workflows: new WorkflowService(deps),
     statistics: new StatisticsService(deps),
-    /** Durable timers; `serve` starts them (task TTLs and reservation timeouts will use them). */
-    timers: new TimerService(deps, { onError: options.onTimerError }),
+    timers,
     /** Deletes what workspace and task channel deletes left, in small batches; `serve` starts it. */
     reclaimer: new Reclaimer(deps, { onError: options.onTimerError, ...options.reclaimer }),
   };

@@ -37,6 +37,7 @@ export interface TaskQueueListFilter {
   workerSid?: string;
   /** EvaluateWorkerAttributes: a worker's attributes (JSON object text). */
   evaluateWorkerAttributes?: string;
+  order?: TaskQueueFilter['order'];
 }
 
 /** Workers of a workspace against which EvaluateWorkerAttributes is tested, page by page. */
@@ -51,7 +52,11 @@ export class TaskQueueService {
   async list(accountSid: string, workspaceSid: string, filter: TaskQueueListFilter, page: PageQuery) {
     const store = this.deps.store;
     await requireWorkspace(store, accountSid, workspaceSid);
-    const storeFilter: TaskQueueFilter = { friendlyName: filter.friendlyName, workerSid: filter.workerSid };
+    const storeFilter: TaskQueueFilter = {
+      friendlyName: filter.friendlyName,
+      workerSid: filter.workerSid,
+      order: filter.order,
+    };
     if (filter.evaluateWorkerAttributes !== undefined) {
       // Attributes alone, as a worker would have them: the worker fields are absent.
       const doc: WorkerDocument = { attributes: JSON.parse(filter.evaluateWorkerAttributes), fields: {} };
@@ -71,12 +76,18 @@ export class TaskQueueService {
     return requireTaskQueue(this.deps.store, workspaceSid, sid);
   }
 
-  create(accountSid: string, workspaceSid: string, input: CreateTaskQueueInput): Promise<TaskQueue> {
+  /**
+   * The queue is written in one transaction, then its members are evaluated in chunks (see
+   * `QueueMembership.passOf`); the answer waits for both, so membership is exact once it returns.
+   */
+  async create(accountSid: string, workspaceSid: string, input: CreateTaskQueueInput): Promise<TaskQueue> {
     const sid = newSid(SidPrefix.taskQueue);
     const now = wholeSeconds(this.deps.now());
     const targetWorkers = input.targetWorkers ?? DEFAULT_TARGET_WORKERS;
     const expression = compileTargetWorkers(targetWorkers);
-    return this.deps.store.transaction(async (tx) => {
+    // A queue that targets no worker starts complete: it has no members to find.
+    const pass = expression.constant !== false;
+    const queue = await this.deps.store.transaction(async (tx) => {
       await requireWorkspace(tx, accountSid, workspaceSid);
       await requireActivities(tx, workspaceSid, input);
       await tx.insertTaskQueue({
@@ -92,15 +103,18 @@ export class TaskQueueService {
         assignmentActivitySid: input.assignmentActivitySid ?? null,
         now,
       });
-      await this.membership.evaluateQueue(tx, workspaceSid, sid, expression);
+      if (pass) await this.membership.beginPass(tx, workspaceSid, sid, this.deps.clock.now());
       tx.onCommit(() => this.membership.remember(sid, expression));
       const queue = await requireTaskQueue(tx, workspaceSid, sid);
       await record(tx, this.deps, taskQueueEvent('task-queue.created', queue));
       return queue;
     });
+    if (pass) await this.membership.passOf(this.deps.store, workspaceSid, sid, targetWorkers);
+    return queue;
   }
 
-  update(
+  /** As `create`: a changed TargetWorkers is evaluated in chunks after the update's transaction. */
+  async update(
     accountSid: string,
     workspaceSid: string,
     sid: string,
@@ -108,7 +122,9 @@ export class TaskQueueService {
   ): Promise<TaskQueue> {
     const expression =
       input.targetWorkers === undefined ? undefined : compileTargetWorkers(input.targetWorkers);
-    return this.deps.store.transaction(async (tx) => {
+    let pass = false;
+    const queue = await this.deps.store.transaction(async (tx) => {
+      pass = false;
       await requireWorkspace(tx, accountSid, workspaceSid);
       const before = await requireTaskQueue(tx, workspaceSid, sid);
       await requireActivities(tx, workspaceSid, input);
@@ -118,7 +134,8 @@ export class TaskQueueService {
       await tx.updateTaskQueue(sid, patch, wholeSeconds(this.deps.now()));
       const expressionChanged = expression !== undefined && input.targetWorkers !== before.targetWorkers;
       if (expression && expressionChanged) {
-        await this.membership.evaluateQueue(tx, workspaceSid, sid, expression);
+        await this.membership.beginPass(tx, workspaceSid, sid, this.deps.clock.now());
+        pass = true;
         tx.onCommit(() => this.membership.remember(sid, expression));
       }
       const queue = await requireTaskQueue(tx, workspaceSid, sid);
@@ -135,6 +152,8 @@ export class TaskQueueService {
       }
       return queue;
     });
+    if (pass) await this.membership.passOf(this.deps.store, workspaceSid, sid, queue.targetWorkers);
+    return queue;
   }
 
   remove(accountSid: string, workspaceSid: string, sid: string): Promise<void> {

@@ -111,6 +111,23 @@ const SCAN_CHUNK = 500;
 /** Membership rows per INSERT: 2 parameters each. */
 const MEMBER_CHUNK = 5_000;
 
+/** A worker's row as `toWorker` reads it. */
+const WORKER_COLUMNS = [
+  'k.id',
+  'k.sid',
+  'k.account_sid',
+  'k.workspace_sid',
+  'k.friendly_name',
+  'k.activity_sid',
+  'k.attributes',
+  'k.version',
+  'k.date_created',
+  'k.date_updated',
+  'k.date_status_changed',
+  'a.friendly_name as activity_name',
+  'a.available as available',
+] as const;
+
 /** The full-row SELECTs, built once per dialect; their compiled text is also what hot paths prepare. */
 export function rowQueries(db: Kysely<Database>) {
   return {
@@ -145,21 +162,13 @@ export function rowQueries(db: Kysely<Database>) {
     worker: db
       .selectFrom('workers as k')
       .innerJoin('activities as a', 'a.sid', 'k.activity_sid')
-      .select([
-        'k.id',
-        'k.sid',
-        'k.account_sid',
-        'k.workspace_sid',
-        'k.friendly_name',
-        'k.activity_sid',
-        'k.attributes',
-        'k.version',
-        'k.date_created',
-        'k.date_updated',
-        'k.date_status_changed',
-        'a.friendly_name as activity_name',
-        'a.available as available',
-      ]),
+      .select(WORKER_COLUMNS),
+    /** A queue's members (by its row id, `m.queue_id`), walked along the membership key. */
+    queueMember: db
+      .selectFrom('task_queue_members as m')
+      .innerJoin('workers as k', 'k.id', 'm.worker_id')
+      .innerJoin('activities as a', 'a.sid', 'k.activity_sid')
+      .select(WORKER_COLUMNS),
     taskQueue: db
       .selectFrom('task_queues as q')
       .select([
@@ -814,38 +823,63 @@ export abstract class CrudQueries implements StoreTx {
     return this.page(this.select.worker.where('k.activity_sid', '=', sids[0]!), 'k.id', query, toWorker);
   }
 
-  /** The filters that need queues, an expression or another order, with the others beside them. */
-  private listWorkersOfQueuesOrExpression(
+  /**
+   * The filters that need a queue, an expression or another order, with the others beside them.
+   * A queue's members are walked along the membership key (queue, worker id), joined to their
+   * workers: a page costs the members it skips and shows, never the whole queue or workspace.
+   * Ordered by status change, the workspace's (date_status_changed, id) index is walked and each
+   * worker is looked up in the membership key.
+   */
+  private async listWorkersOfQueuesOrExpression(
     workspaceSid: string,
     filter: WorkerFilter,
     query: PageQuery,
   ): Promise<Page<Worker>> {
-    let q = this.select.worker.where('k.workspace_sid', '=', workspaceSid);
-    if (filter.activitySid !== undefined) q = q.where('k.activity_sid', '=', filter.activitySid);
-    if (filter.activityName !== undefined) q = q.where('a.name_key', '=', nameKey(filter.activityName));
-    if (filter.available !== undefined) q = q.where('a.available', '=', filter.available);
-    if (filter.friendlyName !== undefined) q = q.where('k.name_key', '=', nameKey(filter.friendlyName));
-    const { taskQueueSid, taskQueueName, matches } = filter;
-    if (taskQueueSid !== undefined) {
-      q = q.where('k.id', 'in', (eb) =>
-        eb
-          .selectFrom('task_queue_members as m')
-          .innerJoin('task_queues as tq', 'tq.id', 'm.queue_id')
-          .select('m.worker_id')
-          .where('tq.sid', '=', taskQueueSid),
+    const { taskQueueSid, taskQueueName, matches, statusChangeOrder } = filter;
+    let queueId: number | undefined;
+    if (taskQueueSid !== undefined || taskQueueName !== undefined) {
+      let queue = this.db.selectFrom('task_queues').select('id').where('workspace_sid', '=', workspaceSid);
+      if (taskQueueSid !== undefined) queue = queue.where('sid', '=', taskQueueSid);
+      if (taskQueueName !== undefined) queue = queue.where('name_key', '=', nameKey(taskQueueName));
+      const [found] = await this.rows(queue);
+      if (!found) {
+        // A malformed PageToken is still refused, as the list would refuse it.
+        if (statusChangeOrder !== undefined) {
+          if (query.pageToken) decodeStatusToken(query.pageToken);
+          else checkPageOffset(query);
+        } else decodePageStart(query);
+        return { items: [], nextPageToken: null, previousPageToken: null };
+      }
+      queueId = Number(found.id);
+    }
+    const narrow = <DB, TB extends keyof DB, O>(q: SelectQueryBuilder<DB, TB, O>) => {
+      const is = (column: string, value: unknown) => sql<boolean>`${sql.ref(column)} = ${value}`;
+      let n = q;
+      if (filter.activitySid !== undefined) n = n.where(is('k.activity_sid', filter.activitySid));
+      if (filter.activityName !== undefined) n = n.where(is('a.name_key', nameKey(filter.activityName)));
+      if (filter.available !== undefined) n = n.where(is('a.available', filter.available));
+      if (filter.friendlyName !== undefined) n = n.where(is('k.name_key', nameKey(filter.friendlyName)));
+      return n;
+    };
+    if (queueId !== undefined && statusChangeOrder === undefined) {
+      const members = narrow(this.select.queueMember.where('m.queue_id', '=', queueId));
+      if (matches) return this.scanPage(members, 'm.worker_id', query, toWorker, matches);
+      return this.page(members, 'm.worker_id', query, toWorker);
+    }
+    let q = narrow(this.select.worker.where('k.workspace_sid', '=', workspaceSid));
+    if (queueId !== undefined) {
+      const id = queueId;
+      q = q.where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('task_queue_members as m')
+            .select('m.worker_id')
+            .where('m.queue_id', '=', id)
+            .whereRef('m.worker_id', '=', 'k.id'),
+        ),
       );
     }
-    if (taskQueueName !== undefined) {
-      q = q.where('k.id', 'in', (eb) =>
-        eb
-          .selectFrom('task_queue_members as m')
-          .innerJoin('task_queues as tq', 'tq.id', 'm.queue_id')
-          .select('m.worker_id')
-          .where('tq.workspace_sid', '=', workspaceSid)
-          .where('tq.name_key', '=', nameKey(taskQueueName)),
-      );
-    }
-    if (filter.statusChangeOrder) return this.statusChangePage(q, filter.statusChangeOrder, query, matches);
+    if (statusChangeOrder) return this.statusChangePage(q, statusChangeOrder, query, matches);
     if (matches) return this.scanPage(q, 'k.id', query, toWorker, matches);
     return this.page(q, 'k.id', query, toWorker);
   }
@@ -995,7 +1029,68 @@ export abstract class CrudQueries implements StoreTx {
     }
     if (sids !== undefined)
       q = sids.length === 0 ? q.where(sql<boolean>`1 = 0`) : q.where('q.sid', 'in', sids);
-    return this.page(q, 'q.id', query, toTaskQueue);
+    const { order } = filter;
+    if (!order || (order.by === 'dateCreated' && order.direction === 'asc')) {
+      return this.page(q, 'q.id', query, toTaskQueue);
+    }
+    const column = order.by === 'dateUpdated' ? 'q.date_updated' : undefined;
+    return this.orderedPage(q, { column, idColumn: 'q.id', direction: order.direction }, query, (r) => {
+      const queue = toTaskQueue(r);
+      return { item: queue, edge: { at: queue.dateUpdated, id: Number(r.id) } };
+    });
+  }
+
+  /**
+   * Pages a query in the order of `column` then `idColumn` (or `idColumn` alone), either way,
+   * by keyset: the page token carries the edge row's column value (a date) and id, as the
+   * status-change order's tokens do (`PS` after it, `PR` before it, in list order); with no
+   * column it carries the id alone (`PA`, `PB`). Tokens are valid only with the same order.
+   */
+  private async orderedPage<DB, TB extends keyof DB, O, T>(
+    base: SelectQueryBuilder<DB, TB, O>,
+    order: { column: string | undefined; idColumn: string; direction: 'asc' | 'desc' },
+    query: PageQuery,
+    map: (r: Row) => { item: T; edge: { at: Date; id: number } },
+  ): Promise<Page<T>> {
+    const { column, idColumn, direction } = order;
+    type Edge = { kind: 'after' | 'before'; at: number; id: number };
+    let token: Edge | undefined;
+    let skip = 0;
+    if (!query.pageToken) skip = checkPageOffset(query);
+    else if (column) token = decodeStatusToken(query.pageToken);
+    else {
+      const start = decodePageStart(query);
+      if (start.kind !== 'offset') token = { kind: start.kind, at: 0, id: start.key };
+    }
+    const backwards = token?.kind === 'before';
+    // Reading backwards through the list is reading the other way round.
+    const sqlDirection = (direction === 'asc') !== backwards ? 'asc' : 'desc';
+    const comparison = sql.raw(sqlDirection === 'asc' ? '>' : '<');
+    const id = sql.ref(idColumn);
+    let q = base;
+    if (token && column) {
+      q = q.where(
+        sql<boolean>`(${sql.ref(column)}, ${id}) ${comparison} (${new Date(token.at)}, ${token.id})`,
+      );
+    } else if (token) q = q.where(sql<boolean>`${id} ${comparison} ${token.id}`);
+    if (column) q = q.orderBy(sql.ref(column), sqlDirection);
+    q = q.orderBy(id, sqlDirection).limit(query.pageSize + 1);
+    if (skip > 0) q = q.offset(skip);
+    const rows = (await this.rows(q)).map(map);
+    const hasMore = rows.length > query.pageSize;
+    const kept = rows.slice(0, query.pageSize);
+    if (backwards) kept.reverse();
+    const first = kept[0];
+    const last = kept[kept.length - 1];
+    const atStart = token === undefined ? query.page === 0 : backwards && !hasMore;
+    const atEnd = backwards ? false : !hasMore;
+    const encode = (kind: 'after' | 'before', edge: { at: Date; id: number }) =>
+      column ? encodeStatusToken(kind, edge) : kind === 'after' ? afterToken(edge.id) : beforeToken(edge.id);
+    return {
+      items: kept.map((r) => r.item),
+      nextPageToken: last && !atEnd ? encode('after', last.edge) : null,
+      previousPageToken: first && !atStart ? encode('before', first.edge) : null,
+    };
   }
 
   async queueExpressions(workspaceSid: string, onlyReadingWorkerFields: boolean): Promise<QueueExpression[]> {
@@ -1101,14 +1196,18 @@ export abstract class CrudQueries implements StoreTx {
     await this.lockWorkspace(workspaceSid, mode);
   }
 
-  async clearQueueMembers(queueSid: string): Promise<void> {
-    await this.run(
-      this.db
-        .deleteFrom('task_queue_members')
-        .where('queue_id', '=', (eb) =>
-          eb.selectFrom('task_queues').select('id').where('sid', '=', queueSid),
-        ),
-    );
+  async clearQueueMembers(
+    queueSid: string,
+    range?: { afterId: number; throughId: number | null },
+  ): Promise<void> {
+    let members = this.db
+      .deleteFrom('task_queue_members')
+      .where('queue_id', '=', (eb) => eb.selectFrom('task_queues').select('id').where('sid', '=', queueSid));
+    if (range) {
+      members = members.where('worker_id', '>', range.afterId);
+      if (range.throughId !== null) members = members.where('worker_id', '<=', range.throughId);
+    }
+    await this.run(members);
   }
 
   async addQueueMembers(

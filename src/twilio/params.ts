@@ -106,6 +106,31 @@ export function optionalEnum<T extends string>(
   return v as T;
 }
 
+/**
+ * `Ordering`, in the shape Twilio documents for its lists (`Attribute:asc` or `Attribute:desc`,
+ * as Tasks take it): one of `attributes` and a direction. Empty means the list's own order.
+ * Twilio's Tasks accept several keys separated by commas; the lists that take this have one
+ * index per attribute, so a second key is refused rather than ignored.
+ */
+export function optionalOrdering<A extends string>(
+  params: Params,
+  attributes: readonly A[],
+): { attribute: A; direction: 'asc' | 'desc' } | undefined {
+  const v = raw(params, 'Ordering');
+  if (v === undefined || v === '') return undefined;
+  const allowed = attributes.flatMap((a) => [`${a}:asc`, `${a}:desc`]).join(', ');
+  if (v.includes(',')) invalid('Ordering', `sorts by one attribute: expected one of ${allowed}`);
+  const [attribute, direction, extra] = v.split(':');
+  if (
+    extra !== undefined ||
+    !attributes.includes(attribute as A) ||
+    (direction !== 'asc' && direction !== 'desc')
+  ) {
+    invalid('Ordering', `expected one of ${allowed}`);
+  }
+  return { attribute: attribute as A, direction };
+}
+
 /** An http(s) URL; empty means none (null), which is how a client clears one. */
 export function optionalUrl(params: Params, name: string): string | null | undefined {
   const v = optionalString(params, name, 2048);

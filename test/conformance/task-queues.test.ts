@@ -100,6 +100,13 @@ describe('TaskQueues through the twilio SDK', () => {
     ).map((q) => q.friendlyName);
     expect(evaluated).toContain('French');
     expect(evaluated).not.toContain('Spanish');
+    // Newest first, followed page by page as the SDK does.
+    const newestFirst = await eachItem<{ friendlyName: string }>((h) =>
+      ws().taskQueues.each({ ordering: 'DateCreated:desc', pageSize: 2, ...h }),
+    );
+    expect(newestFirst.map((q) => q.friendlyName)).toEqual([...all].reverse());
+    const byUpdate = await ws().taskQueues.list({ ordering: 'DateUpdated:asc', pageSize: 2 });
+    expect(byUpdate.map((q) => q.friendlyName).sort()).toEqual([...all].sort());
   });
 
   it('lists workers by TargetWorkersExpression, TaskQueueSid and TaskQueueName through list, each and page', async () => {

@@ -68,7 +68,7 @@ afterAll(async () => {
 
 describe('the API under random valid, boundary and hostile requests (listening server)', () => {
   it(
-    `never answers 5xx, always in Twilio's error shape, and keeps statistics exact (seed ${fuzzSettings.seed})`,
+    `never answers 5xx, always in Twilio's error shape, and keeps statistics and queue membership exact (seed ${fuzzSettings.seed})`,
     async () => {
       await fuzzApi(target);
     },

@@ -6,7 +6,15 @@ import fc from 'fast-check';
  * and index, and is resolved when the request is sent.
  */
 export type PoolKind =
-  'workspace' | 'activity' | 'taskChannel' | 'taskChannelName' | 'worker' | 'workerChannel';
+  | 'workspace'
+  | 'activity'
+  | 'taskChannel'
+  | 'taskChannelName'
+  | 'worker'
+  | 'workerChannel'
+  | 'taskQueue'
+  | 'taskQueueName'
+  | 'workflow';
 export interface Ref {
   ref: PoolKind;
   n: number;
@@ -26,8 +34,19 @@ export class Long {
 }
 export const long = (...parts: [string, number][]) => new Long(parts);
 
+/**
+ * A JSON document whose leaves may be references (a workflow's Configuration naming the run's
+ * queues), kept as data and written out as JSON text when the request is sent.
+ */
+export class Doc {
+  constructor(readonly value: unknown) {}
+  [fc.toStringMethod](): string {
+    return `doc(${JSON.stringify(this.value)})`;
+  }
+}
+
 /** A value as the client writes it: text, a reference, or (in JSON bodies) any JSON. */
-export type Value = string | Long | Ref | JsonLike;
+export type Value = string | Long | Doc | Ref | JsonLike;
 type JsonLike = number | boolean | null | JsonLike[] | { [key: string]: JsonLike };
 
 export type RouteName =
@@ -41,7 +60,11 @@ export type RouteName =
   | 'worker'
   | 'statistics'
   | 'workerChannels'
-  | 'workerChannel';
+  | 'workerChannel'
+  | 'taskQueues'
+  | 'taskQueue'
+  | 'workflows'
+  | 'workflow';
 
 /** A path segment: a reference of the right kind or the wrong one, or literal text put in the URL as is. */
 export type Segment = Ref | { text: string | Long };
@@ -75,7 +98,7 @@ export type BadCredentials = 'none' | 'wrongToken' | 'unknownAccount' | 'notBase
 
 const HEX = '0123456789abcdefABCDEF'.split('');
 const hex32 = fc.string({ unit: fc.constantFrom(...HEX), minLength: 32, maxLength: 32 });
-const ALL_PREFIXES = ['AC', 'WS', 'WA', 'TC', 'WK', 'WC', 'WQ', 'WW', 'WT', 'SK', 'ws', 'Wk'];
+const ALL_PREFIXES = ['AC', 'WS', 'WA', 'TC', 'WK', 'WC', 'WQ', 'WW', 'WT', 'SK', 'ws', 'Wk', 'wq'];
 const sidShaped = fc.tuple(fc.constantFrom(...ALL_PREFIXES), hex32).map(([p, h]) => p + h);
 
 const ref = (kind: PoolKind): fc.Arbitrary<Ref> => fc.nat(50).map((n) => ({ ref: kind, n }));
@@ -87,6 +110,9 @@ const anyRef: fc.Arbitrary<Ref> = fc
     'taskChannelName',
     'worker',
     'workerChannel',
+    'taskQueue',
+    'taskQueueName',
+    'workflow',
   )
   .chain(ref);
 
@@ -250,7 +276,170 @@ const urlValue = fc.oneof(
 );
 
 const PAGE_SIZES = ['1', '2', '50', '1000', '1001', '0', '-1', 'abc', '1e400', '99999999', ''];
-type Kind = 'name' | 'bool' | 'int' | 'json' | 'url' | 'text' | 'order' | 'pageSize' | 'pageToken' | PoolKind;
+type Kind =
+  | 'name'
+  | 'bool'
+  | 'int'
+  | 'json'
+  | 'url'
+  | 'text'
+  | 'order'
+  | 'pageSize'
+  | 'pageToken'
+  | 'expression'
+  | 'configuration'
+  | 'ordering'
+  | PoolKind;
+
+// ---- expressions and workflow configurations ----
+
+/** Keys a worker or task expression reads: attributes, nested and indexed, and worker fields. */
+const exprKey = fc.constantFrom(
+  'level',
+  'skills',
+  'languages',
+  'team.size',
+  'location.city',
+  'skills[0]',
+  'worker.activity_name',
+  'activity_name',
+  'friendly_name',
+  'sid',
+  'task.priority',
+  'missing.key',
+);
+const exprConstant = fc.oneof(
+  fc.integer({ min: -3, max: 10 }).map(String),
+  fc.constantFrom("'en'", '"es"', "'Available'", '2.5', 'true', 'false', "['en', 'fr']", '[1, 2, 3]', "''"),
+);
+const comparison = fc.oneof(
+  fc
+    .tuple(
+      exprKey,
+      fc.constantFrom('==', '!=', '>', '>=', '<', '<=', 'IN', 'NOT IN', 'HAS', 'CONTAINS', 'in', 'has'),
+      exprConstant,
+    )
+    .map(([k, op, c]) => `${k} ${op} ${c}`),
+  fc.constantFrom('1==1', '1 == 2', '1==0'),
+);
+const validExpression: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
+  e: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    comparison,
+    fc
+      .tuple(tie('e'), fc.constantFrom('AND', 'OR', 'and', 'or'), tie('e'))
+      .map(([a, op, b]) => `${a} ${op} ${b}`),
+    tie('e').map((e) => `(${e})`),
+  ),
+})).e;
+/** Expressions: mostly well formed, some cut short or spliced with junk, some hostile text. */
+const expressionValue: fc.Arbitrary<Value> = fc.oneof(
+  { weight: 6, arbitrary: validExpression },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(
+        validExpression,
+        fc.nat(40),
+        fc.constantFrom('', '(', ')', "'", '"', '[', ' AND', '==', '\u0000', '.', '[9]'),
+      )
+      .map(([e, cut, junk]) => e.slice(0, cut) + junk),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '',
+      ' ',
+      '((((((((((1==1))))))))))',
+      '('.repeat(300) + '1==1' + ')'.repeat(300),
+    ),
+  },
+  { weight: 1, arbitrary: hostileText },
+);
+
+/** A workflow target, with the queue as a reference to one of the run's queues (or not). */
+const workflowTarget = fc.record(
+  {
+    queue: fc.oneof(
+      { weight: 8, arbitrary: ref('taskQueue') },
+      { weight: 1, arbitrary: sidShaped },
+      { weight: 1, arbitrary: fc.constantFrom(1, null, '') },
+    ),
+    expression: validExpression,
+    priority: fc.oneof(fc.integer({ min: -1, max: 5 }), fc.constant('1')),
+    timeout: fc.integer({ min: -1, max: 100 }),
+    order_by: fc.constantFrom('worker.level DESC', 'level ASC', 'level SIDEWAYS'),
+    skip_if: fc.constantFrom('workers.available == 0', '1==1', 'broken =='),
+    known_worker_sid: fc.constantFrom('task.worker_sid', 'worker_sid'),
+  },
+  { requiredKeys: [] },
+);
+const workflowFilter = fc.record(
+  {
+    filter_friendly_name: fc.oneof(fc.stringMatching(/^[A-Za-z ]{0,10}$/), fc.constant(5)),
+    expression: expressionValue,
+    targets: fc.array(workflowTarget, { maxLength: 3 }),
+  },
+  { requiredKeys: ['expression', 'targets'] },
+);
+/** Configuration documents: Twilio's shape with random parts, and shapes that are wrong. */
+const configurationValue: fc.Arbitrary<Value> = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc
+      .record(
+        {
+          filters: fc.array(workflowFilter, { maxLength: 3 }),
+          default_filter: fc.oneof(
+            { weight: 5, arbitrary: ref('taskQueue').map((queue) => ({ queue })) },
+            { weight: 1, arbitrary: fc.constantFrom({}, { queue: 7 }, 'queue') },
+          ),
+        },
+        { requiredKeys: ['filters'] },
+      )
+      .map((task_routing) => new Doc({ task_routing })),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom<Value>(
+      '',
+      '{}',
+      '[]',
+      '{"task_routing":{}}',
+      '{"task_routing":{"filters":{}}}',
+      '{"task_routing":{"filters":[{"expression":"1==1","targets":[]}]}}',
+      nested(40),
+      long(['{"x":"', 1], ['y', 70_000], ['"}', 1]),
+    ),
+  },
+  { weight: 1, arbitrary: hostileText },
+);
+
+const orderingValue: fc.Arbitrary<Value> = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc.constantFrom(
+      'DateCreated:asc',
+      'DateCreated:desc',
+      'DateUpdated:asc',
+      'DateUpdated:desc',
+      'DateStatusChanged:asc',
+      'DateStatusChanged:desc',
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '',
+      'DateCreated',
+      'DateCreated:ASC',
+      'x:asc',
+      ':',
+      'DateCreated:asc,DateUpdated:desc',
+    ),
+  },
+  { weight: 1, arbitrary: hostileText },
+);
 
 function valueOf(kind: Kind): fc.Arbitrary<Value> {
   switch (kind) {
@@ -271,7 +460,25 @@ function valueOf(kind: Kind): fc.Arbitrary<Value> {
     case 'pageSize':
       return fc.oneof(fc.constantFrom(...PAGE_SIZES), intValue);
     case 'pageToken':
-      return fc.oneof(fc.constantFrom('PA', 'PA' + 'z'.repeat(40), 'garbage', 'x'.repeat(65)), hostileText);
+      return fc.oneof(
+        fc.constantFrom(
+          'PA',
+          'PA' + 'z'.repeat(40),
+          'PS1_1',
+          'PR' + 'z'.repeat(13) + '_1',
+          'garbage',
+          'x'.repeat(65),
+        ),
+        hostileText,
+      );
+    case 'expression':
+      return expressionValue;
+    case 'configuration':
+      return configurationValue;
+    case 'ordering':
+      return orderingValue;
+    case 'taskQueueName':
+      return fc.oneof({ weight: 3, arbitrary: ref('taskQueueName') }, { weight: 1, arbitrary: nameValue });
     case 'taskChannelName':
       return fc.oneof(
         { weight: 3, arbitrary: ref('taskChannelName') },
@@ -290,6 +497,22 @@ const PAGING: [string, Kind][] = [
   ['PageSize', 'pageSize'],
   ['Page', 'int'],
   ['PageToken', 'pageToken'],
+];
+
+const QUEUE_PARAMS: [string, Kind][] = [
+  ['FriendlyName', 'name'],
+  ['TargetWorkers', 'expression'],
+  ['MaxReservedWorkers', 'int'],
+  ['TaskOrder', 'order'],
+  ['ReservationActivitySid', 'activity'],
+  ['AssignmentActivitySid', 'activity'],
+];
+const WORKFLOW_PARAMS: [string, Kind][] = [
+  ['FriendlyName', 'name'],
+  ['Configuration', 'configuration'],
+  ['AssignmentCallbackUrl', 'url'],
+  ['FallbackAssignmentCallbackUrl', 'url'],
+  ['TaskReservationTimeout', 'int'],
 ];
 
 /** Each route and method: its parameters and what they take. */
@@ -333,10 +556,10 @@ const PARAMS: Record<string, [string, Kind][]> = {
     ['ActivitySid', 'activity'],
     ['Available', 'bool'],
     ['FriendlyName', 'text'],
-    ['TargetWorkersExpression', 'text'],
-    ['TaskQueueName', 'text'],
-    ['TaskQueueSid', 'text'],
-    ['Ordering', 'text'],
+    ['TargetWorkersExpression', 'expression'],
+    ['TaskQueueName', 'taskQueueName'],
+    ['TaskQueueSid', 'taskQueue'],
+    ['Ordering', 'ordering'],
     ...PAGING,
   ],
   'workers POST': [
@@ -356,6 +579,18 @@ const PARAMS: Record<string, [string, Kind][]> = {
     ['Capacity', 'int'],
     ['Available', 'bool'],
   ],
+  'taskQueues GET': [
+    ['FriendlyName', 'text'],
+    ['EvaluateWorkerAttributes', 'json'],
+    ['WorkerSid', 'worker'],
+    ['Ordering', 'ordering'],
+    ...PAGING,
+  ],
+  'taskQueues POST': QUEUE_PARAMS,
+  'taskQueue POST': QUEUE_PARAMS,
+  'workflows GET': [['FriendlyName', 'text'], ...PAGING],
+  'workflows POST': WORKFLOW_PARAMS,
+  'workflow POST': [...WORKFLOW_PARAMS, ['ReEvaluateTasks', 'bool']],
 };
 
 /** Parameters a create needs, so that runs build up state to work on. */
@@ -364,6 +599,8 @@ const REQUIRED: Record<string, string[]> = {
   'activities POST': ['FriendlyName'],
   'taskChannels POST': ['FriendlyName', 'UniqueName'],
   'workers POST': ['FriendlyName'],
+  'taskQueues POST': ['FriendlyName'],
+  'workflows POST': ['FriendlyName', 'Configuration'],
 };
 
 /** The path of each route: the kinds its references should name. */
@@ -379,6 +616,10 @@ export const PATHS: Record<RouteName, PoolKind[]> = {
   statistics: ['workspace'],
   workerChannels: ['workspace', 'worker'],
   workerChannel: ['workspace', 'worker', 'workerChannel'],
+  taskQueues: ['workspace'],
+  taskQueue: ['workspace', 'taskQueue'],
+  workflows: ['workspace'],
+  workflow: ['workspace', 'workflow'],
 };
 
 const METHODS: Record<RouteName, string[]> = {
@@ -393,6 +634,10 @@ const METHODS: Record<RouteName, string[]> = {
   statistics: ['GET'],
   workerChannels: ['GET'],
   workerChannel: ['GET', 'POST'],
+  taskQueues: ['GET', 'POST'],
+  taskQueue: ['GET', 'POST', 'DELETE'],
+  workflows: ['GET', 'POST'],
+  workflow: ['GET', 'POST', 'DELETE'],
 };
 
 const hostileSegment: fc.Arbitrary<Segment> = fc.oneof(
@@ -474,6 +719,20 @@ function plainValueOf(kind: Kind): fc.Arbitrary<Value> {
       return fc.constant('');
     case 'taskChannelName':
       return fc.oneof(ref('taskChannelName'), ref('taskChannel'));
+    case 'expression':
+      return validExpression;
+    case 'configuration':
+      return fc.tuple(ref('taskQueue'), validExpression, ref('taskQueue')).map(
+        ([queue, expression, fallback]) =>
+          new Doc({
+            task_routing: {
+              filters: [{ expression, targets: [{ queue }] }],
+              default_filter: { queue: fallback },
+            },
+          }),
+      );
+    case 'ordering':
+      return fc.constantFrom('DateCreated:asc', 'DateUpdated:desc');
     default:
       return ref(kind);
   }
@@ -510,7 +769,7 @@ function paramsFor(key: string, valid: boolean): fc.Arbitrary<[string, Value][]>
     .tuple(
       fc.tuple(
         ...required.map((name) =>
-          fc.tuple(fc.constant(name), plainValueOf(name === 'UniqueName' ? 'name' : 'name')),
+          fc.tuple(fc.constant(name), plainValueOf(name === 'Configuration' ? 'configuration' : 'name')),
         ),
       ),
       params,

@@ -1,9 +1,11 @@
 import fc from 'fast-check';
 import { SidPrefix } from '../../src/domain/sid.js';
+import { compileTargetWorkers, matchesQueue, workerDocument } from '../../src/domain/task-queues.js';
 import type { TestAccount } from '../helpers/app.js';
 import type { SpecHook } from '../helpers/spec-hook.js';
 import type { Recounter } from '../scale/recount.js';
 import {
+  Doc,
   Long,
   PATHS,
   sequence,
@@ -23,7 +25,8 @@ import {
  * spec (the app's spec hook); a write sent alone and refused changes nothing the client can read
  * of the sequence's workspace. After every sequence: the statistics of each of its workspaces,
  * overall and per task channel, equal a recount of the workers and their channels through the
- * API (and, on SQLite, straight from the database file).
+ * API (and, on SQLite, straight from the database file), and every queue's members equal its
+ * TargetWorkers evaluated on every worker.
  *
  * Replay a failure with the seed it prints: ROSTER_FUZZ_SEED=… (and ROSTER_FUZZ_PATH=… for the
  * exact case). ROSTER_FUZZ_RUNS sets how many sequences, ROSTER_FUZZ_SHRINK=1 shrinks a failure
@@ -81,6 +84,7 @@ export async function fuzzApi(target: FuzzTarget): Promise<void> {
       else await Promise.all(step.map((r) => send(target, pool, r)));
     }
     await expectStatisticsEqualRecount(target, pool);
+    await expectMembershipEqualsRecount(target, pool);
   });
   try {
     await fc.assert(property, {
@@ -110,13 +114,20 @@ const PREFIX: Record<PoolKind, string> = {
   taskChannelName: '',
   worker: SidPrefix.worker,
   workerChannel: SidPrefix.workerChannel,
+  taskQueue: SidPrefix.taskQueue,
+  taskQueueName: '',
+  workflow: SidPrefix.workflow,
 };
 
 function resolve(pool: Pool, r: Ref): string {
   // Now and then a workspace reference names the other account's workspace.
   if (r.ref === 'workspace' && r.n % 9 === 8) return pool.foreignWorkspace;
   const items = pool[r.ref];
-  if (items.length === 0) return r.ref === 'taskChannelName' ? 'voice' : PREFIX[r.ref] + '0'.repeat(32);
+  if (items.length === 0) {
+    if (r.ref === 'taskChannelName') return 'voice';
+    if (r.ref === 'taskQueueName') return 'No such queue';
+    return PREFIX[r.ref] + '0'.repeat(32);
+  }
   return items[r.n % items.length]!;
 }
 
@@ -128,10 +139,20 @@ const isRef = (v: unknown): v is Ref =>
   'n' in v &&
   Object.keys(v).length === 2;
 
+/** A document's references resolved, at any depth. */
+function resolveDeep(pool: Pool, v: unknown): unknown {
+  if (isRef(v)) return resolve(pool, v);
+  if (Array.isArray(v)) return v.map((x) => resolveDeep(pool, x));
+  if (typeof v === 'object' && v !== null)
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolveDeep(pool, x)]));
+  return v;
+}
+
 /** A value as text (form bodies and query strings). */
 function text(pool: Pool, v: Value): string {
   if (typeof v === 'string') return v;
   if (v instanceof Long) return v.text();
+  if (v instanceof Doc) return JSON.stringify(resolveDeep(pool, v.value));
   if (isRef(v)) return resolve(pool, v);
   return JSON.stringify(v);
 }
@@ -139,6 +160,7 @@ function text(pool: Pool, v: Value): string {
 /** A value in a JSON body: references resolved, anything else as it is. */
 function jsonOf(pool: Pool, v: Value): unknown {
   if (v instanceof Long) return v.text();
+  if (v instanceof Doc) return text(pool, v);
   if (isRef(v)) return resolve(pool, v);
   return v;
 }
@@ -167,6 +189,10 @@ function pathOf(pool: Pool, r: Recipe): { url: string; workspace: string | null 
     statistics: '/Workers/RealTimeStatistics',
     workerChannels: `/Workers/${seg[1]}/Channels`,
     workerChannel: `/Workers/${seg[1]}/Channels/${seg[2]}`,
+    taskQueues: '/TaskQueues',
+    taskQueue: `/TaskQueues/${seg[1]}`,
+    workflows: '/Workflows',
+    workflow: `/Workflows/${seg[1]}`,
   };
   return { url: ws + tail[r.route], workspace };
 }
@@ -298,6 +324,20 @@ function learn(pool: Pool, r: Recipe, res: Answer, workspace: string | null): vo
     case 'workerChannels':
       for (const c of items('channels')) add('workerChannel', c.sid);
       break;
+    case 'taskQueues':
+    case 'taskQueue':
+      add('taskQueue', body.sid);
+      add('taskQueueName', body.friendly_name);
+      for (const q of items('task_queues')) {
+        add('taskQueue', q.sid);
+        add('taskQueueName', q.friendly_name);
+      }
+      break;
+    case 'workflows':
+    case 'workflow':
+      add('workflow', body.sid);
+      for (const f of items('workflows')) add('workflow', f.sid);
+      break;
     default:
       break;
   }
@@ -348,6 +388,8 @@ async function snapshot(target: FuzzTarget, ws: string): Promise<string> {
     `${base}/TaskChannels?PageSize=1000`,
     `${base}/Workers?PageSize=1000`,
     `${base}/Workers/RealTimeStatistics`,
+    `${base}/TaskQueues?PageSize=1000`,
+    `${base}/Workflows?PageSize=1000`,
   ];
   const answers = await Promise.all(
     urls.map((url) => target.send({ method: 'GET', url, headers: { authorization: target.account.auth } })),
@@ -371,7 +413,7 @@ async function call<T>(target: FuzzTarget, url: string, form?: Record<string, st
 
 async function all<T>(target: FuzzTarget, url: string, key: string): Promise<T[]> {
   const out: T[] = [];
-  let next: string | null = `${url}?PageSize=1000`;
+  let next: string | null = `${url}${url.includes('?') ? '&' : '?'}PageSize=1000`;
   while (next) {
     const page: Record<string, unknown> & { meta: { next_page_url: string | null } } = await call(
       target,
@@ -458,7 +500,60 @@ async function expectStatisticsEqualRecount(target: FuzzTarget, pool: Pool): Pro
   }
 }
 
-/** Each sequence starts from a workspace of its own with two workers. */
+/** Every queue's members (Workers?TaskQueueSid=) against its TargetWorkers evaluated on every worker. */
+async function expectMembershipEqualsRecount(target: FuzzTarget, pool: Pool): Promise<void> {
+  for (const ws of pool.workspace) {
+    const base = `/v1/Workspaces/${ws}`;
+    const live = await target.send({
+      method: 'GET',
+      url: base,
+      headers: { authorization: target.account.auth },
+    });
+    if (live?.statusCode === 404) continue; // deleted
+    const queues = await all<{ sid: string; target_workers: string }>(
+      target,
+      `${base}/TaskQueues`,
+      'task_queues',
+    );
+    if (queues.length === 0) continue;
+    const workers: {
+      sid: string;
+      friendly_name: string;
+      activity_sid: string;
+      activity_name: string;
+      attributes: string;
+    }[] = [];
+    for (const w of await all<{ sid: string }>(target, `${base}/Workers`, 'workers'))
+      workers.push(await call(target, `${base}/Workers/${w.sid}`));
+    for (const q of queues) {
+      const expression = compileTargetWorkers(q.target_workers);
+      const expected = workers
+        .filter((w) =>
+          matchesQueue(
+            expression,
+            workerDocument({
+              sid: w.sid,
+              friendlyName: w.friendly_name,
+              activitySid: w.activity_sid,
+              activityName: w.activity_name,
+              attributes: w.attributes,
+            }),
+          ),
+        )
+        .map((w) => w.sid)
+        .sort();
+      const members = (await all<{ sid: string }>(target, `${base}/Workers?TaskQueueSid=${q.sid}`, 'workers'))
+        .map((w) => w.sid)
+        .sort();
+      if (JSON.stringify(members) !== JSON.stringify(expected))
+        throw new Error(
+          `queue ${q.sid} (${q.target_workers}) has members ${JSON.stringify(members)}, a recount says ${JSON.stringify(expected)}`,
+        );
+    }
+  }
+}
+
+/** Each sequence starts from a workspace of its own with a queue, a workflow to it and two workers. */
 async function freshPool(target: FuzzTarget): Promise<Pool> {
   const pool: Pool = {
     workspace: [],
@@ -467,6 +562,9 @@ async function freshPool(target: FuzzTarget): Promise<Pool> {
     taskChannelName: [],
     worker: [],
     workerChannel: [],
+    taskQueue: [],
+    taskQueueName: [],
+    workflow: [],
     foreignWorkspace: target.foreignWorkspace,
   };
   const ws = (await call<{ sid: string }>(target, '/v1/Workspaces', { FriendlyName: 'Fuzz' })).sid;
@@ -482,6 +580,27 @@ async function freshPool(target: FuzzTarget): Promise<Pool> {
     pool.taskChannel.push(c.sid);
     pool.taskChannelName.push(c.unique_name);
   }
+  // A queue from the start, so that workflow configurations have one to route to.
+  const queue = await call<{ sid: string; friendly_name: string }>(
+    target,
+    `/v1/Workspaces/${ws}/TaskQueues`,
+    {
+      FriendlyName: 'Everyone',
+    },
+  );
+  pool.taskQueue.push(queue.sid);
+  pool.taskQueueName.push(queue.friendly_name);
+  const configuration = JSON.stringify({
+    task_routing: { filters: [], default_filter: { queue: queue.sid } },
+  });
+  pool.workflow.push(
+    (
+      await call<{ sid: string }>(target, `/v1/Workspaces/${ws}/Workflows`, {
+        FriendlyName: 'Default',
+        Configuration: configuration,
+      })
+    ).sid,
+  );
   for (const name of ['Ann', 'Bo']) {
     const sid = (await call<{ sid: string }>(target, `/v1/Workspaces/${ws}/Workers`, { FriendlyName: name }))
       .sid;

@@ -67,4 +67,19 @@ describe('Workers Ordering=DateStatusChanged', () => {
     const mixed = await t.request({ url: `${base}?Ordering=DateStatusChanged:asc&PageToken=PA1` });
     expectTwilioError(mixed.json(), 400, 20001);
   });
+
+  it('reads Ordering as Attribute:asc|desc: one key, lower-case direction; empty is creation order', async () => {
+    expect(names(await list('Ordering='))).toEqual(['W0', 'W1', 'W2', 'W3', 'W4', 'W5']);
+    for (const bad of [
+      'DateStatusChanged:ASC',
+      'DateStatusChanged:asc,DateCreated:asc',
+      'DateStatusChanged:asc:x',
+      'FriendlyName:asc',
+      ':asc',
+    ]) {
+      const res = await t.request({ url: `${base}?Ordering=${encodeURIComponent(bad)}` });
+      expectTwilioError(res.json(), 400, 20001);
+      expect(res.json().message, bad).toContain('DateStatusChanged:asc, DateStatusChanged:desc');
+    }
+  });
 });

@@ -9,6 +9,8 @@ export interface TaskQueueFilter {
   sids?: readonly string[];
   /** Only queues that move workers to this activity (reservation or assignment). */
   activitySid?: string;
+  /** Ordering: by creation (the default, ascending) or by last update; ties by creation. */
+  order?: { by: 'dateCreated' | 'dateUpdated'; direction: 'asc' | 'desc' };
 }
 
 export interface NewTaskQueue {
@@ -73,8 +75,11 @@ export interface TaskQueueWrites {
   updateTaskQueue(sid: string, patch: TaskQueuePatch, now: Date): Promise<void>;
   /** Also removes its membership. */
   deleteTaskQueue(sid: string): Promise<void>;
-  /** Drops every member of the queue (before it is evaluated again). */
-  clearQueueMembers(queueSid: string): Promise<void>;
+  /**
+   * Drops the queue's members (before they are evaluated again): all, or those whose worker row
+   * id is in the range (after `afterId`, through `throughId`; no upper bound when it is null).
+   */
+  clearQueueMembers(queueSid: string, range?: { afterId: number; throughId: number | null }): Promise<void>;
   addQueueMembers(workspaceSid: string, queueSid: string, workers: readonly MemberCandidate[]): Promise<void>;
   /**
    * Sets a worker's membership of the queues `evaluated` to exactly `members` (a subset of them);

@@ -9,6 +9,7 @@ import {
   optionalInt,
   optionalJsonObject,
   optionalName,
+  optionalOrdering,
   optionalSid,
   optionalString,
   parsePageQuery,
@@ -29,8 +30,8 @@ import {
 
 const FILTERS = ['FriendlyName', 'EvaluateWorkerAttributes', 'WorkerSid', 'Ordering'] as const;
 const TASK_ORDERS = ['FIFO', 'LIFO'] as const;
-/** Roster lists TaskQueues in creation order, the order Twilio lists them in by default. */
-const ORDERINGS = ['DateCreated:asc'] as const;
+/** TaskQueues are listed in creation order (Twilio's default), or by last update; either way. */
+const ORDERINGS = ['DateCreated', 'DateUpdated'] as const;
 
 /** The parameters a create and an update share. */
 function queueParams(b: Params) {
@@ -53,8 +54,12 @@ export function taskQueueRoutes(app: FastifyInstance, deps: RouteDeps): void {
     const ws = workspaceOf(req);
     const q = queryParams(req);
     const page = parsePageQuery(q);
-    optionalEnum(q, 'Ordering', ORDERINGS);
+    const ordering = optionalOrdering(q, ORDERINGS);
     const filter = {
+      order: ordering && {
+        by: ordering.attribute === 'DateCreated' ? ('dateCreated' as const) : ('dateUpdated' as const),
+        direction: ordering.direction,
+      },
       friendlyName: optionalString(q, 'FriendlyName'),
       workerSid: optionalSid(q, 'WorkerSid', SidPrefix.worker),
       evaluateWorkerAttributes: optionalJsonObject(q, 'EvaluateWorkerAttributes'),

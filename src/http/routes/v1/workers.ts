@@ -12,11 +12,11 @@ import {
   MAX_ATTRIBUTES_LENGTH,
   MAX_NAME_LENGTH,
   optionalBool,
-  optionalEnum,
   optionalInt,
   optionalJsonObject,
   optionalLenientBool,
   optionalName,
+  optionalOrdering,
   optionalSid,
   optionalString,
   parsePageQuery,
@@ -45,7 +45,8 @@ const WORKER_FILTERS = [
   'TaskQueueSid',
   'Ordering',
 ] as const;
-const ORDERINGS = ['DateStatusChanged:asc', 'DateStatusChanged:desc'] as const;
+/** Workers are listed in creation order, or by when their status (activity) last changed. */
+const ORDERINGS = ['DateStatusChanged'] as const;
 const MAX_CAPACITY = 1000;
 
 function ifMatch(req: FastifyRequest): string | undefined {
@@ -61,9 +62,7 @@ function targetWorkersTest(source: string | undefined): ((w: Worker) => boolean)
 }
 
 function statusChangeOrder(q: Params): 'asc' | 'desc' | undefined {
-  if (q.Ordering === '') return undefined;
-  const ordering = optionalEnum(q, 'Ordering', ORDERINGS);
-  return ordering === undefined ? undefined : ordering === 'DateStatusChanged:asc' ? 'asc' : 'desc';
+  return optionalOrdering(q, ORDERINGS)?.direction;
 }
 
 /** The parameters of a worker update (POST …/Workers/{Sid}). */
