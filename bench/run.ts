@@ -3,12 +3,13 @@
  * the same bytes from memory, with the same autocannon settings, interleaved. Writes the
  * results into BENCHMARKS.md. Only ever talks to 127.0.0.1.
  *
- *   npm run bench [-- --duration 5 --rounds 5 --slices 5 --connections 10 --workers 1000000 --profile --no-write --no-postgres --no-streams --no-queues --no-routing]
+ *   npm run bench [-- --duration 5 --rounds 5 --slices 5 --connections 10 --workers 1000000 --profile --no-write --no-postgres --no-streams --no-queues --no-routing --no-scale --scale-postgres-workers N]
  *   npm run bench -- --only-routing     (only the routing section, bench/routing.ts)
  *
  * The issue-11 section (TaskQueues at 100,000 workers × 1,000 queues, bench/queues.ts) and the
  * routing section are written into BENCHMARKS.md apart from the main results; `--no-queues` and
- * `--no-routing` skip them.
+ * `--no-routing` skip them. The issue-15 section (administrative writes on the big workspace,
+ * bench/scale.ts) is part of the main results; `--no-scale` skips it.
  */
 import Database from 'better-sqlite3';
 import autocannon from 'autocannon';
@@ -21,6 +22,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { summarizeProfile } from './profile.js';
 import { runQueuesBench, writeQueuesSection } from './queues.js';
+import { runScaleBench } from './scale.js';
 import { runStreamBench } from './stream.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -44,6 +46,8 @@ const SLICES = option('slices', 5);
 const CONNECTIONS = option('connections', 10);
 const WORKERS = option('workers', 1_000_000);
 const SMALL_WORKERS = 10;
+/** Workers seeded into PostgreSQL for the issue-15 section there (`--scale-postgres-workers`). */
+const SCALE_PG_WORKERS = option('scale-postgres-workers', 100_000);
 
 interface StoreInfo {
   workers: number;
@@ -483,6 +487,8 @@ async function main(): Promise<void> {
   await stopServer(normal);
   const postgres = flag('no-postgres') ? '' : postgresSection();
   const streams = flag('no-streams') ? '' : await streamSection();
+  const scale = flag('no-scale') ? '' : await scaleSection(info, auth);
+  const scalePostgres = flag('no-scale') || flag('no-postgres') ? '' : await scalePostgresSection();
   const queues = flag('no-queues')
     ? null
     : await runQueuesBench({
@@ -533,7 +539,7 @@ ${table}
 | Start-up to listening, median of 3 | ${median(startups).toFixed(0)} ms (${startups.map((s) => s.toFixed(0)).join(', ')}) |
 | RSS idle after start-up | ${idleRss.toFixed(0)} MiB |
 | Peak RSS under load (sampled every 100 ms) | ${rssUnderLoad.toFixed(0)} MiB |
-${postgres}${streams}${profiles ? `\n### Profiles of this run (self time by function, top entries; start-up and a 1 s warm-up left out)\n${profiles}` : ''}<!-- bench:results:end -->`;
+${postgres}${streams}${scale}${scalePostgres}${profiles ? `\n### Profiles of this run (self time by function, top entries; start-up and a 1 s warm-up left out)\n${profiles}` : ''}<!-- bench:results:end -->`;
 
   process.stdout.write(`\n${section}\n`);
   if (!flag('no-write')) {
@@ -633,6 +639,58 @@ function writeRoutingSection(text: string): void {
     re.test(current) ? current.replace(re, section) : `${current.trimEnd()}\n\n## Routing\n\n${section}\n`,
   );
   log('Wrote the routing section of BENCHMARKS.md');
+}
+
+/** Issue 15: administrative writes on the big workspace while another's statistics are read (bench/scale.ts). */
+async function scaleSection(info: StoreInfo, auth: string): Promise<string> {
+  log(
+    `Administrative writes on the ${info.workers.toLocaleString('en')}-worker workspace (a copy of the store)...`,
+  );
+  const results = await runScaleBench({
+    root: ROOT,
+    sourceDir: DATA_DIR,
+    workDir: join(BENCH_DIR, 'scale'),
+    bigWorkspace: info.bigWorkspace,
+    smallWorkspace: info.smallWorkspace,
+    auth,
+    log,
+  });
+  return `
+Administrative writes on the ${info.workers.toLocaleString('en')}-worker workspace (SQLite, on a copy of the store), while one client reads the ${SMALL_WORKERS}-worker workspace's statistics back to back, from the operation's start until its background reclamation is over (target: p99 < 50 ms, max < 250 ms).
+
+${scaleTable(results)}
+`;
+}
+
+function scaleTable(results: Awaited<ReturnType<typeof runScaleBench>>): string {
+  const ms = (x: number) => x.toFixed(1);
+  return `| Operation | Response | Reclaimed in the background | Reads | Read p50 / p99 / max ms |
+| --- | ---: | ---: | ---: | ---: |
+${results.map((r) => `| ${r.name} | ${r.status} in ${r.responseMs.toFixed(0)} ms | ${r.reclaimSeconds ? `${r.reclaimSeconds.toFixed(1)} s` : '—'} | ${r.reads} | ${ms(r.p50)} / ${ms(r.p99)} / ${ms(r.max)} |`).join('\n')}`;
+}
+
+/** The same on PostgreSQL, on a schema of its own seeded with SCALE_PG_WORKERS workers (then dropped). */
+async function scalePostgresSection(): Promise<string> {
+  const url =
+    process.env.ROSTER_BENCH_DATABASE_URL ??
+    process.env.ROSTER_TEST_DATABASE_URL ??
+    'postgres://postgres@127.0.0.1:5432/test';
+  log(`Administrative writes on PostgreSQL (${SCALE_PG_WORKERS.toLocaleString('en')} workers)...`);
+  try {
+    const results = await runScaleBench({
+      root: ROOT,
+      postgres: { url, workers: SCALE_PG_WORKERS },
+      workDir: join(BENCH_DIR, 'scale-postgres'),
+      log,
+    });
+    return `
+The same on PostgreSQL (same machine; a schema of its own seeded with \`roster seed --workers ${SCALE_PG_WORKERS}\` in ${results.seedSeconds?.toFixed(1)} s, then dropped):
+
+${scaleTable(results)}
+`;
+  } catch (err) {
+    return `\nAdministrative writes on PostgreSQL: not measured (${(err as Error).message.split('\n')[0]}).\n`;
+  }
 }
 
 /** Live statistics: 1,000 subscribers on one node, and the time from a write to their events (bench/stream.ts). */

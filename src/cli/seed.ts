@@ -60,12 +60,16 @@ function risingSids(prefix: string, from: number, count: number, total: number):
 }
 
 /**
- * Each channel's settings from random bits of the worker's SID: most are available with
- * capacity 1 to 3, some unavailable or at capacity 0, so every TaskChannel view differs.
+ * Each channel's settings from a random byte of the worker's SID (one byte per channel): about
+ * one channel in 85 differs from the defaults (unavailable, at capacity 0, or at capacity 2),
+ * so every TaskChannel view differs while the store keeps rows for those channels only.
  */
 function channelSettings(worker: NewWorker, channelIndex: number): WorkerChannelSettings {
-  const v = (parseInt(worker.sid.slice(-6), 16) >>> (channelIndex * 4)) & 0xf;
-  return { available: v !== 0 && v !== 1, capacity: v === 2 ? 0 : 1 + (v % 3) };
+  const at = 10 + 2 * (channelIndex % 10); // after the rising head, before the activity's byte
+  const v = parseInt(worker.sid.slice(at, at + 2), 16);
+  if (v === 0) return { available: false, capacity: 1 };
+  if (v === 1) return { available: true, capacity: 0 };
+  return { available: true, capacity: v === 2 ? 2 : 1 };
 }
 
 /** Creates a workspace with `workers` workers spread over its activities and channels. */

@@ -26,12 +26,17 @@ export async function serve(
     clock: config.clock === 'manual' ? new ManualClock(systemClock.now()) : undefined,
     twilioLimits: config.twilioLimits,
     onTimerError: (err) => process.stderr.write(`roster: timers: ${(err as Error).message}\n`),
+    reclaimer: {
+      onError: (err) => process.stderr.write(`roster: background deletes: ${(err as Error).message}\n`),
+    },
   });
   const creds = resolveCredentials(dataDir, config.account);
   try {
     await services.accounts.ensure(creds.accountSid, creds.authToken); // on PostgreSQL, also migrates
     await services.timers.start(); // fires what came due while Roster was down
+    void services.reclaimer.start(); // goes on with deletes a stop or crash interrupted, in the background
   } catch (err) {
+    await services.reclaimer.stop();
     await services.timers.stop();
     await changes?.close();
     await store.close();
@@ -52,6 +57,7 @@ export async function serve(
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     await app.close();
+    await services.reclaimer.stop();
     await services.timers.stop();
     await changes?.close();
     await store.close();
@@ -85,6 +91,7 @@ export async function serve(
   const stop = () =>
     (stopping ??= (async () => {
       await app.close(); // stops accepting, lets in-flight requests finish
+      await services.reclaimer.stop();
       await services.timers.stop();
       await changes?.close();
       await store.close();

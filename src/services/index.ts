@@ -7,6 +7,7 @@ import { LocalChangeBus, type ChangeBus, type WorkspaceChange } from './ports/ch
 import type { NewDomainEvent, Store } from './ports/store.js';
 import { StatisticsService } from './statistics.js';
 import { MEMBERSHIP_TIMER, QueueMembership } from './membership.js';
+import { Reclaimer, type ReclaimerOptions } from './reclaimer.js';
 import { TaskChannelService } from './task-channels.js';
 import { RoutingEngine } from './routing.js';
 import { TaskQueueService } from './task-queues.js';
@@ -29,6 +30,8 @@ export interface ServiceOptions {
   onTimerError?: (err: unknown) => void;
   /** Twilio's limits (default on); false lifts them. */
   twilioLimits?: boolean;
+  /** How the background deletes of large resources run (tests make batches small). */
+  reclaimer?: ReclaimerOptions;
 }
 
 export function createServices(store: Store, options: ServiceOptions = {}) {
@@ -68,6 +71,8 @@ export function createServices(store: Store, options: ServiceOptions = {}) {
     reservations: new ReservationService(deps, routing),
     statistics: new StatisticsService(deps),
     timers,
+    /** Deletes what workspace and task channel deletes left, in small batches; `serve` starts it. */
+    reclaimer: new Reclaimer(deps, { onError: options.onTimerError, ...options.reclaimer }),
   };
 }
 

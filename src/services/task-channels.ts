@@ -1,4 +1,3 @@
-import { DEFAULT_WORKER_CHANNEL } from '../domain/defaults.js';
 import { InvalidParameterError, NotFoundError } from '../domain/errors.js';
 import { isSid, newSid, SidPrefix } from '../domain/sid.js';
 import type { TaskChannel } from '../domain/types.js';
@@ -48,18 +47,15 @@ export class TaskChannelService {
         if (existing.items.length >= limit)
           throw overLimit('UniqueName', `A workspace has at most ${limit} task channels`);
       }
-      await tx.insertTaskChannel(
-        {
-          sid,
-          accountSid,
-          workspaceSid,
-          friendlyName: input.friendlyName,
-          uniqueName: input.uniqueName,
-          channelOptimizedRouting: input.channelOptimizedRouting ?? false,
-          now,
-        },
-        DEFAULT_WORKER_CHANNEL,
-      );
+      await tx.insertTaskChannel({
+        sid,
+        accountSid,
+        workspaceSid,
+        friendlyName: input.friendlyName,
+        uniqueName: input.uniqueName,
+        channelOptimizedRouting: input.channelOptimizedRouting ?? false,
+        now,
+      });
       const channel = await requireTaskChannel(tx, workspaceSid, sid);
       await record(tx, this.deps, taskChannelEvent('task-channel.created', channel));
       return channel;

@@ -1,9 +1,4 @@
-import {
-  DEFAULT_ACTIVITIES,
-  DEFAULT_ACTIVITY_NAME,
-  DEFAULT_TASK_CHANNELS,
-  DEFAULT_WORKER_CHANNEL,
-} from '../domain/defaults.js';
+import { DEFAULT_ACTIVITIES, DEFAULT_ACTIVITY_NAME, DEFAULT_TASK_CHANNELS } from '../domain/defaults.js';
 import { InvalidParameterError } from '../domain/errors.js';
 import { newSid, SidPrefix } from '../domain/sid.js';
 import type { QueueOrder, Workspace } from '../domain/types.js';
@@ -62,7 +57,7 @@ export class WorkspaceService {
         channelOptimizedRouting: false,
         now,
       }));
-      for (const c of channels) await tx.insertTaskChannel(c, DEFAULT_WORKER_CHANNEL);
+      for (const c of channels) await tx.insertTaskChannel(c);
       const ws = await requireWorkspace(tx, accountSid, sid);
       await record(tx, this.deps, workspaceEvent('workspace.created', ws));
       for (const a of activities) {

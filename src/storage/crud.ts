@@ -1,11 +1,4 @@
-import {
-  sql,
-  type Compilable,
-  type CompiledQuery,
-  type Kysely,
-  type RawBuilder,
-  type SelectQueryBuilder,
-} from 'kysely';
+import { sql, type Compilable, type CompiledQuery, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type {
   Account,
   Activity,
@@ -46,10 +39,14 @@ import type {
   NewWorkflow,
   WorkflowFilter,
   WorkflowPatch,
+  Reclaim,
   WorkspaceFilter,
   WorkspacePatch,
 } from '../services/ports/store.js';
+import { DEFAULT_WORKER_CHANNEL } from '../domain/defaults.js';
 import { InvalidParameterError } from '../domain/errors.js';
+import { isSid, SidPrefix } from '../domain/sid.js';
+import { isDefaultChannel, taskChannelOfWorkerChannel } from '../domain/worker-channels.js';
 import {
   afterToken,
   beforeToken,
@@ -202,22 +199,29 @@ export function rowQueries(db: Kysely<Database>) {
           .whereRef('sid', '=', 'q.assignment_activity_sid')
           .as('assignment_activity_name'),
       ]),
+    /**
+     * A worker's channel for each task channel of its workspace: the stored deviation if there
+     * is one, else nulls (rows.ts fills in the defaults). Pages by the task channel's id.
+     */
     workerChannel: db
-      .selectFrom('worker_channels as c')
-      .innerJoin('task_channels as t', 't.sid', 'c.task_channel_sid')
+      .selectFrom('workers as k')
+      .innerJoin('task_channels as t', 't.workspace_sid', 'k.workspace_sid')
+      .leftJoin('worker_channels as c', (join) =>
+        join.onRef('c.worker_sid', '=', 'k.sid').onRef('c.task_channel_sid', '=', 't.sid'),
+      )
       .select([
-        'c.id',
-        'c.sid',
-        'c.account_sid',
-        'c.workspace_sid',
-        'c.worker_sid',
-        'c.task_channel_sid',
+        't.id',
+        'k.sid as worker_sid',
+        'k.account_sid',
+        'k.workspace_sid',
+        't.sid as task_channel_sid',
+        't.unique_name',
         'c.capacity',
         'c.available',
         'c.assigned_tasks',
-        'c.date_created',
+        'k.date_created as worker_created',
+        't.date_created as channel_created',
         'c.date_updated',
-        't.unique_name',
       ]),
   };
 }
@@ -258,18 +262,27 @@ function lookups(db: Kysely<Database>, select: ReturnType<typeof rowQueries>) {
     ),
     /** The worker read back after an update, as `getWorker` reads it. */
     workerBySid: compiledOnce((sid) => select.worker.where('k.sid', '=', sid)),
-    /** By its own SID (WC…), its task channel's SID (TC…) or its task channel's unique name. */
+    queueExpressions: compiledOnce((workspaceSid) =>
+      db
+        .selectFrom('task_queues')
+        .select(['sid', 'target_workers'])
+        .where('workspace_sid', '=', workspaceSid)
+        .orderBy('id'),
+    ),
+    queueExpressionsReadingFields: compiledOnce((workspaceSid) =>
+      db
+        .selectFrom('task_queues')
+        .select(['sid', 'target_workers'])
+        .where('workspace_sid', '=', workspaceSid)
+        .where('reads_worker_fields', '=', true)
+        .orderBy('id'),
+    ),
+    /** By its task channel's SID (TC…) or unique name; a WC… SID is turned into its TC… SID first. */
     workerChannel: compiledOnce((workerSid, sidOrUniqueName) =>
       select.workerChannel
-        .where('c.worker_sid', '=', workerSid)
-        .where((eb) =>
-          eb.or([
-            eb('c.sid', '=', sidOrUniqueName),
-            eb('c.task_channel_sid', '=', sidOrUniqueName),
-            eb('t.unique_name', '=', sidOrUniqueName),
-          ]),
-        )
-        .orderBy(sql`c.sid = ${sidOrUniqueName}`, 'desc')
+        .where('k.sid', '=', workerSid)
+        .where((eb) => eb.or([eb('t.sid', '=', sidOrUniqueName), eb('t.unique_name', '=', sidOrUniqueName)]))
+        .orderBy(sql`t.sid = ${sidOrUniqueName}`, 'desc')
         .limit(1),
     ),
   };
@@ -327,11 +340,9 @@ export abstract class CrudQueries implements Omit<StoreTx, keyof RoutingReads | 
   protected abstract rows(query: Compilable, conflict?: string): Promise<Row[]>;
   /** Runs a statement that returns no rows. */
   protected abstract run(query: Compilable, conflict?: string): Promise<void>;
-  /** An SQL expression that makes a new random worker channel SID. */
-  protected abstract newWorkerChannelSid(): RawBuilder<string>;
   /** Holds workers being inserted and a task channel being added to all of them apart (PostgreSQL). */
   protected abstract lockWorkspace(workspaceSid: string, mode: 'shared' | 'exclusive'): Promise<void>;
-  /** Whether due timers are claimed with FOR UPDATE SKIP LOCKED (several writers at once). */
+  /** Whether due timers and reclaims are claimed with FOR UPDATE SKIP LOCKED (several writers at once). */
   protected abstract readonly skipLockedTimers: boolean;
   /** Drops the count rows of an activity, or of a task channel, before it goes. */
   protected abstract dropCounts(of: { activitySid: string } | { taskChannelSid: string }): Promise<void>;
@@ -636,33 +647,14 @@ export abstract class CrudQueries implements Omit<StoreTx, keyof RoutingReads | 
     );
   }
 
+  /**
+   * Gone at once: the workspace's row goes (every request about it or anything in it is a 404
+   * from then on) and so do its timers; the rest is left for the reclaimer.
+   */
   async deleteWorkspace(sid: string): Promise<void> {
-    // Workers first (their count triggers take their channels and counts along), then what they referenced.
-    await this.run(this.db.deleteFrom('workflows').where('workspace_sid', '=', sid));
-    await this.run(
-      this.db
-        .deleteFrom('task_queue_members')
-        .where('queue_id', 'in', (eb) =>
-          eb.selectFrom('task_queues').select('id').where('workspace_sid', '=', sid),
-        ),
-    );
-    await this.run(this.db.deleteFrom('task_queues').where('workspace_sid', '=', sid));
-    await this.run(this.db.deleteFrom('workers').where('workspace_sid', '=', sid));
-    await this.run(this.db.deleteFrom('worker_channels').where('workspace_sid', '=', sid));
-    for (const r of await this.rows(
-      this.db.selectFrom('task_channels').select('sid').where('workspace_sid', '=', sid),
-    )) {
-      await this.dropCounts({ taskChannelSid: r.sid as string });
-    }
-    for (const r of await this.rows(
-      this.db.selectFrom('activities').select('sid').where('workspace_sid', '=', sid),
-    )) {
-      await this.dropCounts({ activitySid: r.sid as string });
-    }
-    await this.run(this.db.deleteFrom('task_channels').where('workspace_sid', '=', sid));
-    await this.run(this.db.deleteFrom('activities').where('workspace_sid', '=', sid));
     await this.run(this.db.deleteFrom('timers').where('workspace_sid', '=', sid));
     await this.run(this.db.deleteFrom('workspaces').where('sid', '=', sid));
+    await this.run(this.db.insertInto('reclaims').values({ kind: 'workspace', sid }));
   }
 
   // ---- activities
@@ -726,10 +718,8 @@ export abstract class CrudQueries implements Omit<StoreTx, keyof RoutingReads | 
     return this.page(q, 't.id', query, toTaskChannel);
   }
 
-  async insertTaskChannel(c: NewTaskChannel, wc: WorkerChannelSettings): Promise<void> {
-    // Waits for workers being inserted right now, so that every worker, committed before or
-    // after, ends up with a channel for this task channel.
-    await this.lockWorkspace(c.workspaceSid, 'exclusive');
+  /** O(1): the workers' channels for it have the defaults, which need no rows. */
+  async insertTaskChannel(c: NewTaskChannel): Promise<void> {
     await this.run(
       this.db.insertInto('task_channels').values({
         sid: c.sid,
@@ -742,38 +732,6 @@ export abstract class CrudQueries implements Omit<StoreTx, keyof RoutingReads | 
         date_updated: c.now,
       }),
       `A task channel with unique name ${c.uniqueName} already exists in this workspace`,
-    );
-    await this.run(
-      this.db
-        .insertInto('worker_channels')
-        .columns([
-          'sid',
-          'account_sid',
-          'workspace_sid',
-          'worker_sid',
-          'task_channel_sid',
-          'capacity',
-          'available',
-          'date_created',
-          'date_updated',
-        ])
-        .expression((eb) =>
-          eb
-            .selectFrom('workers')
-            .select([
-              this.newWorkerChannelSid().as('sid'),
-              'account_sid',
-              'workspace_sid',
-              'sid as worker_sid',
-              eb.val(c.sid).as('task_channel_sid'),
-              eb.val(wc.capacity).as('capacity'),
-              eb.val(wc.available).as('available'),
-              eb.val(c.now).as('date_created'),
-              eb.val(c.now).as('date_updated'),
-            ])
-            .where('workspace_sid', '=', c.workspaceSid)
-            .orderBy('id'),
-        ),
     );
   }
 
@@ -790,10 +748,14 @@ export abstract class CrudQueries implements Omit<StoreTx, keyof RoutingReads | 
     );
   }
 
+  /**
+   * Gone at once (with its counts); its workers' channel rows are left for the reclaimer,
+   * invisible meanwhile (every read of worker channels goes through the task channel's row).
+   */
   async deleteTaskChannel(sid: string): Promise<void> {
-    await this.run(this.db.deleteFrom('worker_channels').where('task_channel_sid', '=', sid));
     await this.dropCounts({ taskChannelSid: sid });
     await this.run(this.db.deleteFrom('task_channels').where('sid', '=', sid));
+    await this.run(this.db.insertInto('reclaims').values({ kind: 'task_channel', sid }));
   }
 
   // ---- workers
@@ -942,32 +904,27 @@ export abstract class CrudQueries implements Omit<StoreTx, keyof RoutingReads | 
       }),
       `A worker named ${k.friendlyName} already exists in this workspace`,
     );
+    if (isDefaultChannel(wc)) return;
     await this.run(
       this.db
         .insertInto('worker_channels')
         .columns([
-          'sid',
-          'account_sid',
-          'workspace_sid',
           'worker_sid',
           'task_channel_sid',
           'capacity',
           'available',
-          'date_created',
+          'assigned_tasks',
           'date_updated',
         ])
         .expression((eb) =>
           eb
             .selectFrom('task_channels')
             .select([
-              this.newWorkerChannelSid().as('sid'),
-              'account_sid',
-              'workspace_sid',
               eb.val(k.sid).as('worker_sid'),
               'sid as task_channel_sid',
               eb.val(wc.capacity).as('capacity'),
               eb.val(wc.available).as('available'),
-              eb.val(k.now).as('date_created'),
+              eb.val(0).as('assigned_tasks'),
               eb.val(k.now).as('date_updated'),
             ])
             .where('workspace_sid', '=', k.workspaceSid)
@@ -998,31 +955,46 @@ export abstract class CrudQueries implements Omit<StoreTx, keyof RoutingReads | 
   // ---- worker channels
 
   async getWorkerChannel(workerSid: string, sidOrUniqueName: string): Promise<WorkerChannel | null> {
-    const r = await this.one(this.lookup.workerChannel(workerSid, sidOrUniqueName));
+    const taskChannel = isSid(sidOrUniqueName, SidPrefix.workerChannel)
+      ? taskChannelOfWorkerChannel(workerSid, sidOrUniqueName)
+      : sidOrUniqueName;
+    if (taskChannel === null) return null;
+    const r = await this.one(this.lookup.workerChannel(workerSid, taskChannel));
     return r ? toWorkerChannel(r) : null;
   }
 
   listWorkerChannels(workerSid: string, query: PageQuery): Promise<Page<WorkerChannel>> {
     return this.page(
-      this.select.workerChannel.where('c.worker_sid', '=', workerSid),
-      'c.id',
+      this.select.workerChannel.where('k.sid', '=', workerSid),
+      't.id',
       query,
       toWorkerChannel,
     );
   }
 
   async updateWorkerChannel(
-    channel: { workerSid: string; sid: string },
+    channel: { workerSid: string; taskChannelSid: string },
     p: WorkerChannelPatch,
     now: Date,
   ): Promise<void> {
-    // By worker first: the worker's channels are indexed, a channel's SID alone is not (SQLite).
+    // A channel without a row has the defaults: the first change stores it. A row stays once
+    // written (its date_updated is part of the resource), even if it returns to the defaults.
     await this.run(
       this.db
-        .updateTable('worker_channels')
-        .set({ capacity: p.capacity, available: p.available, date_updated: now })
-        .where('worker_sid', '=', channel.workerSid)
-        .where('sid', '=', channel.sid),
+        .insertInto('worker_channels')
+        .values({
+          worker_sid: channel.workerSid,
+          task_channel_sid: channel.taskChannelSid,
+          capacity: p.capacity ?? DEFAULT_WORKER_CHANNEL.capacity,
+          available: p.available ?? DEFAULT_WORKER_CHANNEL.available,
+          assigned_tasks: 0,
+          date_updated: now,
+        })
+        .onConflict((oc) =>
+          oc
+            .columns(['worker_sid', 'task_channel_sid'])
+            .doUpdateSet({ capacity: p.capacity, available: p.available, date_updated: now }),
+        ),
     );
   }
 
@@ -1124,12 +1096,12 @@ export abstract class CrudQueries implements Omit<StoreTx, keyof RoutingReads | 
   }
 
   async queueExpressions(workspaceSid: string, onlyReadingWorkerFields: boolean): Promise<QueueExpression[]> {
-    let q = this.db
-      .selectFrom('task_queues')
-      .select(['sid', 'target_workers'])
-      .where('workspace_sid', '=', workspaceSid);
-    if (onlyReadingWorkerFields) q = q.where('reads_worker_fields', '=', true);
-    const rows = await this.rows(q.orderBy('id'));
+    // Compiled once: every worker update asks (usually to find no queue).
+    const rows = await this.rows(
+      onlyReadingWorkerFields
+        ? this.lookup.queueExpressionsReadingFields(workspaceSid)
+        : this.lookup.queueExpressions(workspaceSid),
+    );
     return rows.map((r) => ({ sid: r.sid as string, targetWorkers: r.target_workers as string }));
   }
 
@@ -1393,8 +1365,13 @@ export abstract class CrudQueries implements Omit<StoreTx, keyof RoutingReads | 
           })),
         ),
       );
-      this.events.push(...chunk);
+      this.appended(chunk);
     }
+  }
+
+  /** Queues appended events for the outbox (published once their transaction commits). */
+  protected appended(events: readonly NewDomainEvent[]): void {
+    for (const e of events) this.events.push(e);
   }
 
   async listEvents(workspaceSid: string, afterId: number, limit: number): Promise<DomainEvent[]> {
@@ -1469,6 +1446,96 @@ export abstract class CrudQueries implements Omit<StoreTx, keyof RoutingReads | 
       );
     }
     return timers;
+  }
+
+  // ---- reclaiming what large deletes left
+
+  async pendingReclaims(): Promise<Reclaim[]> {
+    const rows = await this.rows(this.db.selectFrom('reclaims').select(['id', 'kind', 'sid']).orderBy('id'));
+    return rows.map((r) => ({ id: Number(r.id), kind: r.kind as Reclaim['kind'], sid: r.sid as string }));
+  }
+
+  async reclaimBatch(reclaim: Reclaim, batchSize: number): Promise<boolean> {
+    let claim = this.db.selectFrom('reclaims').select('id').where('id', '=', reclaim.id);
+    if (this.skipLockedTimers) claim = claim.forUpdate().skipLocked();
+    if ((await this.rows(claim)).length === 0) return false; // finished, or another node is on it
+    const more =
+      reclaim.kind === 'workspace'
+        ? await this.reclaimWorkspaceBatch(reclaim.sid, batchSize)
+        : await this.reclaimTaskChannelBatch(reclaim.sid, batchSize);
+    if (!more) await this.run(this.db.deleteFrom('reclaims').where('id', '=', reclaim.id));
+    return more;
+  }
+
+  /** Up to `batchSize` workers (their channels and counts go with them by trigger), then the rest. */
+  private async reclaimWorkspaceBatch(sid: string, batchSize: number): Promise<boolean> {
+    // The batch is the workers up to the batchSize-th id: statements of one shape, whatever is left.
+    const [edge] = await this.rows(
+      this.db
+        .selectFrom('workers')
+        .select('id')
+        .where('workspace_sid', '=', sid)
+        .orderBy('id')
+        .limit(1)
+        .offset(batchSize - 1),
+    );
+    const upTo = edge ? Number(edge.id) : Number.MAX_SAFE_INTEGER;
+    await this.run(
+      this.db
+        .deleteFrom('task_queue_members')
+        .where('worker_id', 'in', (eb) =>
+          eb.selectFrom('workers').select('id').where('workspace_sid', '=', sid).where('id', '<=', upTo),
+        ),
+    );
+    await this.run(this.db.deleteFrom('workers').where('workspace_sid', '=', sid).where('id', '<=', upTo));
+    if (edge) return true;
+    // No worker is left: what remains is small (queues, workflows, channels, activities, counts).
+    await this.run(
+      this.db
+        .deleteFrom('task_queue_members')
+        .where('queue_id', 'in', (eb) =>
+          eb.selectFrom('task_queues').select('id').where('workspace_sid', '=', sid),
+        ),
+    );
+    await this.run(this.db.deleteFrom('task_queues').where('workspace_sid', '=', sid));
+    await this.run(this.db.deleteFrom('workflows').where('workspace_sid', '=', sid));
+    for (const r of await this.rows(
+      this.db.selectFrom('task_channels').select('sid').where('workspace_sid', '=', sid),
+    )) {
+      await this.dropCounts({ taskChannelSid: r.sid as string });
+    }
+    for (const r of await this.rows(
+      this.db.selectFrom('activities').select('sid').where('workspace_sid', '=', sid),
+    )) {
+      await this.dropCounts({ activitySid: r.sid as string });
+    }
+    await this.run(this.db.deleteFrom('task_channels').where('workspace_sid', '=', sid));
+    await this.run(this.db.deleteFrom('activities').where('workspace_sid', '=', sid));
+    await this.run(this.db.deleteFrom('timers').where('workspace_sid', '=', sid));
+    return false;
+  }
+
+  /** Up to `batchSize` of the deleted task channel's worker channel rows, then its counts. */
+  private async reclaimTaskChannelBatch(sid: string, batchSize: number): Promise<boolean> {
+    await this.run(
+      this.db
+        .deleteFrom('worker_channels')
+        .where('task_channel_sid', '=', sid)
+        .where('worker_sid', 'in', (eb) =>
+          eb
+            .selectFrom('worker_channels')
+            .select('worker_sid')
+            .where('task_channel_sid', '=', sid)
+            .limit(batchSize),
+        ),
+    );
+    const left = await this.rows(
+      this.db.selectFrom('worker_channels').select('worker_sid').where('task_channel_sid', '=', sid).limit(1),
+    );
+    if (left.length > 0) return true;
+    // Moves of workers with rows left behind may have counted into it meanwhile: dropped last.
+    await this.dropCounts({ taskChannelSid: sid });
+    return false;
   }
 
   // ---- after commit

@@ -9,6 +9,8 @@ import type {
   Workspace,
 } from '../domain/types.js';
 import type { DomainEvent } from '../services/ports/events.js';
+import { DEFAULT_WORKER_CHANNEL } from '../domain/defaults.js';
+import { workerChannelSid } from '../domain/worker-channels.js';
 
 /**
  * Rows as both stores read them back, mapped to domain records in one place. Booleans come as
@@ -82,19 +84,28 @@ export function toWorker(r: Row): Worker {
   };
 }
 
+/**
+ * A worker channel from its worker, its task channel and its stored deviation, if any (the
+ * columns of a missing one are null): without one it has the defaults, and was created and
+ * last updated when the later of its worker and task channel was created.
+ */
 export function toWorkerChannel(r: Row): WorkerChannel {
+  const workerCreated = date(r.worker_created);
+  const channelCreated = date(r.channel_created);
+  const created = workerCreated > channelCreated ? workerCreated : channelCreated;
+  const stored = r.capacity !== null && r.capacity !== undefined;
   return {
-    sid: r.sid as string,
+    sid: workerChannelSid(r.worker_sid as string, r.task_channel_sid as string),
     accountSid: r.account_sid as string,
     workspaceSid: r.workspace_sid as string,
     workerSid: r.worker_sid as string,
     taskChannelSid: r.task_channel_sid as string,
     taskChannelUniqueName: r.unique_name as string,
-    capacity: r.capacity as number,
-    available: bool(r.available),
-    assignedTasks: r.assigned_tasks as number,
-    dateCreated: date(r.date_created),
-    dateUpdated: date(r.date_updated),
+    capacity: stored ? Number(r.capacity) : DEFAULT_WORKER_CHANNEL.capacity,
+    available: stored ? bool(r.available) : DEFAULT_WORKER_CHANNEL.available,
+    assignedTasks: stored ? Number(r.assigned_tasks) : 0,
+    dateCreated: created,
+    dateUpdated: stored ? date(r.date_updated) : created,
   };
 }
 

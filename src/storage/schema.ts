@@ -67,17 +67,13 @@ export interface Database {
     date_updated: Date;
     date_status_changed: Date;
   };
+  /** Only worker channels that differ from the defaults (see migration 008). */
   worker_channels: {
-    id: Generated<number>;
-    sid: string;
-    account_sid: string;
-    workspace_sid: string;
     worker_sid: string;
     task_channel_sid: string;
     capacity: number;
     available: boolean;
-    assigned_tasks: Generated<number>;
-    date_created: Date;
+    assigned_tasks: number;
     date_updated: Date;
   };
   task_queues: {
@@ -159,7 +155,8 @@ export interface Database {
     assigned: number;
     freed_ms: number;
   };
-  channel_activity_counts: { task_channel_sid: string; activity_sid: string };
+  channel_activity_unavailable: { task_channel_sid: string; activity_sid: string };
+  reclaims: { id: Generated<number>; kind: string; sid: string };
   timers: {
     id: Generated<number>;
     workspace_sid: string;

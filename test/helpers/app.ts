@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { buildApp, type AppOptions } from '../../src/app.js';
 import type { Clock } from '../../src/domain/clock.js';
 import { newAuthToken, newSid, SidPrefix } from '../../src/domain/sid.js';
-import { createServices, type Services } from '../../src/services/index.js';
+import { createServices, type ServiceOptions, type Services } from '../../src/services/index.js';
 import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
 import type { Store } from '../../src/services/ports/store.js';
 import { openPostgresTestStore, schemaForDir, testBackend } from './postgres.js';
@@ -62,12 +62,14 @@ export async function createTestApp(
     twilioLimits?: boolean;
     /** The services' clock, e.g. a ManualClock (which POST /roster/v1/Clock then moves). */
     clock?: Clock;
+    /** Options for the services beyond `now`, `twilioLimits` and `clock` (the reclaimer's). */
+    serviceOptions?: ServiceOptions;
   } = {},
 ): Promise<TestApp> {
-  const { now, twilioLimits, clock, ...options } = testOptions;
+  const { now, twilioLimits, clock, serviceOptions, ...options } = testOptions;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'roster-test-'));
   const store = openTestStore(dir);
-  const services = options.services ?? createServices(store, { now, twilioLimits, clock });
+  const services = options.services ?? createServices(store, { now, twilioLimits, clock, ...serviceOptions });
   const app = buildApp({ publicUrl: PUBLIC_URL, ...options, services });
   const spec = installSpecHook(app);
   await app.ready();

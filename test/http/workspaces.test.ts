@@ -158,8 +158,12 @@ describe('Workspaces', () => {
     expect((await t.request({ url: `/v1/Workspaces/${ws.sid}/Workers/${w.json().sid}` })).statusCode).toBe(
       404,
     );
-    const counts = await t.store.activityCounts(ws.sid);
-    expect(counts).toEqual([]);
+    // The workspace's rows go in the background, a batch at a time.
+    await t.services.reclaimer.start();
+    await t.services.reclaimer.stop();
+    expect(await t.store.pendingReclaims()).toEqual([]);
+    expect(await t.store.activityCounts(ws.sid)).toEqual([]);
+    expect(await t.store.getWorker(ws.sid, w.json().sid)).toBeNull();
   });
 
   it('lists with a FriendlyName filter and pages', async () => {

@@ -22,8 +22,9 @@ export class Recounter {
     );
     this.byChannel = this.db.prepare(
       `SELECT a.sid, a.friendly_name,
-              (SELECT count(*) FROM workers k JOIN worker_channels c ON c.worker_sid = k.sid
-                WHERE k.activity_sid = a.sid AND c.task_channel_sid = ? AND c.available = 1 AND c.capacity > 0)
+              (SELECT count(*) FROM workers k LEFT JOIN worker_channels c
+                  ON c.worker_sid = k.sid AND c.task_channel_sid = ?
+                WHERE k.activity_sid = a.sid AND (c.worker_sid IS NULL OR (c.available = 1 AND c.capacity > 0)))
                 AS workers
          FROM activities a WHERE a.workspace_sid = ? ORDER BY a.id`,
     );

@@ -83,18 +83,15 @@ async function makeWorkspace(name = 'W'): Promise<Ws> {
       [w.voice, 'voice'],
       [w.sms, 'sms'],
     ] as const) {
-      await t.insertTaskChannel(
-        {
-          sid,
-          accountSid: account,
-          workspaceSid: w.sid,
-          uniqueName,
-          friendlyName: uniqueName.toUpperCase(),
-          channelOptimizedRouting: false,
-          now: T0,
-        },
-        CHANNEL,
-      );
+      await t.insertTaskChannel({
+        sid,
+        accountSid: account,
+        workspaceSid: w.sid,
+        uniqueName,
+        friendlyName: uniqueName.toUpperCase(),
+        channelOptimizedRouting: false,
+        now: T0,
+      });
     }
   });
   return w;
@@ -143,7 +140,11 @@ async function recount(w: Ws, channelSid?: string): Promise<ActivityCount[]> {
 
 async function expectCountsExact(w: Ws): Promise<void> {
   expect(await store.activityCounts(w.sid)).toEqual(await recount(w));
-  for (const c of [w.voice, w.sms]) expect(await store.activityCounts(w.sid, c)).toEqual(await recount(w, c));
+  for (const c of [w.voice, w.sms]) {
+    if (await store.getTaskChannel(w.sid, c)) {
+      expect(await store.activityCounts(w.sid, c)).toEqual(await recount(w, c));
+    }
+  }
 }
 
 const workers = (counts: ActivityCount[]) => counts.map((c) => c.workers);
@@ -219,6 +220,11 @@ describe(`Store contract (${testBackend()})`, () => {
     await tx((t) => t.deleteWorkspace(w.sid));
     expect(await store.getWorkspace(account, w.sid)).toBeNull();
     expect(await store.hasWorkspace(account, w.sid)).toBe(false);
+    // The rest goes a batch at a time.
+    const [reclaim] = (await store.pendingReclaims()).filter((r) => r.sid === w.sid);
+    expect(reclaim).toMatchObject({ kind: 'workspace' });
+    while (await tx((t) => t.reclaimBatch(reclaim!, 1)));
+    expect((await store.pendingReclaims()).filter((r) => r.sid === w.sid)).toEqual([]);
     expect(await store.getActivity(w.sid, w.offline)).toBeNull();
     expect(await store.getTaskChannel(w.sid, 'voice')).toBeNull();
     expect(await store.getWorker(w.sid, k)).toBeNull();
@@ -274,32 +280,26 @@ describe(`Store contract (${testBackend()})`, () => {
     ]);
     const chat = newSid(SidPrefix.taskChannel);
     await tx((t) =>
-      t.insertTaskChannel(
-        {
-          sid: chat,
-          accountSid: account,
-          workspaceSid: w.sid,
-          uniqueName: 'chat',
-          friendlyName: 'Chat',
-          channelOptimizedRouting: true,
-          now: T0,
-        },
-        { capacity: 2, available: false },
-      ),
+      t.insertTaskChannel({
+        sid: chat,
+        accountSid: account,
+        workspaceSid: w.sid,
+        uniqueName: 'chat',
+        friendlyName: 'Chat',
+        channelOptimizedRouting: true,
+        now: T0,
+      }),
     );
     const dup = tx((t) =>
-      t.insertTaskChannel(
-        {
-          sid: newSid(SidPrefix.taskChannel),
-          accountSid: account,
-          workspaceSid: w.sid,
-          uniqueName: 'chat',
-          friendlyName: 'Chat again',
-          channelOptimizedRouting: false,
-          now: T0,
-        },
-        CHANNEL,
-      ),
+      t.insertTaskChannel({
+        sid: newSid(SidPrefix.taskChannel),
+        accountSid: account,
+        workspaceSid: w.sid,
+        uniqueName: 'chat',
+        friendlyName: 'Chat again',
+        channelOptimizedRouting: false,
+        now: T0,
+      }),
     );
     await expect(dup).rejects.toBeInstanceOf(ConflictError);
 
@@ -312,17 +312,30 @@ describe(`Store contract (${testBackend()})`, () => {
       friendlyName: 'Chat',
     });
     expect(await store.getTaskChannel(w.sid, 'CHAT')).toBeNull();
+    // A new task channel gives every worker a channel with the defaults, and stores no row.
     const wc = await store.getWorkerChannel(k, 'chat');
     expect(wc).toMatchObject({
       workerSid: k,
       taskChannelSid: chat,
       taskChannelUniqueName: 'chat',
-      capacity: 2,
-      available: false,
+      capacity: 1,
+      available: true,
       assignedTasks: 0,
+      dateCreated: T0,
+      dateUpdated: T0,
     });
     expect(wc!.sid).toMatch(/^WC[0-9a-f]{32}$/);
     expect(await store.getWorkerChannel(k, wc!.sid)).toEqual(wc);
+    expect(await store.getWorkerChannel(k, chat)).toEqual(wc);
+    // Its SID stays the same once it is stored.
+    await tx((t) => t.updateWorkerChannel(wc!, { capacity: 2, available: false }, T1));
+    const changed = await store.getWorkerChannel(k, wc!.sid);
+    expect(changed).toEqual({ ...wc, capacity: 2, available: false, dateUpdated: T1 });
+    expect((await store.listWorkerChannels(k, ALL)).items.map((c) => c.sid)).toContain(wc!.sid);
+    // Another worker's channel for it has another SID.
+    const other = await addWorker(w, 'Other', w.available);
+    expect((await store.getWorkerChannel(other, 'chat'))!.sid).not.toBe(wc!.sid);
+    expect(await store.getWorkerChannel(other, wc!.sid)).toBeNull();
 
     await tx((t) =>
       t.updateTaskChannel(chat, { friendlyName: 'Web chat', channelOptimizedRouting: false }, T1),
@@ -523,8 +536,20 @@ describe(`Store contract (${testBackend()})`, () => {
     // Deletes.
     await tx((t) => t.deleteWorker(ks[2]!));
     expect(workers(await store.activityCounts(w.sid))).toEqual([1, 3, 1]);
+    // A deleted task channel is gone at once; a worker channel row of it left behind (here one
+    // that is unavailable) never counts elsewhere, and is reclaimed later.
+    const s1 = (await store.getWorkerChannel(ks[1]!, 'sms'))!;
+    await tx((t) => t.updateWorkerChannel(s1, { available: false }, T1));
+    expect(workers(await store.activityCounts(w.sid, w.sms))).toEqual([1, 2, 1]);
     await tx((t) => t.deleteTaskChannel(w.sms));
-    expect(workers(await store.activityCounts(w.sid, w.sms))).toEqual([0, 0, 0]);
+    expect(await store.getTaskChannel(w.sid, w.sms)).toBeNull();
+    expect(await store.getWorkerChannel(ks[1]!, 'sms')).toBeNull();
+    await tx((t) => t.updateWorker(ks[1]!, { activitySid: w.offline }, T1));
+    await expectCountsExact(w);
+    const [reclaim] = (await store.pendingReclaims()).filter((r) => r.sid === w.sms);
+    expect(reclaim).toMatchObject({ kind: 'task_channel' });
+    while (await tx((t) => t.reclaimBatch(reclaim!, 1)));
+    expect((await store.pendingReclaims()).filter((r) => r.sid === w.sms)).toEqual([]);
     await expectCountsExact(w);
     expect((await store.activityCounts(w.sid)).map((c) => c.friendlyName)).toEqual([
       'Offline',

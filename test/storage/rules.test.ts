@@ -85,8 +85,7 @@ describe(`the stores keep the domain's rules (${testBackend()}, seed ${SEED})`, 
           now: tick(),
         });
       }
-      for (const [i, sid] of channels.entries())
-        await tx.insertTaskChannel(newChannel(sid, `c${i}`), setting());
+      for (const [i, sid] of channels.entries()) await tx.insertTaskChannel(newChannel(sid, `c${i}`));
     });
 
     const workers: string[] = [];
@@ -138,7 +137,7 @@ describe(`the stores keep the domain's rules (${testBackend()}, seed ${SEED})`, 
           await tx.deleteWorker(sid);
         } else if (roll < 0.98 || channels.length < 2) {
           const sid = newSid(SidPrefix.taskChannel);
-          await tx.insertTaskChannel(newChannel(sid, `c${channelNames++}`), setting());
+          await tx.insertTaskChannel(newChannel(sid, `c${channelNames++}`));
           channels.push(sid);
         } else {
           await tx.deleteTaskChannel(channels.splice(Math.floor(random() * channels.length), 1)[0]!);

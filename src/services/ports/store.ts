@@ -2,6 +2,7 @@ import type { AccountReads, AccountWrites } from './accounts.js';
 import type { CommittedEventsListener, EventReads, EventWrites } from './events.js';
 import type { ActivityReads, ActivityWrites } from './activities.js';
 import type { RoutingReads, RoutingWrites } from './routing.js';
+import type { ReclaimReads, ReclaimWrites } from './reclaims.js';
 import type { StatisticsReads } from './statistics.js';
 import type { TaskChannelReads, TaskChannelWrites } from './task-channels.js';
 import type { TaskQueueReads, TaskQueueWrites } from './task-queues.js';
@@ -16,6 +17,7 @@ export type * from './activities.js';
 export type * from './events.js';
 export type * from './paging.js';
 export type * from './routing.js';
+export type * from './reclaims.js';
 export type * from './statistics.js';
 export type * from './task-channels.js';
 export type * from './task-queues.js';
@@ -39,7 +41,8 @@ export interface StoreReader
     StatisticsReads,
     EventReads,
     TimerReads,
-    RoutingReads {}
+    RoutingReads,
+    ReclaimReads {}
 
 /** Writes run inside `Store.transaction`; SIDs and times are decided by the caller. */
 export interface StoreTx
@@ -55,7 +58,8 @@ export interface StoreTx
     WorkerChannelWrites,
     EventWrites,
     TimerWrites,
-    RoutingWrites {
+    RoutingWrites,
+    ReclaimWrites {
   /** Runs after a successful commit, never after a rollback. */
   onCommit(effect: () => void): void;
 }

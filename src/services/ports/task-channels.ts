@@ -1,6 +1,5 @@
 import type { TaskChannel } from '../../domain/types.js';
 import type { Page, PageQuery } from './paging.js';
-import type { WorkerChannelSettings } from './worker-channels.js';
 
 export interface NewTaskChannel {
   sid: string;
@@ -24,9 +23,9 @@ export interface TaskChannelReads {
 }
 
 export interface TaskChannelWrites {
-  /** Also gives every worker of the workspace a worker channel for it, with these settings. */
-  insertTaskChannel(channel: NewTaskChannel, workerChannel: WorkerChannelSettings): Promise<void>;
+  /** O(1): every worker of the workspace has a worker channel for it, with the defaults. */
+  insertTaskChannel(channel: NewTaskChannel): Promise<void>;
   updateTaskChannel(sid: string, patch: TaskChannelPatch, now: Date): Promise<void>;
-  /** Also removes the worker channels for it. */
+  /** Gone at once, with its share of the statistics; its worker channels are reclaimed later. */
   deleteTaskChannel(sid: string): Promise<void>;
 }

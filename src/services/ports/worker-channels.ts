@@ -13,8 +13,9 @@ export interface WorkerChannelPatch {
 }
 
 /**
- * Worker channels on their own: how they are kept (a row per worker and task channel today)
- * is the store's business, so that it may change without touching the services.
+ * Worker channels on their own: how they are kept (a row only where a channel differs from
+ * DEFAULT_WORKER_CHANNEL) is the store's business, so that it may change without touching
+ * the services. Every worker has one per task channel of its workspace.
  */
 export interface WorkerChannelReads {
   /** By SID (WC…), by the task channel's SID (TC…) or by the task channel's unique name. */
@@ -24,7 +25,7 @@ export interface WorkerChannelReads {
 
 export interface WorkerChannelWrites {
   updateWorkerChannel(
-    channel: { workerSid: string; sid: string },
+    channel: { workerSid: string; taskChannelSid: string },
     patch: WorkerChannelPatch,
     now: Date,
   ): Promise<void>;

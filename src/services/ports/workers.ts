@@ -49,8 +49,8 @@ export interface WorkerReads {
 
 export interface WorkerWrites {
   /**
-   * Also gives the worker one worker channel per task channel of the workspace.
-   * Throws ConflictError when the friendly name is taken (case-insensitively).
+   * The worker has one worker channel per task channel of the workspace, with these settings
+   * (stored only if they differ from the defaults). Throws ConflictError when the friendly name is taken (case-insensitively).
    */
   insertWorker(worker: NewWorker, workerChannel: WorkerChannelSettings): Promise<void>;
   /**
@@ -68,8 +68,8 @@ export interface WorkerWrites {
    * Bulk loading (`roster seed`): inserts many workers of one workspace in one call, each with
    * one worker channel per task channel of the workspace, as `insertWorker` does, and keeps the
    * statistics exact the same way (within this transaction). `channelFor` decides each worker
-   * channel's settings. The caller has checked the activities; worker channel SIDs are made
-   * by the store. Throws ConflictError when a friendly name is taken (case-insensitively).
+   * channel's settings (only those that differ from the defaults are stored). The caller has
+   * checked the activities. Throws ConflictError when a friendly name is taken (case-insensitively).
    * Queue membership is not evaluated: for a workspace without TaskQueues (a seeded one).
    */
   insertWorkers(

@@ -38,7 +38,7 @@ export interface WorkspaceReads {
 export interface WorkspaceWrites {
   insertWorkspace(workspace: NewWorkspace): Promise<void>;
   updateWorkspace(sid: string, patch: WorkspacePatch, now: Date): Promise<void>;
-  /** Removes the workspace and everything in it. */
+  /** Removes the workspace at once; everything in it is reclaimed later (see ReclaimWrites). */
   deleteWorkspace(sid: string): Promise<void>;
   /**
    * Holds the workspace's writes apart until commit: `shared` for one worker's membership,

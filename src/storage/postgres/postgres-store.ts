@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { sql, type Compilable, type RawBuilder } from 'kysely';
+import type { Compilable } from 'kysely';
 import { ConflictError, UnavailableError } from '../../domain/errors.js';
 import type { ActivityCount, TaskChannel, Worker } from '../../domain/types.js';
 import type {
@@ -16,6 +16,7 @@ import type {
   WorkerScope,
 } from '../../services/ports/store.js';
 import { RoutingQueries } from '../crud-routing.js';
+import { isDefaultChannel } from '../../domain/worker-channels.js';
 import { Outbox } from '../outbox.js';
 import { nameKey, toWorker, type Row } from '../rows.js';
 import { queryBuilder } from '../schema.js';
@@ -132,9 +133,6 @@ function translate(err: unknown, conflict: string): unknown {
   return err;
 }
 
-/** 32 random hex digits after WC, as newSid makes them. */
-const NEW_WC_SID = `'WC' || replace(gen_random_uuid()::text, '-', '')`;
-
 /**
  * The queries, run either on the pool (each read its own statement, committed data) or on
  * one client inside a transaction (READ COMMITTED; the rows a transaction is about to change
@@ -166,10 +164,6 @@ class PgQueries extends RoutingQueries {
     await this.rows(query, conflict);
   }
 
-  protected newWorkerChannelSid(): RawBuilder<string> {
-    return sql.raw<string>(NEW_WC_SID);
-  }
-
   /** Workers take it shared, a new task channel exclusive (see `insertTaskChannel`). */
   protected async lockWorkspace(workspaceSid: string, mode: 'shared' | 'exclusive'): Promise<void> {
     await this.query(
@@ -184,10 +178,10 @@ class PgQueries extends RoutingQueries {
 
   protected async dropCounts(of: { activitySid: string } | { taskChannelSid: string }): Promise<void> {
     if ('activitySid' in of) {
-      await this.query('DELETE FROM channel_activity_counts WHERE activity_sid = $1', [of.activitySid]);
+      await this.query('DELETE FROM channel_activity_unavailable WHERE activity_sid = $1', [of.activitySid]);
       await this.query('DELETE FROM activity_counts WHERE activity_sid = $1', [of.activitySid]);
     } else {
-      await this.query('DELETE FROM channel_activity_counts WHERE task_channel_sid = $1', [
+      await this.query('DELETE FROM channel_activity_unavailable WHERE task_channel_sid = $1', [
         of.taskChannelSid,
       ]);
     }
@@ -221,8 +215,9 @@ class PgQueries extends RoutingQueries {
           )
         : await this.query(
             `SELECT a.sid, a.friendly_name,
-                    COALESCE((SELECT sum(c.workers) FROM channel_activity_counts c
-                               WHERE c.task_channel_sid = $2 AND c.activity_sid = a.sid), 0)::int AS workers
+                    (COALESCE((SELECT sum(c.workers) FROM activity_counts c WHERE c.activity_sid = a.sid), 0)
+                     - COALESCE((SELECT sum(u.workers) FROM channel_activity_unavailable u
+                                  WHERE u.task_channel_sid = $2 AND u.activity_sid = a.sid), 0))::int AS workers
                FROM activities a WHERE a.workspace_sid = $1 ORDER BY a.id`,
             [workspaceSid, taskChannelSid],
           );
@@ -265,9 +260,7 @@ class PgQueries extends RoutingQueries {
       ],
       conflict,
     );
-    if (taskChannels.length === 0) return;
     const cols = {
-      account: [] as string[],
       worker: [] as string[],
       channel: [] as string[],
       capacity: [] as number[],
@@ -277,7 +270,7 @@ class PgQueries extends RoutingQueries {
     for (const k of workers) {
       for (const c of taskChannels) {
         const s = channelFor(k, c);
-        cols.account.push(k.accountSid);
+        if (isDefaultChannel(s)) continue;
         cols.worker.push(k.sid);
         cols.channel.push(c.sid);
         cols.capacity.push(s.capacity);
@@ -285,14 +278,14 @@ class PgQueries extends RoutingQueries {
         cols.at.push(k.now);
       }
     }
+    if (cols.worker.length === 0) return;
     await this.query(
-      `INSERT INTO worker_channels (sid, account_sid, workspace_sid, worker_sid, task_channel_sid, capacity, available,
-         date_created, date_updated)
-       SELECT ${NEW_WC_SID}, account_sid, $1, worker_sid, task_channel_sid, capacity, available, at, at
-         FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::boolean[], $7::timestamptz[])
-           WITH ORDINALITY AS n(account_sid, worker_sid, task_channel_sid, capacity, available, at, i)
+      `INSERT INTO worker_channels (worker_sid, task_channel_sid, capacity, available, assigned_tasks, date_updated)
+       SELECT worker_sid, task_channel_sid, capacity, available, 0, at
+         FROM unnest($1::text[], $2::text[], $3::int[], $4::boolean[], $5::timestamptz[])
+           WITH ORDINALITY AS n(worker_sid, task_channel_sid, capacity, available, at, i)
         ORDER BY i`,
-      [workspaceSid, cols.account, cols.worker, cols.channel, cols.capacity, cols.available, cols.at],
+      [cols.worker, cols.channel, cols.capacity, cols.available, cols.at],
     );
   }
 
