@@ -24,6 +24,8 @@ import { taskChannelRoutes } from './http/routes/v1/task-channels.js';
 import { taskQueueRoutes } from './http/routes/v1/task-queues.js';
 import { workerRoutes } from './http/routes/v1/workers.js';
 import { workflowRoutes } from './http/routes/v1/workflows.js';
+import { eventRoutes } from './http/routes/v1/events.js';
+import { requestContext } from './services/context.js';
 import { workspaceRoutes } from './http/routes/v1/workspaces.js';
 import { registerLive, type LiveOptions } from './live/index.js';
 
@@ -117,6 +119,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const allowed = registerMethodNotAllowed(app);
   registerPreflight(app);
   registerLive(app, options.services.changes, options.live);
+  // The client's address goes into the events a request makes (source_ip_address). Set once
+  // the body is read, so that the handler and everything it awaits run within it.
+  app.addHook('preHandler', (req, _reply, done) => requestContext.run({ sourceIp: req.ip }, done));
 
   workspaceRoutes(app, deps);
   activityRoutes(app, deps);
@@ -124,6 +129,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   workerRoutes(app, deps);
   taskQueueRoutes(app, deps);
   workflowRoutes(app, deps);
+  eventRoutes(app, deps);
   allowed.seal();
   return app;
 }

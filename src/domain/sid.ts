@@ -9,6 +9,9 @@ export const SidPrefix = {
   workerChannel: 'WC',
   taskQueue: 'WQ',
   workflow: 'WW',
+  task: 'WT',
+  reservation: 'WR',
+  event: 'EV',
 } as const;
 
 export type SidPrefix = (typeof SidPrefix)[keyof typeof SidPrefix];

@@ -83,7 +83,8 @@ export function registerGuard(app: FastifyInstance, { accounts, limiter, cors }:
     const origin = req.headers.origin;
     if (origin === undefined) reply.headers(plainHeadersOf[kind]);
     else reply.headers(cors.headersFor(origin)).headers(headersOf[kind]);
-    if (method === 'OPTIONS' || !req.url.startsWith('/v1')) return done();
+    if (method === 'OPTIONS' || !(req.url.startsWith('/v1') || req.url.startsWith('/roster/v1')))
+      return done();
     if (kind === 'Write' && !cors.mayWrite(req)) {
       return done(
         new HttpError(

@@ -13,6 +13,7 @@ import { WorkerService } from './workers.js';
 import { WorkflowService } from './workflows.js';
 import { WorkspaceService } from './workspaces.js';
 import { TimerService } from '../timers/timer-service.js';
+import { EventService } from './events.js';
 
 export type Services = ReturnType<typeof createServices>;
 
@@ -55,6 +56,7 @@ export function createServices(store: Store, options: ServiceOptions = {}) {
     taskQueues: new TaskQueueService(deps, membership),
     workflows: new WorkflowService(deps),
     statistics: new StatisticsService(deps),
+    events: new EventService(deps),
     /** Durable timers; `serve` starts them (task TTLs and reservation timeouts will use them). */
     timers: new TimerService(deps, { onError: options.onTimerError }),
   };

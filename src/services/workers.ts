@@ -9,6 +9,7 @@ import type {
   PageQuery,
   StoreReader,
   StoreTx,
+  UpdatedWorker,
   WorkerChannelPatch,
   WorkerFilter,
   WorkerPatch,
@@ -69,7 +70,7 @@ export class WorkerService {
       );
       const worker = await requireWorker(tx, workspaceSid, sid);
       await this.membership.evaluateWorker(tx, worker, 'all');
-      await this.recordWorker(tx, 'worker.created', worker, { attributes: worker.attributes });
+      await this.recordWorker(tx, 'worker.created', worker);
       return worker;
     });
   }
@@ -147,7 +148,9 @@ export class WorkerService {
           task_channel_sid: updated.taskChannelSid,
           task_channel_unique_name: updated.taskChannelUniqueName,
           capacity: updated.capacity,
-          available: updated.available,
+          previous_capacity: channel.capacity,
+          channel_available: updated.available,
+          assigned_tasks: updated.assignedTasks,
         });
       }
       return updated;
@@ -155,7 +158,7 @@ export class WorkerService {
   }
 
   /** The membership and events of an update. */
-  private async recordUpdate(tx: StoreTx, worker: Worker, patch: WorkerPatch): Promise<void> {
+  private async recordUpdate(tx: StoreTx, worker: UpdatedWorker, patch: WorkerPatch): Promise<void> {
     if (patch.attributes !== undefined) await this.membership.evaluateWorker(tx, worker, 'all');
     else if (patch.activitySid !== undefined || patch.friendlyName !== undefined)
       await this.membership.evaluateWorker(tx, worker, 'fields');
@@ -164,7 +167,17 @@ export class WorkerService {
         tx,
         type,
         worker,
-        type === 'worker.attributes.update' ? { attributes: worker.attributes } : {},
+        type === 'worker.activity.update'
+          ? {
+              previous_activity_sid: worker.previous.activitySid,
+              previous_activity_name: worker.previous.activityName,
+              // Time in the activity it left: from its status change to this one.
+              time_in_previous_activity_ms: Math.max(
+                0,
+                worker.dateStatusChanged.getTime() - worker.previous.dateStatusChanged.getTime(),
+              ),
+            }
+          : {},
       );
     }
   }
@@ -175,7 +188,7 @@ export class WorkerService {
     w: Worker,
     extra: Record<string, unknown> = {},
   ): Promise<void> {
-    return record(tx, this.deps, workerEvent(type, w, extra));
+    return record(tx, this.deps, workerEvent(type, w, { attributes: w.attributes, ...extra }));
   }
 }
 

@@ -19,7 +19,10 @@ import type {
 } from '../domain/types.js';
 import type {
   ActivityFilter,
+  DeliveryOutcome,
   DomainEvent,
+  EventDelivery,
+  EventFilter,
   NewDomainEvent,
   NewTimer,
   Timer,
@@ -41,6 +44,7 @@ import type {
   WorkerFilter,
   WorkerPatch,
   WorkerScope,
+  UpdatedWorker,
   NewWorkflow,
   WorkflowFilter,
   WorkflowPatch,
@@ -48,6 +52,15 @@ import type {
   WorkspacePatch,
 } from '../services/ports/store.js';
 import { InvalidParameterError } from '../domain/errors.js';
+import {
+  deliveriesWithEvents,
+  dueDeliveries,
+  eventPageQuery,
+  eventRow,
+  settleQuery,
+  toDelivery,
+  toEventPage,
+} from './event-queries.js';
 import {
   afterToken,
   beforeToken,
@@ -277,16 +290,18 @@ function prepare(db: Kysely<Database>) {
     /** The event INSERT (every append has the same shape): only its parameters change. */
     eventInsert: db
       .insertInto('events')
-      .values({
-        account_sid: '',
-        workspace_sid: '',
-        type: '',
-        resource_type: '',
-        resource_sid: '',
-        actor: '',
-        time_ms: 0,
-        data: '',
-      })
+      .values(
+        eventRow({
+          type: '',
+          accountSid: '',
+          workspaceSid: '',
+          resourceType: '',
+          resourceSid: '',
+          actor: '',
+          timeMs: 0,
+          data: {},
+        }),
+      )
       .compile(),
   };
 }
@@ -332,7 +347,7 @@ export abstract class CrudQueries implements StoreTx {
     patch: WorkerPatch,
     now: Date,
     scope?: WorkerScope,
-  ): Promise<Worker | null>;
+  ): Promise<UpdatedWorker | null>;
   abstract insertWorkers(
     workspaceSid: string,
     workers: readonly NewWorker[],
@@ -1260,39 +1275,17 @@ export abstract class CrudQueries implements StoreTx {
   // ---- the event log
 
   async appendEvent(e: NewDomainEvent): Promise<void> {
-    const parameters = [
-      e.accountSid,
-      e.workspaceSid,
-      e.type,
-      e.resourceType,
-      e.resourceSid,
-      e.actor,
-      e.timeMs,
-      JSON.stringify(e.data),
-    ];
-    await this.run({ compile: () => ({ ...this.eventInsert, parameters }) });
-    this.events.push(e);
+    const row = eventRow(e);
+    await this.run({ compile: () => ({ ...this.eventInsert, parameters: Object.values(row) }) });
+    this.events.push({ ...e, sid: row.sid });
   }
 
   async appendEvents(events: readonly NewDomainEvent[]): Promise<void> {
     // In chunks: each statement's parameters stay under both dialects' limits.
     for (let i = 0; i < events.length; i += EVENT_CHUNK) {
-      const chunk = events.slice(i, i + EVENT_CHUNK);
-      await this.run(
-        this.db.insertInto('events').values(
-          chunk.map((e) => ({
-            account_sid: e.accountSid,
-            workspace_sid: e.workspaceSid,
-            type: e.type,
-            resource_type: e.resourceType,
-            resource_sid: e.resourceSid,
-            actor: e.actor,
-            time_ms: e.timeMs,
-            data: JSON.stringify(e.data),
-          })),
-        ),
-      );
-      this.events.push(...chunk);
+      const rows = events.slice(i, i + EVENT_CHUNK).map(eventRow);
+      await this.run(this.db.insertInto('events').values(rows));
+      this.events.push(...rows.map((r, j) => ({ ...events[i + j]!, sid: r.sid })));
     }
   }
 
@@ -1307,6 +1300,121 @@ export abstract class CrudQueries implements StoreTx {
         .limit(limit),
     );
     return rows.map(toDomainEvent);
+  }
+
+  async listEventPage(
+    workspaceSid: string,
+    filter: EventFilter,
+    page: PageQuery,
+  ): Promise<Page<DomainEvent>> {
+    const { query, start } = eventPageQuery(this.db, workspaceSid, filter, page);
+    return toEventPage(await this.rows(query), start, page.pageSize);
+  }
+
+  async getEvent(workspaceSid: string, sid: string): Promise<DomainEvent | null> {
+    const [r] = await this.rows(
+      this.db
+        .selectFrom('events')
+        .selectAll()
+        .where('sid', '=', sid)
+        .where('workspace_sid', '=', workspaceSid),
+    );
+    return r ? toDomainEvent(r) : null;
+  }
+
+  // ---- event callback deliveries
+
+  async listDeliveries(
+    workspaceSid: string,
+    state: 'pending' | 'failed',
+    query: PageQuery,
+  ): Promise<Page<EventDelivery>> {
+    const q = deliveriesWithEvents(this.db)
+      .where('d.workspace_sid', '=', workspaceSid)
+      .where('d.state', '=', state);
+    return this.page(q, 'd.event_id', query, toDelivery);
+  }
+
+  async countDeliveries(): Promise<{ pending: number; failed: number }> {
+    const rows = await this.rows(
+      this.db
+        .selectFrom('event_deliveries')
+        .select((eb) => ['state', eb.fn.countAll().as('n')])
+        .groupBy('state'),
+    );
+    const count = (state: string) => Number(rows.find((r) => r.state === state)?.n ?? 0);
+    return { pending: count('pending'), failed: count('failed') };
+  }
+
+  async nextDeliveryDue(): Promise<number | null> {
+    const [r] = await this.rows(
+      this.db
+        .selectFrom('event_deliveries')
+        .select((eb) => eb.fn.min('next_attempt_ms').as('due'))
+        .where('state', '=', 'pending'),
+    );
+    return r?.due === null || r?.due === undefined ? null : Number(r.due);
+  }
+
+  async claimDeliveries(nowMs: number, leaseMs: number, limit: number): Promise<EventDelivery[]> {
+    let due = dueDeliveries(this.db, nowMs, limit);
+    if (this.skipLockedTimers) due = due.forUpdate().skipLocked();
+    const ids = (await this.rows(due)).map((r) => Number(r.event_id));
+    if (ids.length === 0) return [];
+    await this.run(
+      this.db
+        .updateTable('event_deliveries')
+        .set({ leased_until_ms: nowMs + leaseMs })
+        .where('event_id', 'in', ids),
+    );
+    const rows = await this.rows(
+      deliveriesWithEvents(this.db).where('d.event_id', 'in', ids).orderBy('d.event_id'),
+    );
+    return rows.map(toDelivery);
+  }
+
+  async settleDelivery(eventId: number, outcome: DeliveryOutcome): Promise<void> {
+    await this.run(settleQuery(this.db, eventId, outcome));
+  }
+
+  async queueDeliveries(
+    workspaceSid: string,
+    url: string,
+    fromMs: number,
+    toMs: number,
+    nowMs: number,
+  ): Promise<number> {
+    const range = this.db
+      .selectFrom('events')
+      .where('workspace_sid', '=', workspaceSid)
+      .where('time_ms', '>=', fromMs)
+      .where('time_ms', '<=', toMs);
+    const [counted] = await this.rows(range.select((eb) => eb.fn.countAll().as('n')));
+    await this.run(
+      this.db
+        .insertInto('event_deliveries')
+        .columns(['event_id', 'workspace_sid', 'url', 'state', 'next_attempt_ms'])
+        .expression(
+          range.select((eb) => [
+            'id',
+            'workspace_sid',
+            eb.val(url).as('url'),
+            eb.val('pending').as('state'),
+            eb.val(nowMs).as('next_attempt_ms'),
+          ]),
+        )
+        .onConflict((oc) =>
+          oc.column('event_id').doUpdateSet({
+            state: 'pending',
+            url,
+            attempts: 0,
+            first_attempt_ms: null,
+            next_attempt_ms: nowMs,
+            leased_until_ms: 0,
+          }),
+        ),
+    );
+    return Number(counted?.n ?? 0);
   }
 
   // ---- timers
