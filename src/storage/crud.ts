@@ -55,6 +55,7 @@ import { InvalidParameterError } from '../domain/errors.js';
 import {
   deliveriesWithEvents,
   dueDeliveries,
+  nextDeliveryDueQuery,
   eventPageQuery,
   eventRow,
   settleQuery,
@@ -1347,12 +1348,7 @@ export abstract class CrudQueries implements StoreTx {
   }
 
   async nextDeliveryDue(): Promise<number | null> {
-    const [r] = await this.rows(
-      this.db
-        .selectFrom('event_deliveries')
-        .select((eb) => eb.fn.min('next_attempt_ms').as('due'))
-        .where('state', '=', 'pending'),
-    );
+    const [r] = await this.rows(nextDeliveryDueQuery(this.db));
     return r?.due === null || r?.due === undefined ? null : Number(r.due);
   }
 

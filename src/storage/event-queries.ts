@@ -1,4 +1,4 @@
-import type { Kysely, SelectQueryBuilder } from 'kysely';
+import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { InvalidParameterError } from '../domain/errors.js';
 import { eventRefs } from '../domain/events.js';
 import { newSid, SidPrefix } from '../domain/sid.js';
@@ -148,17 +148,11 @@ export function toDelivery(r: Row): EventDelivery {
   };
 }
 
-/**
- * The deliveries that may go out now: due, not leased, and each its workspace's oldest pending
- * one (a workspace's events go out one at a time, in order).
- */
-export function dueDeliveries(db: Kysely<Database>, nowMs: number, limit: number) {
+/** Each workspace's oldest pending delivery (only it may go out). */
+function pendingHeads(db: Kysely<Database>) {
   return db
     .selectFrom('event_deliveries as d')
-    .select('d.event_id')
     .where('d.state', '=', 'pending')
-    .where('d.next_attempt_ms', '<=', nowMs)
-    .where('d.leased_until_ms', '<=', nowMs)
     .where(({ not, exists, selectFrom }) =>
       not(
         exists(
@@ -169,7 +163,27 @@ export function dueDeliveries(db: Kysely<Database>, nowMs: number, limit: number
             .whereRef('p.event_id', '<', 'd.event_id'),
         ),
       ),
-    )
+    );
+}
+
+/** When the next delivery may go out: the earliest head's retry time, or its lease's end. */
+export function nextDeliveryDueQuery(db: Kysely<Database>) {
+  return pendingHeads(db).select(
+    sql<number>`min(CASE WHEN d.leased_until_ms > d.next_attempt_ms THEN d.leased_until_ms ELSE d.next_attempt_ms END)`.as(
+      'due',
+    ),
+  );
+}
+
+/**
+ * The deliveries that may go out now: due, not leased, and each its workspace's oldest pending
+ * one (a workspace's events go out one at a time, in order).
+ */
+export function dueDeliveries(db: Kysely<Database>, nowMs: number, limit: number) {
+  return pendingHeads(db)
+    .select('d.event_id')
+    .where('d.next_attempt_ms', '<=', nowMs)
+    .where('d.leased_until_ms', '<=', nowMs)
     .orderBy('d.next_attempt_ms')
     .orderBy('d.event_id')
     .limit(limit);
