@@ -40,6 +40,8 @@ export interface Config {
   metricsToken: string | null;
   /** Twilio's limits (capacity 50, 100 activities, 15 task channels) enforced; ROSTER_TWILIO_LIMITS=off lifts them. */
   twilioLimits: boolean;
+  /** Event callbacks: each attempt's deadline, the first retry's delay, when to give up, how many at once. */
+  callbacks: { timeoutMs: number; retryBaseMs: number; horizonMs: number; concurrency: number };
 }
 
 type Env = Record<string, string | undefined>;
@@ -154,5 +156,11 @@ export function loadConfig(env: Env = process.env): Config {
     },
     metricsToken: env.ROSTER_METRICS_TOKEN || null,
     twilioLimits: twilioLimits === 'on',
+    callbacks: {
+      timeoutMs: intVar(env, 'ROSTER_CALLBACK_TIMEOUT_MS', 15_000, 100, 600_000),
+      retryBaseMs: intVar(env, 'ROSTER_CALLBACK_RETRY_MS', 1_000, 10, 3_600_000),
+      horizonMs: intVar(env, 'ROSTER_CALLBACK_RETRY_HORIZON_MS', 3_600_000, 0, 30 * 86_400_000),
+      concurrency: intVar(env, 'ROSTER_CALLBACK_CONCURRENCY', 8, 1, 1_000),
+    },
   };
 }

@@ -3,6 +3,7 @@ import { ConfigError, type Config } from '../config.js';
 import { createServices } from '../services/index.js';
 import { createChangeBus, createStore, prepareDataDir } from '../storage/create-store.js';
 import { resolveCredentials } from './credentials.js';
+import { EventCallbacks } from '../events/event-callbacks.js';
 
 export interface Output {
   line(text: string): void;
@@ -23,11 +24,22 @@ export async function serve(
     twilioLimits: config.twilioLimits,
     onTimerError: (err) => process.stderr.write(`roster: timers: ${(err as Error).message}\n`),
   });
+  const callbacks = new EventCallbacks(
+    {
+      store,
+      clock: services.clock,
+      onError: (err) => process.stderr.write(`roster: event callbacks: ${(err as Error).message}\n`),
+    },
+    { ...config.callbacks, retryMaxMs: 300_000 },
+  );
+  services.events.onReplay(() => callbacks.wake());
   const creds = resolveCredentials(dataDir, config.account);
   try {
     await services.accounts.ensure(creds.accountSid, creds.authToken); // on PostgreSQL, also migrates
     await services.timers.start(); // fires what came due while Roster was down
+    callbacks.start(); // sends what was still pending when Roster stopped
   } catch (err) {
+    await callbacks.stop();
     await services.timers.stop();
     await changes?.close();
     await store.close();
@@ -41,13 +53,18 @@ export async function serve(
     bodyLimitBytes: config.bodyLimitBytes,
     http: config.http,
     corsOrigins: config.corsOrigins,
-    live: { stream: config.stream, metricsToken: config.metricsToken },
+    live: {
+      stream: config.stream,
+      metricsToken: config.metricsToken,
+      callbacks: { stats: callbacks.stats, counts: () => store.countDeliveries() },
+    },
     logger: { level: config.logLevel },
   });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     await app.close();
+    await callbacks.stop();
     await services.timers.stop();
     await changes?.close();
     await store.close();
@@ -78,6 +95,7 @@ export async function serve(
   const stop = () =>
     (stopping ??= (async () => {
       await app.close(); // stops accepting, lets in-flight requests finish
+      await callbacks.stop(); // attempts under way are sent again after a restart
       await services.timers.stop();
       await changes?.close();
       await store.close();

@@ -2,6 +2,7 @@ import twilio from 'twilio';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
 import { EventCallbacks } from '../../src/events/event-callbacks.js';
+import { Metrics } from '../../src/live/metrics.js';
 import { openTestStore } from '../helpers/app.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { testBackend } from '../helpers/postgres.js';
@@ -210,6 +211,13 @@ describe(`event callbacks (${testBackend()})`, () => {
       last_error: 'HTTP 500',
     });
     expect(callbacks.stats.failed).toBe(1);
+    // /metrics says so.
+    const metrics = new Metrics({ stats: callbacks.stats, counts: () => t.store.countDeliveries() });
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('roster_event_callback_attempts_total{outcome="failed"} 1');
+    expect(text).toMatch(/roster_event_callback_attempts_total\{outcome="retried"\} [1-9]/);
+    expect(text).toContain('roster_event_callbacks{state="failed"} 1');
+    expect(text).toContain('roster_event_callbacks{state="pending"} 0');
   });
 
   it('loses nothing across a stop: what committed meanwhile is sent after the start, in order', async () => {
