@@ -50,7 +50,7 @@ CREATE TABLE event_deliveries (
   last_status INTEGER,
   last_error TEXT
 );
-CREATE INDEX event_deliveries_due ON event_deliveries (state, next_attempt_ms);
+CREATE INDEX event_deliveries_due ON event_deliveries (state, next_attempt_ms, event_id);
 CREATE INDEX event_deliveries_by_workspace ON event_deliveries (workspace_sid, state, event_id);
 
 -- What is POSTed: every event of a workspace with an EventCallbackUrl, or only the types its
