@@ -42,6 +42,8 @@ export interface Config {
   twilioLimits: boolean;
   /** Event callbacks: each attempt's deadline, the first retry's delay, when to give up, how many at once. */
   callbacks: { timeoutMs: number; retryBaseMs: number; horizonMs: number; concurrency: number };
+  /** Events older than this many days are deleted (0 keeps them all). */
+  eventRetentionDays: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -162,5 +164,6 @@ export function loadConfig(env: Env = process.env): Config {
       horizonMs: intVar(env, 'ROSTER_CALLBACK_RETRY_HORIZON_MS', 3_600_000, 0, 30 * 86_400_000),
       concurrency: intVar(env, 'ROSTER_CALLBACK_CONCURRENCY', 8, 1, 1_000),
     },
+    eventRetentionDays: intVar(env, 'ROSTER_EVENT_RETENTION_DAYS', 30, 0, 36_500),
   };
 }

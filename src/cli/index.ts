@@ -54,6 +54,7 @@ Environment:
                               event callbacks: give a delivery up this long after its first attempt
                               (default 3600000; 0 = no retries)
   ROSTER_CALLBACK_CONCURRENCY event callbacks sent at once per node, one per workspace (default 8)
+  ROSTER_EVENT_RETENTION_DAYS events older than this are deleted, hourly (default 30; 0 = keep all)
   ROSTER_LOG_LEVEL            pino log level (default info)
 `;
 

@@ -4,6 +4,7 @@ import { createServices } from '../services/index.js';
 import { createChangeBus, createStore, prepareDataDir } from '../storage/create-store.js';
 import { resolveCredentials } from './credentials.js';
 import { EventCallbacks } from '../events/event-callbacks.js';
+import { EventRetention } from '../events/retention.js';
 
 export interface Output {
   line(text: string): void;
@@ -33,12 +34,22 @@ export async function serve(
     { ...config.callbacks, retryMaxMs: 300_000 },
   );
   services.events.onReplay(() => callbacks.wake());
+  const retention = new EventRetention(
+    {
+      store,
+      clock: services.clock,
+      onError: (err) => process.stderr.write(`roster: event retention: ${(err as Error).message}\n`),
+    },
+    { days: config.eventRetentionDays },
+  );
   const creds = resolveCredentials(dataDir, config.account);
   try {
     await services.accounts.ensure(creds.accountSid, creds.authToken); // on PostgreSQL, also migrates
     await services.timers.start(); // fires what came due while Roster was down
     callbacks.start(); // sends what was still pending when Roster stopped
+    retention.start();
   } catch (err) {
+    await retention.stop();
     await callbacks.stop();
     await services.timers.stop();
     await changes?.close();
@@ -64,6 +75,7 @@ export async function serve(
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     await app.close();
+    await retention.stop();
     await callbacks.stop();
     await services.timers.stop();
     await changes?.close();
@@ -95,6 +107,7 @@ export async function serve(
   const stop = () =>
     (stopping ??= (async () => {
       await app.close(); // stops accepting, lets in-flight requests finish
+      await retention.stop();
       await callbacks.stop(); // attempts under way are sent again after a restart
       await services.timers.stop();
       await changes?.close();

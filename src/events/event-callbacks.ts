@@ -86,9 +86,36 @@ export class EventCallbacks {
     this.loops = [];
   }
 
-  /** Something may be due: every idle loop looks. */
+  /**
+   * Something may be due (a commit, a replay, the clock): one read says whether anything is,
+   * and only then do the idle loops claim (claims are write transactions; commits that queue
+   * no callback must not cost one). Checks run one at a time, a burst of wakes making one more.
+   */
   wake(): void {
-    this.wakeUp?.();
+    if (!this.started) return;
+    if (this.checking) {
+      this.checkAgain = true;
+      return;
+    }
+    this.checking = true;
+    void this.check();
+  }
+
+  private checking = false;
+  private checkAgain = false;
+
+  private async check(): Promise<void> {
+    do {
+      this.checkAgain = false;
+      try {
+        const due = await this.deps.store.nextDeliveryDue();
+        if (due !== null && due <= this.deps.clock.now()) this.wakeUp?.();
+        else if (this.busy === 0) this.armAt(due);
+      } catch (err) {
+        this.deps.onError?.(err);
+      }
+    } while (this.checkAgain && this.started);
+    this.checking = false;
   }
 
   /** Resolves once no loop has anything due to send (tests: after a clock move). */
@@ -96,7 +123,7 @@ export class EventCallbacks {
     for (;;) {
       const before = this.stats.attempts;
       await new Promise((r) => setImmediate(r));
-      if (this.busy === 0 && this.stats.attempts === before) {
+      if (this.busy === 0 && !this.checking && this.stats.attempts === before) {
         const due = await this.deps.store.nextDeliveryDue();
         if (due === null || due > this.deps.clock.now()) return;
       }
@@ -145,8 +172,6 @@ export class EventCallbacks {
     if (outcome.kind === 'delivered') this.stats.delivered++;
     else if (outcome.kind === 'retry') this.stats.retried++;
     else this.stats.failed++;
-    // Its workspace's next event may go now: other loops may be waiting for it.
-    this.wake();
     return true;
   }
 
@@ -181,9 +206,14 @@ export class EventCallbacks {
       this.deps.onError?.(err);
     }
     if (!this.started) return;
+    if (due !== null && due <= this.deps.clock.now()) return this.wakeUp?.();
+    this.armAt(due);
+  }
+
+  private armAt(due: number | null): void {
+    if (!this.started) return;
     const at = Math.min(due ?? Infinity, this.deps.clock.now() + this.options.pollMs);
     this.cancelTimer?.();
-    if (at <= this.deps.clock.now()) return this.wake();
     this.cancelTimer = this.deps.clock.setTimer(at, () => {
       this.cancelTimer = undefined;
       this.wake();

@@ -1413,6 +1413,17 @@ export abstract class CrudQueries implements StoreTx {
     return Number(counted?.n ?? 0);
   }
 
+  async deleteEventsBefore(beforeMs: number, limit: number): Promise<number> {
+    const oldest = await this.rows(
+      this.db.selectFrom('events').select(['id', 'time_ms']).orderBy('id').limit(limit),
+    );
+    const ids = oldest.filter((r) => Number(r.time_ms) < beforeMs).map((r) => Number(r.id));
+    if (ids.length === 0) return 0;
+    await this.run(this.db.deleteFrom('event_deliveries').where('event_id', 'in', ids));
+    await this.run(this.db.deleteFrom('events').where('id', 'in', ids));
+    return ids.length;
+  }
+
   // ---- timers
 
   async nextTimerDue(): Promise<number | null> {

@@ -66,6 +66,13 @@ const KNOWN_PREFIXES = [
   'account_',
 ];
 
+/** Names that differ from Twilio's whichever resource the event is about. */
+const RENAMES: Record<string, string> = {
+  task_queue_friendly_name: 'task_queue_name',
+  workflow_friendly_name: 'workflow_name',
+  instruction: 'reservation_instruction',
+};
+
 /** Fields that stay out of event data: the routing document is long and not Twilio's. */
 const LEFT_OUT = new Set(['configuration', 'version', 'default_activity_sid', 'timeout_activity_sid']);
 
@@ -91,7 +98,9 @@ function text(v: unknown): string {
 export function eventData(e: DomainEvent, workspaceName: string): Record<string, string> {
   const out: Record<string, string> = {};
   const names = FIELD_NAMES[e.resourceType] ?? {};
-  const prefix = PREFIX[e.resourceType] ?? '';
+  // A task's routing events (workflow.*, task-queue.entered, …) carry the task's fields.
+  const aboutTask = typeof e.data.task_sid === 'string' && e.resourceType !== 'Worker';
+  const prefix = aboutTask ? 'task_' : (PREFIX[e.resourceType] ?? '');
   const sidField = SID_FIELD[e.resourceType];
   if (sidField !== undefined) out[sidField] = e.resourceSid;
   for (const [key, value] of Object.entries(e.data)) {
@@ -101,11 +110,14 @@ export function eventData(e: DomainEvent, workspaceName: string): Record<string,
       out.worker_time_in_previous_activity_ms = text(value);
       continue;
     }
-    if (key === 'reason' && e.resourceType === 'Task') {
+    if (key === 'reason' && aboutTask) {
       out[e.type === 'task.completed' ? 'task_completed_reason' : 'task_canceled_reason'] = text(value);
       continue;
     }
-    const name = names[key] ?? (KNOWN_PREFIXES.some((p) => key.startsWith(p)) ? key : `${prefix}${key}`);
+    const name =
+      RENAMES[key] ??
+      (aboutTask ? undefined : names[key]) ??
+      (KNOWN_PREFIXES.some((p) => key.startsWith(p)) ? key : `${prefix}${key}`);
     out[name] = text(value);
   }
   if (e.resourceType === 'Worker' && e.data.capacity !== undefined) {

@@ -110,6 +110,12 @@ export interface EventWrites {
     toMs: number,
     nowMs: number,
   ): Promise<number>;
+  /**
+   * Retention: deletes events older than `beforeMs` among the `limit` oldest of the log (by id,
+   * which follows time closely enough: an old event logged after a newer one waits for it), with
+   * their deliveries. Returns how many went; 0 once the oldest left is recent.
+   */
+  deleteEventsBefore(beforeMs: number, limit: number): Promise<number>;
 }
 
 /** Hears the events of each committed transaction, in order, after its commit. */
