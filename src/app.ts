@@ -20,8 +20,10 @@ import {
 import { CorsPolicy, registerPreflight } from './http/headers.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { activityRoutes } from './http/routes/v1/activities.js';
+import { reservationRoutes } from './http/routes/v1/reservations.js';
 import { taskChannelRoutes } from './http/routes/v1/task-channels.js';
 import { taskQueueRoutes } from './http/routes/v1/task-queues.js';
+import { taskRoutes } from './http/routes/v1/tasks.js';
 import { workerRoutes } from './http/routes/v1/workers.js';
 import { workflowRoutes } from './http/routes/v1/workflows.js';
 import { eventRoutes } from './http/routes/v1/events.js';
@@ -129,6 +131,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   workerRoutes(app, deps);
   taskQueueRoutes(app, deps);
   workflowRoutes(app, deps);
+  taskRoutes(app, deps);
+  reservationRoutes(app, deps);
   eventRoutes(app, deps);
   allowed.seal();
   return app;

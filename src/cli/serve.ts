@@ -5,6 +5,8 @@ import { createChangeBus, createStore, prepareDataDir } from '../storage/create-
 import { resolveCredentials } from './credentials.js';
 import { EventCallbacks } from '../events/event-callbacks.js';
 import { EventRetention } from '../events/retention.js';
+import { AssignmentCallbacks } from '../events/assignment-callbacks.js';
+import { routingAssignmentPort } from '../events/assignment-port.js';
 
 export interface Output {
   line(text: string): void;
@@ -34,6 +36,14 @@ export async function serve(
     { ...config.callbacks, retryMaxMs: 300_000 },
   );
   services.events.onReplay(() => callbacks.wake());
+  const assignments = new AssignmentCallbacks(
+    {
+      store,
+      port: routingAssignmentPort(store, services, services.clock),
+      onError: (err) => process.stderr.write(`roster: assignment callbacks: ${(err as Error).message}\n`),
+    },
+    { timeoutMs: config.callbacks.timeoutMs },
+  );
   const retention = new EventRetention(
     {
       store,
@@ -48,7 +58,9 @@ export async function serve(
     await services.timers.start(); // fires what came due while Roster was down
     callbacks.start(); // sends what was still pending when Roster stopped
     retention.start();
+    assignments.start();
   } catch (err) {
+    await assignments.stop();
     await retention.stop();
     await callbacks.stop();
     await services.timers.stop();
@@ -75,6 +87,7 @@ export async function serve(
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     await app.close();
+    await assignments.stop();
     await retention.stop();
     await callbacks.stop();
     await services.timers.stop();
@@ -107,6 +120,7 @@ export async function serve(
   const stop = () =>
     (stopping ??= (async () => {
       await app.close(); // stops accepting, lets in-flight requests finish
+      await assignments.stop();
       await retention.stop();
       await callbacks.stop(); // attempts under way are sent again after a restart
       await services.timers.stop();

@@ -8,7 +8,9 @@ import type { NewDomainEvent, Store } from './ports/store.js';
 import { StatisticsService } from './statistics.js';
 import { QueueMembership } from './membership.js';
 import { TaskChannelService } from './task-channels.js';
+import { RoutingEngine } from './routing.js';
 import { TaskQueueService } from './task-queues.js';
+import { ReservationService, TaskService } from './tasks.js';
 import { WorkerService } from './workers.js';
 import { WorkflowService } from './workflows.js';
 import { WorkspaceService } from './workspaces.js';
@@ -45,6 +47,8 @@ export function createServices(store: Store, options: ServiceOptions = {}) {
   store.onEvents((events) => {
     for (const change of changesOf(events)) deps.changes.publish(change);
   });
+  const timers = new TimerService(deps, { onError: options.onTimerError });
+  const routing = new RoutingEngine(deps, membership, timers);
   return {
     clock,
     changes: deps.changes,
@@ -52,13 +56,15 @@ export function createServices(store: Store, options: ServiceOptions = {}) {
     workspaces: new WorkspaceService(deps),
     activities: new ActivityService(deps, membership),
     taskChannels: new TaskChannelService(deps),
-    workers: new WorkerService(deps, membership),
-    taskQueues: new TaskQueueService(deps, membership),
-    workflows: new WorkflowService(deps),
+    workers: new WorkerService(deps, membership, routing),
+    taskQueues: new TaskQueueService(deps, membership, routing),
+    workflows: new WorkflowService(deps, routing),
+    tasks: new TaskService(deps, routing),
+    reservations: new ReservationService(deps, routing),
     statistics: new StatisticsService(deps),
     events: new EventService(deps),
-    /** Durable timers; `serve` starts them (task TTLs and reservation timeouts will use them). */
-    timers: new TimerService(deps, { onError: options.onTimerError }),
+    /** Durable timers (task TTLs, step and reservation timeouts); `serve` starts them. */
+    timers,
   };
 }
 

@@ -1,4 +1,5 @@
-import { InvalidParameterError, NotFoundError } from '../domain/errors.js';
+import { ConflictError, InvalidParameterError, NotFoundError } from '../domain/errors.js';
+import { ACTIVE_TASK } from '../domain/tasks.js';
 import { newSid, SidPrefix } from '../domain/sid.js';
 import {
   compileTargetWorkers,
@@ -10,6 +11,7 @@ import {
 import type { QueueOrder, TaskQueue } from '../domain/types.js';
 import { assertQueueUnreferenced } from '../domain/workflows/configuration.js';
 import type { QueueMembership } from './membership.js';
+import type { RoutingEngine } from './routing.js';
 import { workflowQueueReferences } from './workflows.js';
 import type { PageQuery, StoreReader, StoreTx, TaskQueueFilter, TaskQueuePatch } from './ports/store.js';
 import { record, requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
@@ -46,6 +48,7 @@ export class TaskQueueService {
   constructor(
     private readonly deps: ServiceDeps,
     private readonly membership: QueueMembership,
+    private readonly routing: RoutingEngine,
   ) {}
 
   async list(accountSid: string, workspaceSid: string, filter: TaskQueueListFilter, page: PageQuery) {
@@ -109,7 +112,7 @@ export class TaskQueueService {
     const expression =
       input.targetWorkers === undefined ? undefined : compileTargetWorkers(input.targetWorkers);
     return this.deps.store.transaction(async (tx) => {
-      await requireWorkspace(tx, accountSid, workspaceSid);
+      const ws = await requireWorkspace(tx, accountSid, workspaceSid);
       const before = await requireTaskQueue(tx, workspaceSid, sid);
       await requireActivities(tx, workspaceSid, input);
       const patch: TaskQueuePatch = { ...input };
@@ -118,6 +121,8 @@ export class TaskQueueService {
       await tx.updateTaskQueue(sid, patch, wholeSeconds(this.deps.now()));
       const expressionChanged = expression !== undefined && input.targetWorkers !== before.targetWorkers;
       if (expression && expressionChanged) {
+        // Routing first, then the workspace: the order every routing transaction takes them in.
+        await tx.holdRouting(workspaceSid);
         await this.membership.evaluateQueue(tx, workspaceSid, sid, expression);
         tx.onCommit(() => this.membership.remember(sid, expression));
       }
@@ -132,6 +137,8 @@ export class TaskQueueService {
             previous_target_workers: before.targetWorkers,
           }),
         );
+        // New members may take the queue's waiting tasks.
+        await this.routing.queueChanged(tx, ws, queue);
       }
       return queue;
     });
@@ -141,7 +148,14 @@ export class TaskQueueService {
     return this.deps.store.transaction(async (tx) => {
       await requireWorkspace(tx, accountSid, workspaceSid);
       const queue = await requireTaskQueue(tx, workspaceSid, sid);
+      // Routing first, then the workspace: the order every routing transaction takes them in.
+      await tx.holdRouting(workspaceSid);
       assertQueueUnreferenced(sid, await workflowQueueReferences(tx, workspaceSid));
+      if ((await tx.tasksInQueues([sid], ACTIVE_TASK, 1)).length > 0) {
+        throw new ConflictError(
+          `The TaskQueue ${sid} cannot be deleted: it has tasks that are not completed or canceled`,
+        );
+      }
       await tx.deleteTaskQueue(sid);
       tx.onCommit(() => this.membership.forget(sid));
       await record(tx, this.deps, taskQueueEvent('task-queue.deleted', queue));

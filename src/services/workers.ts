@@ -3,8 +3,9 @@ import { InvalidParameterError, NotFoundError } from '../domain/errors.js';
 import { workerChannelChange } from '../domain/worker-channels.js';
 import { changesNothing, checkIfMatch, workerChangeEventTypes } from '../domain/workers.js';
 import { newSid, SidPrefix } from '../domain/sid.js';
-import type { Worker, WorkerChannel } from '../domain/types.js';
+import type { Worker, WorkerChannel, WorkerLoad } from '../domain/types.js';
 import type { QueueMembership } from './membership.js';
+import type { RoutingEngine } from './routing.js';
 import type {
   PageQuery,
   StoreReader,
@@ -36,6 +37,7 @@ export class WorkerService {
   constructor(
     private readonly deps: ServiceDeps,
     private readonly membership: QueueMembership,
+    private readonly routing: RoutingEngine,
   ) {}
 
   async list(accountSid: string, workspaceSid: string, filter: WorkerFilter, page: PageQuery) {
@@ -75,7 +77,18 @@ export class WorkerService {
     });
   }
 
-  update(accountSid: string, workspaceSid: string, sid: string, patch: WorkerPatch, ifMatch: IfMatch) {
+  /**
+   * `rejectPendingReservations` (Worker update `RejectPendingReservations`) rejects the worker's
+   * pending reservations when its activity (new or not) is unavailable.
+   */
+  update(
+    accountSid: string,
+    workspaceSid: string,
+    sid: string,
+    patch: WorkerPatch,
+    ifMatch: IfMatch,
+    rejectPendingReservations = false,
+  ) {
     return this.deps.store.transaction(async (tx) => {
       const now = wholeSeconds(this.deps.now());
       if (ifMatch === undefined) {
@@ -84,7 +97,7 @@ export class WorkerService {
         const updated = await tx.updateWorker(sid, patch, now, { accountSid, workspaceSid });
         if (updated) {
           await this.recordUpdate(tx, updated, patch);
-          return updated;
+          return this.routeAfter(tx, accountSid, updated, patch, rejectPendingReservations);
         }
       }
       await requireOwnWorkspace(tx, accountSid, workspaceSid);
@@ -92,12 +105,36 @@ export class WorkerService {
       checkIfMatch(worker, ifMatch);
       if (patch.activitySid !== undefined) await requireActivityParam(tx, workspaceSid, patch.activitySid);
       // Nothing to change: the worker stays as it is, with its ETag and date_updated, and no event.
-      if (changesNothing(worker, patch)) return worker;
+      if (changesNothing(worker, patch)) {
+        return this.routeAfter(tx, accountSid, worker, {}, rejectPendingReservations);
+      }
       const updated = await tx.updateWorker(sid, patch, now);
       if (!updated) throw new NotFoundError('Worker', sid);
       await this.recordUpdate(tx, updated, patch);
-      return updated;
+      return this.routeAfter(tx, accountSid, updated, patch, rejectPendingReservations);
     });
+  }
+
+  /**
+   * Routing after a worker's change: its pending reservations rejected when asked (and it is
+   * unavailable); waiting tasks offered when it is available and its activity or attributes
+   * changed. Returns the worker as it is then (routing may have moved it).
+   */
+  private async routeAfter(
+    tx: StoreTx,
+    accountSid: string,
+    worker: Worker,
+    patch: WorkerPatch,
+    rejectPending: boolean,
+  ): Promise<Worker> {
+    const rejecting = rejectPending && !worker.available;
+    const offering = worker.available && (patch.activitySid !== undefined || patch.attributes !== undefined);
+    if (!rejecting && !offering) return worker;
+    const ws = await requireWorkspace(tx, accountSid, worker.workspaceSid);
+    await tx.holdRouting(ws.sid);
+    if (rejecting) await this.routing.rejectPendingOf(tx, ws, worker.sid);
+    if (offering) await this.routing.offerWorker(tx, ws, worker.sid);
+    return requireWorker(tx, worker.workspaceSid, worker.sid);
   }
 
   remove(accountSid: string, workspaceSid: string, sid: string, ifMatch: IfMatch): Promise<void> {
@@ -105,7 +142,11 @@ export class WorkerService {
       await requireOwnWorkspace(tx, accountSid, workspaceSid);
       const worker = await requireWorker(tx, workspaceSid, sid);
       checkIfMatch(worker, ifMatch);
+      const ws = await requireWorkspace(tx, accountSid, workspaceSid);
+      await tx.holdRouting(workspaceSid);
+      // Deleted first, so that the tasks it held route to others.
       await tx.deleteWorker(sid);
+      await this.routing.workerDeleted(tx, ws, sid);
       await this.recordWorker(tx, 'worker.deleted', worker);
     });
   }
@@ -113,13 +154,16 @@ export class WorkerService {
   async listChannels(accountSid: string, workspaceSid: string, workerSid: string, page: PageQuery) {
     await requireWorkspace(this.deps.store, accountSid, workspaceSid);
     await requireWorker(this.deps.store, workspaceSid, workerSid);
-    return this.deps.store.listWorkerChannels(workerSid, page);
+    const channels = await this.deps.store.listWorkerChannels(workerSid, page);
+    const loads = await this.deps.store.workerLoads(workerSid);
+    return { ...channels, items: channels.items.map((c) => withLoad(c, loads)) };
   }
 
   async fetchChannel(accountSid: string, workspaceSid: string, workerSid: string, sidOrUniqueName: string) {
     await requireWorkspace(this.deps.store, accountSid, workspaceSid);
     await requireWorker(this.deps.store, workspaceSid, workerSid);
-    return requireWorkerChannel(this.deps.store, workerSid, sidOrUniqueName);
+    const channel = await requireWorkerChannel(this.deps.store, workerSid, sidOrUniqueName);
+    return withLoad(channel, await this.deps.store.workerLoads(workerSid));
   }
 
   updateChannel(
@@ -139,7 +183,7 @@ export class WorkerService {
       const channel = await requireWorkerChannel(tx, workerSid, sidOrUniqueName);
       const { after, eventTypes } = workerChannelChange(channel, patch);
       // Nothing to change: the channel stays as it is, with its date_updated, and no event.
-      if (eventTypes.length === 0) return channel;
+      if (eventTypes.length === 0) return withLoad(channel, await tx.workerLoads(workerSid));
       await tx.updateWorkerChannel(channel, after, wholeSeconds(this.deps.now()));
       const updated = await requireWorkerChannel(tx, workerSid, channel.sid);
       for (const type of eventTypes) {
@@ -153,33 +197,19 @@ export class WorkerService {
           assigned_tasks: updated.assignedTasks,
         });
       }
-      return updated;
+      // More capacity, or the channel switched on: the worker may take waiting tasks.
+      if (updated.available && (updated.capacity > channel.capacity || !channel.available)) {
+        const ws = await requireWorkspace(tx, accountSid, workspaceSid);
+        await tx.holdRouting(workspaceSid);
+        await this.routing.offerWorker(tx, ws, workerSid);
+      }
+      return withLoad(updated, await tx.workerLoads(workerSid));
     });
   }
 
   /** The membership and events of an update. */
-  private async recordUpdate(tx: StoreTx, worker: UpdatedWorker, patch: WorkerPatch): Promise<void> {
-    if (patch.attributes !== undefined) await this.membership.evaluateWorker(tx, worker, 'all');
-    else if (patch.activitySid !== undefined || patch.friendlyName !== undefined)
-      await this.membership.evaluateWorker(tx, worker, 'fields');
-    for (const type of workerChangeEventTypes(patch)) {
-      await this.recordWorker(
-        tx,
-        type,
-        worker,
-        type === 'worker.activity.update'
-          ? {
-              previous_activity_sid: worker.previous.activitySid,
-              previous_activity_name: worker.previous.activityName,
-              // Time in the activity it left: from its status change to this one.
-              time_in_previous_activity_ms: Math.max(
-                0,
-                worker.dateStatusChanged.getTime() - worker.previous.dateStatusChanged.getTime(),
-              ),
-            }
-          : {},
-      );
-    }
+  private recordUpdate(tx: StoreTx, worker: UpdatedWorker, patch: WorkerPatch): Promise<void> {
+    return recordWorkerChange(tx, this.deps, this.membership, worker, patch);
   }
 
   private recordWorker(
@@ -189,6 +219,37 @@ export class WorkerService {
     extra: Record<string, unknown> = {},
   ): Promise<void> {
     return record(tx, this.deps, workerEvent(type, w, { attributes: w.attributes, ...extra }));
+  }
+}
+
+/**
+ * The membership and events of a change made to a worker (by the API, or by routing moving it
+ * to another activity), in the change's transaction.
+ */
+export async function recordWorkerChange(
+  tx: StoreTx,
+  deps: ServiceDeps,
+  membership: QueueMembership,
+  worker: UpdatedWorker,
+  patch: WorkerPatch,
+): Promise<void> {
+  if (patch.attributes !== undefined) await membership.evaluateWorker(tx, worker, 'all');
+  else if (patch.activitySid !== undefined || patch.friendlyName !== undefined)
+    await membership.evaluateWorker(tx, worker, 'fields');
+  for (const type of workerChangeEventTypes(patch)) {
+    const extra =
+      type === 'worker.activity.update'
+        ? {
+            previous_activity_sid: worker.previous.activitySid,
+            previous_activity_name: worker.previous.activityName,
+            // Time in the activity it left: from its status change to this one.
+            time_in_previous_activity_ms: Math.max(
+              0,
+              worker.dateStatusChanged.getTime() - worker.previous.dateStatusChanged.getTime(),
+            ),
+          }
+        : {};
+    await record(tx, deps, workerEvent(type, worker, { attributes: worker.attributes, ...extra }));
   }
 }
 
@@ -240,6 +301,12 @@ export async function requireWorker(reader: StoreReader, workspaceSid: string, s
   const worker = await reader.getWorker(workspaceSid, sid);
   if (!worker) throw new NotFoundError('Worker', sid);
   return worker;
+}
+
+/** A worker channel with routing's count of its assigned tasks (kept apart, in the worker's load). */
+function withLoad(channel: WorkerChannel, loads: readonly WorkerLoad[]): WorkerChannel {
+  const load = loads.find((l) => l.taskChannelSid === channel.taskChannelSid);
+  return { ...channel, assignedTasks: load?.assigned ?? 0 };
 }
 
 async function requireWorkerChannel(reader: StoreReader, workerSid: string, sidOrUniqueName: string) {

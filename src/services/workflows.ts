@@ -1,4 +1,5 @@
-import { NotFoundError } from '../domain/errors.js';
+import { ConflictError, NotFoundError } from '../domain/errors.js';
+import { ACTIVE_TASK } from '../domain/tasks.js';
 import { newSid, SidPrefix } from '../domain/sid.js';
 import type { Workflow } from '../domain/types.js';
 import {
@@ -8,6 +9,7 @@ import {
 } from '../domain/workflows/configuration.js';
 import type { PageQuery, StoreReader, StoreTx, WorkflowFilter, WorkflowPatch } from './ports/store.js';
 import { record, requireWorkspace, wholeSeconds, type ServiceDeps } from './context.js';
+import type { RoutingEngine } from './routing.js';
 
 export const DEFAULT_TASK_RESERVATION_TIMEOUT = 120;
 
@@ -23,7 +25,10 @@ export interface CreateWorkflowInput {
 const WORKFLOW_PAGE = 500;
 
 export class WorkflowService {
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly routing: RoutingEngine,
+  ) {}
 
   async list(accountSid: string, workspaceSid: string, filter: WorkflowFilter, page: PageQuery) {
     await requireWorkspace(this.deps.store, accountSid, workspaceSid);
@@ -58,17 +63,30 @@ export class WorkflowService {
     });
   }
 
-  /** `ReEvaluateTasks` is accepted and has nothing to do: Roster has no tasks yet. */
-  update(accountSid: string, workspaceSid: string, sid: string, patch: WorkflowPatch): Promise<Workflow> {
+  /** `ReEvaluateTasks` routes the workflow's pending tasks again, from the (new) configuration's start. */
+  update(
+    accountSid: string,
+    workspaceSid: string,
+    sid: string,
+    patch: WorkflowPatch,
+    reEvaluateTasks = false,
+  ): Promise<Workflow> {
     return this.deps.store.transaction(async (tx) => {
-      await requireWorkspace(tx, accountSid, workspaceSid);
+      const ws = await requireWorkspace(tx, accountSid, workspaceSid);
       const before = await requireWorkflow(tx, workspaceSid, sid);
-      if (Object.values(patch).every((v) => v === undefined)) return before;
+      if (reEvaluateTasks) {
+        await tx.holdRouting(workspaceSid);
+      }
+      if (Object.values(patch).every((v) => v === undefined)) {
+        if (reEvaluateTasks) await this.routing.reEvaluateWorkflow(tx, ws, sid);
+        return before;
+      }
       if (patch.configuration !== undefined)
         await validateConfiguration(tx, workspaceSid, patch.configuration);
       await tx.updateWorkflow(sid, patch, wholeSeconds(this.deps.now()));
       const workflow = await requireWorkflow(tx, workspaceSid, sid);
       await record(tx, this.deps, workflowEvent('workflow.updated', workflow));
+      if (reEvaluateTasks) await this.routing.reEvaluateWorkflow(tx, ws, sid);
       return workflow;
     });
   }
@@ -77,6 +95,12 @@ export class WorkflowService {
     return this.deps.store.transaction(async (tx) => {
       await requireWorkspace(tx, accountSid, workspaceSid);
       const workflow = await requireWorkflow(tx, workspaceSid, sid);
+      await tx.holdRouting(workspaceSid);
+      if ((await tx.tasksOfWorkflow(sid, ACTIVE_TASK, 1)).length > 0) {
+        throw new ConflictError(
+          `The Workflow ${sid} cannot be deleted: it has tasks that are not completed or canceled`,
+        );
+      }
       await tx.deleteWorkflow(sid);
       await record(tx, this.deps, workflowEvent('workflow.deleted', workflow));
     });

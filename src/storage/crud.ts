@@ -37,6 +37,8 @@ import type {
   NewWorkspace,
   Page,
   PageQuery,
+  RoutingReads,
+  RoutingWrites,
   StoreTx,
   TaskChannelPatch,
   WorkerChannelPatch,
@@ -315,7 +317,7 @@ const prepared = new WeakMap<Kysely<Database>, ReturnType<typeof prepare>>();
  * (locks, count rows, new SIDs in SQL), and its hand-written hot statements: the statistics
  * counts, the guarded worker update and bulk loading.
  */
-export abstract class CrudQueries implements StoreTx {
+export abstract class CrudQueries implements Omit<StoreTx, keyof RoutingReads | keyof RoutingWrites> {
   private effects: Array<() => void> = [];
   private events: NewDomainEvent[] = [];
   protected readonly select: ReturnType<typeof rowQueries>;

@@ -111,6 +111,54 @@ export interface Database {
     date_created: Date;
     date_updated: Date;
   };
+  tasks: {
+    id: Generated<number>;
+    sid: string;
+    account_sid: string;
+    workspace_sid: string;
+    attributes: string;
+    assignment_status: string;
+    requested_priority: number;
+    priority: number;
+    reason: string | null;
+    timeout: number;
+    workflow_sid: string | null;
+    task_queue_sid: string | null;
+    task_channel_sid: string;
+    routing_target: string | null;
+    ignore_capacity: boolean | null;
+    created_ms: number;
+    virtual_start_ms: number;
+    queue_entered_ms: number | null;
+    filter_index: number;
+    step_index: number;
+    version: number;
+    date_created: Date;
+    date_updated: Date;
+  };
+  reservations: {
+    id: Generated<number>;
+    sid: string;
+    account_sid: string;
+    workspace_sid: string;
+    task_sid: string;
+    worker_sid: string;
+    worker_name: string;
+    task_channel_sid: string;
+    reservation_status: string;
+    instruction: string | null;
+    version: number;
+    date_created: Date;
+    date_updated: Date;
+  };
+  worker_loads: {
+    worker_sid: string;
+    task_channel_sid: string;
+    workspace_sid: string;
+    reserved: number;
+    assigned: number;
+    freed_ms: number;
+  };
   channel_activity_counts: { task_channel_sid: string; activity_sid: string };
   timers: {
     id: Generated<number>;

@@ -185,3 +185,31 @@ export function optionalDate(params: Params, name: string): Date | undefined {
   if (!Number.isFinite(ms)) invalid(name, 'expected an ISO 8601 date-time, such as 2025-01-02T03:04:05Z');
   return new Date(ms);
 }
+
+/** An ISO 8601 date-time (as the SDKs send Dates); anything else is refused. */
+export function optionalDateTime(params: Params, name: string): Date | undefined {
+  const v = raw(params, name);
+  if (v === undefined) return undefined;
+  const trimmed = v.trim();
+  const d = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(trimmed)
+    ? new Date(trimmed)
+    : new Date(NaN);
+  if (Number.isNaN(d.getTime())) invalid(name, 'expected an ISO 8601 date-time');
+  return d;
+}
+
+/** A parameter that may be repeated (or comma-separated): each value once, in order. */
+export function optionalList(params: Params, name: string): string[] | undefined {
+  const v = params[name];
+  if (v === undefined) return undefined;
+  const values = Array.isArray(v) ? v : [v];
+  const out: string[] = [];
+  for (const item of values) {
+    if (typeof item !== 'string') invalid(name, 'expected text values');
+    for (const part of item.split(',')) {
+      const s = part.trim();
+      if (s !== '' && !out.includes(s)) out.push(s);
+    }
+  }
+  return out;
+}

@@ -113,7 +113,7 @@ describe('Workers through the twilio SDK', () => {
     const noop = await ws().workers(w.sid).updateWithHttpInfo({ ifMatch: newEtag });
     expect(noop.statusCode).toBe(200);
     expect(noop.body).toMatchObject({ friendlyName: 'Etag 2', activitySid: w.activitySid, attributes: '{}' });
-    // RejectPendingReservations is accepted (there are no reservations yet).
+    // RejectPendingReservations is accepted (this worker has no reservations to reject).
     const rejecting = await ws().workers(w.sid).updateWithHttpInfo({ rejectPendingReservations: true });
     expect(rejecting.statusCode).toBe(200);
 

@@ -6,7 +6,14 @@ import fc from 'fast-check';
  * and index, and is resolved when the request is sent.
  */
 export type PoolKind =
-  'workspace' | 'activity' | 'taskChannel' | 'taskChannelName' | 'worker' | 'workerChannel';
+  | 'workspace'
+  | 'activity'
+  | 'taskChannel'
+  | 'taskChannelName'
+  | 'worker'
+  | 'workerChannel'
+  | 'task'
+  | 'reservation';
 export interface Ref {
   ref: PoolKind;
   n: number;
@@ -41,7 +48,13 @@ export type RouteName =
   | 'worker'
   | 'statistics'
   | 'workerChannels'
-  | 'workerChannel';
+  | 'workerChannel'
+  | 'tasks'
+  | 'task'
+  | 'taskReservations'
+  | 'taskReservation'
+  | 'workerReservations'
+  | 'workerReservation';
 
 /** A path segment: a reference of the right kind or the wrong one, or literal text put in the URL as is. */
 export type Segment = Ref | { text: string | Long };
@@ -250,7 +263,22 @@ const urlValue = fc.oneof(
 );
 
 const PAGE_SIZES = ['1', '2', '50', '1000', '1001', '0', '-1', 'abc', '1e400', '99999999', ''];
-type Kind = 'name' | 'bool' | 'int' | 'json' | 'url' | 'text' | 'order' | 'pageSize' | 'pageToken' | PoolKind;
+type Kind =
+  | 'name'
+  | 'bool'
+  | 'int'
+  | 'json'
+  | 'url'
+  | 'text'
+  | 'order'
+  | 'pageSize'
+  | 'pageToken'
+  | 'taskStatus'
+  | 'reservationStatus'
+  | 'instruction'
+  | 'taskOrdering'
+  | 'dateTime'
+  | PoolKind;
 
 function valueOf(kind: Kind): fc.Arbitrary<Value> {
   switch (kind) {
@@ -268,6 +296,60 @@ function valueOf(kind: Kind): fc.Arbitrary<Value> {
       return fc.oneof(nameValue, hostileText);
     case 'order':
       return fc.oneof(fc.constantFrom('FIFO', 'LIFO', 'fifo', 'Lifo', 'RANDOM'), hostileText);
+    case 'taskStatus':
+      return fc.oneof(
+        fc.constantFrom(
+          'pending',
+          'reserved',
+          'assigned',
+          'wrapping',
+          'completed',
+          'canceled',
+          'pending,canceled',
+        ),
+        hostileText,
+      );
+    case 'reservationStatus':
+      return fc.oneof(
+        fc.constantFrom(
+          'pending',
+          'accepted',
+          'rejected',
+          'timeout',
+          'canceled',
+          'rescinded',
+          'wrapping',
+          'completed',
+        ),
+        hostileText,
+      );
+    case 'instruction':
+      return fc.oneof(
+        fc.constantFrom('accept', 'reject', 'dequeue', 'call', 'redirect', 'conference', 'fly'),
+        hostileText,
+      );
+    case 'dateTime':
+      return fc.oneof(
+        fc.constantFrom(
+          '2020-01-01T00:00:00Z',
+          '1899-12-31T23:59:59Z',
+          '2999-01-01T00:00:00Z',
+          '2020-02-30',
+          'yesterday',
+        ),
+        hostileText,
+      );
+    case 'taskOrdering':
+      return fc.oneof(
+        fc.constantFrom(
+          'Priority:desc',
+          'DateCreated:asc',
+          'Priority:desc,DateCreated:asc',
+          'DateCreated,VirtualStartTime',
+          'x:y',
+        ),
+        hostileText,
+      );
     case 'pageSize':
       return fc.oneof(fc.constantFrom(...PAGE_SIZES), intValue);
     case 'pageToken':
@@ -356,6 +438,51 @@ const PARAMS: Record<string, [string, Kind][]> = {
     ['Capacity', 'int'],
     ['Available', 'bool'],
   ],
+  'tasks GET': [
+    ['AssignmentStatus', 'taskStatus'],
+    ['Priority', 'int'],
+    ['WorkflowSid', 'text'],
+    ['WorkflowName', 'text'],
+    ['TaskQueueSid', 'text'],
+    ['TaskQueueName', 'text'],
+    ['EvaluateTaskAttributes', 'text'],
+    ['RoutingTarget', 'worker'],
+    ['Ordering', 'taskOrdering'],
+    ['HasAddons', 'bool'],
+    ...PAGING,
+  ],
+  'tasks POST': [
+    ['RoutingTarget', 'worker'],
+    ['Attributes', 'json'],
+    ['Priority', 'int'],
+    ['Timeout', 'int'],
+    ['TaskChannel', 'taskChannelName'],
+    ['VirtualStartTime', 'dateTime'],
+    ['IgnoreCapacity', 'bool'],
+  ],
+  'task POST': [
+    ['Attributes', 'json'],
+    ['AssignmentStatus', 'taskStatus'],
+    ['Reason', 'text'],
+    ['Priority', 'int'],
+    ['TaskChannel', 'taskChannelName'],
+    ['VirtualStartTime', 'dateTime'],
+  ],
+  'taskReservations GET': [['ReservationStatus', 'reservationStatus'], ['WorkerSid', 'worker'], ...PAGING],
+  'taskReservation POST': [
+    ['ReservationStatus', 'reservationStatus'],
+    ['WorkerActivitySid', 'activity'],
+    ['Instruction', 'instruction'],
+    ['DequeueFrom', 'text'],
+    ['CallAccept', 'bool'],
+  ],
+  'workerReservations GET': [['ReservationStatus', 'reservationStatus'], ...PAGING],
+  'workerReservation POST': [
+    ['ReservationStatus', 'reservationStatus'],
+    ['WorkerActivitySid', 'activity'],
+    ['Instruction', 'instruction'],
+    ['RedirectAccept', 'bool'],
+  ],
 };
 
 /** Parameters a create needs, so that runs build up state to work on. */
@@ -364,6 +491,7 @@ const REQUIRED: Record<string, string[]> = {
   'activities POST': ['FriendlyName'],
   'taskChannels POST': ['FriendlyName', 'UniqueName'],
   'workers POST': ['FriendlyName'],
+  'tasks POST': ['RoutingTarget'],
 };
 
 /** The path of each route: the kinds its references should name. */
@@ -379,6 +507,12 @@ export const PATHS: Record<RouteName, PoolKind[]> = {
   statistics: ['workspace'],
   workerChannels: ['workspace', 'worker'],
   workerChannel: ['workspace', 'worker', 'workerChannel'],
+  tasks: ['workspace'],
+  task: ['workspace', 'task'],
+  taskReservations: ['workspace', 'task'],
+  taskReservation: ['workspace', 'task', 'reservation'],
+  workerReservations: ['workspace', 'worker'],
+  workerReservation: ['workspace', 'worker', 'reservation'],
 };
 
 const METHODS: Record<RouteName, string[]> = {
@@ -393,6 +527,12 @@ const METHODS: Record<RouteName, string[]> = {
   statistics: ['GET'],
   workerChannels: ['GET'],
   workerChannel: ['GET', 'POST'],
+  tasks: ['GET', 'POST'],
+  task: ['GET', 'POST', 'DELETE'],
+  taskReservations: ['GET'],
+  taskReservation: ['GET', 'POST'],
+  workerReservations: ['GET'],
+  workerReservation: ['GET', 'POST'],
 };
 
 const hostileSegment: fc.Arbitrary<Segment> = fc.oneof(
@@ -474,6 +614,16 @@ function plainValueOf(kind: Kind): fc.Arbitrary<Value> {
       return fc.constant('');
     case 'taskChannelName':
       return fc.oneof(ref('taskChannelName'), ref('taskChannel'));
+    case 'taskStatus':
+      return fc.constantFrom('pending', 'canceled', 'wrapping', 'completed');
+    case 'reservationStatus':
+      return fc.constantFrom('accepted', 'rejected', 'wrapping', 'completed');
+    case 'instruction':
+      return fc.constantFrom('accept', 'reject', 'dequeue', 'conference');
+    case 'taskOrdering':
+      return fc.constantFrom('Priority:desc', 'DateCreated:asc');
+    case 'dateTime':
+      return fc.constant('2020-01-01T00:00:00Z');
     default:
       return ref(kind);
   }

@@ -110,6 +110,8 @@ const PREFIX: Record<PoolKind, string> = {
   taskChannelName: '',
   worker: SidPrefix.worker,
   workerChannel: SidPrefix.workerChannel,
+  task: SidPrefix.task,
+  reservation: SidPrefix.reservation,
 };
 
 function resolve(pool: Pool, r: Ref): string {
@@ -167,6 +169,12 @@ function pathOf(pool: Pool, r: Recipe): { url: string; workspace: string | null 
     statistics: '/Workers/RealTimeStatistics',
     workerChannels: `/Workers/${seg[1]}/Channels`,
     workerChannel: `/Workers/${seg[1]}/Channels/${seg[2]}`,
+    tasks: '/Tasks',
+    task: `/Tasks/${seg[1]}`,
+    taskReservations: `/Tasks/${seg[1]}/Reservations`,
+    taskReservation: `/Tasks/${seg[1]}/Reservations/${seg[2]}`,
+    workerReservations: `/Workers/${seg[1]}/Reservations`,
+    workerReservation: `/Workers/${seg[1]}/Reservations/${seg[2]}`,
   };
   return { url: ws + tail[r.route], workspace };
 }
@@ -297,6 +305,14 @@ function learn(pool: Pool, r: Recipe, res: Answer, workspace: string | null): vo
       break;
     case 'workerChannels':
       for (const c of items('channels')) add('workerChannel', c.sid);
+      break;
+    case 'tasks':
+      add('task', body.sid);
+      for (const t of items('tasks')) add('task', t.sid);
+      break;
+    case 'taskReservations':
+    case 'workerReservations':
+      for (const x of items('reservations')) add('reservation', x.sid);
       break;
     default:
       break;
@@ -467,6 +483,8 @@ async function freshPool(target: FuzzTarget): Promise<Pool> {
     taskChannelName: [],
     worker: [],
     workerChannel: [],
+    task: [],
+    reservation: [],
     foreignWorkspace: target.foreignWorkspace,
   };
   const ws = (await call<{ sid: string }>(target, '/v1/Workspaces', { FriendlyName: 'Fuzz' })).sid;

@@ -1,6 +1,7 @@
 import type { AccountReads, AccountWrites } from './accounts.js';
 import type { CommittedEventsListener, EventReads, EventWrites } from './events.js';
 import type { ActivityReads, ActivityWrites } from './activities.js';
+import type { RoutingReads, RoutingWrites } from './routing.js';
 import type { StatisticsReads } from './statistics.js';
 import type { TaskChannelReads, TaskChannelWrites } from './task-channels.js';
 import type { TaskQueueReads, TaskQueueWrites } from './task-queues.js';
@@ -14,6 +15,7 @@ export type * from './accounts.js';
 export type * from './activities.js';
 export type * from './events.js';
 export type * from './paging.js';
+export type * from './routing.js';
 export type * from './statistics.js';
 export type * from './task-channels.js';
 export type * from './task-queues.js';
@@ -36,7 +38,8 @@ export interface StoreReader
     WorkerChannelReads,
     StatisticsReads,
     EventReads,
-    TimerReads {}
+    TimerReads,
+    RoutingReads {}
 
 /** Writes run inside `Store.transaction`; SIDs and times are decided by the caller. */
 export interface StoreTx
@@ -51,7 +54,8 @@ export interface StoreTx
     WorkerWrites,
     WorkerChannelWrites,
     EventWrites,
-    TimerWrites {
+    TimerWrites,
+    RoutingWrites {
   /** Runs after a successful commit, never after a rollback. */
   onCommit(effect: () => void): void;
 }

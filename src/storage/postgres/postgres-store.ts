@@ -16,7 +16,7 @@ import type {
   WorkerPatch,
   WorkerScope,
 } from '../../services/ports/store.js';
-import { CrudQueries } from '../crud.js';
+import { RoutingQueries } from '../crud-routing.js';
 import { Outbox } from '../outbox.js';
 import { nameKey, previousOf, toPreviousActivity, toWorker, type Row } from '../rows.js';
 import { queryBuilder } from '../schema.js';
@@ -142,7 +142,7 @@ const NEW_WC_SID = `'WC' || replace(gen_random_uuid()::text, '-', '')`;
  * are locked first, so a concurrent change is waited for and then seen). The ordinary ones
  * are written once (CrudQueries); the hot ones are here by hand.
  */
-class PgQueries extends CrudQueries {
+class PgQueries extends RoutingQueries {
   constructor(
     private readonly exec: Run,
     private readonly inTransaction: boolean,

@@ -15,7 +15,7 @@ import type {
   WorkerPatch,
   WorkerScope,
 } from '../../services/ports/store.js';
-import { CrudQueries } from '../crud.js';
+import { RoutingQueries } from '../crud-routing.js';
 import { Outbox } from '../outbox.js';
 import { nameKey, previousOf, toPreviousActivity, toWorker, type Row } from '../rows.js';
 import { queryBuilder } from '../schema.js';
@@ -127,7 +127,7 @@ function migrate(db: Database.Database): void {
  * (WAL: it sees only committed data) and writes through another, inside transactions.
  * The ordinary ones are written once (CrudQueries); the hot ones are here by hand.
  */
-class SqliteQueries extends CrudQueries {
+class SqliteQueries extends RoutingQueries {
   private readonly statements = new Map<string, Database.Statement>();
   /** The worker read back after an update, as `getWorker` reads it. */
   private readonly workerBySid = this.lookup.workerBySid('').compile().sql;

@@ -68,13 +68,11 @@ function statusChangeOrder(q: Params): 'asc' | 'desc' | undefined {
 
 /** The parameters of a worker update (POST …/Workers/{Sid}). */
 function workerPatch(b: Params): WorkerPatch {
-  const patch = {
+  return {
     activitySid: optionalSid(b, 'ActivitySid', SidPrefix.activity),
     attributes: optionalJsonObject(b, 'Attributes'),
     friendlyName: optionalName(b, 'FriendlyName'),
   };
-  optionalBool(b, 'RejectPendingReservations'); // validated; there are no reservations to reject yet
-  return patch;
 }
 
 export function workerRoutes(app: FastifyInstance, deps: RouteDeps): void {
@@ -149,8 +147,13 @@ export function workerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.post(`${base}/:Sid`, async (req, reply) => {
     const ws = workspaceOf(req);
     const sid = sidOf(req);
-    const patch = workerPatch(bodyParams(req));
-    return sendWorker(reply, await workers.update(req.accountSid, ws, sid, patch, ifMatch(req)));
+    const b = bodyParams(req);
+    const patch = workerPatch(b);
+    const rejectPending = optionalBool(b, 'RejectPendingReservations') === true;
+    return sendWorker(
+      reply,
+      await workers.update(req.accountSid, ws, sid, patch, ifMatch(req), rejectPending),
+    );
   });
 
   app.delete(`${base}/:Sid`, async (req, reply) => {

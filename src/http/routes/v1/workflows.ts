@@ -85,9 +85,9 @@ export function workflowRoutes(app: FastifyInstance, deps: RouteDeps): void {
     const ws = workspaceOf(req);
     const sid = sidOf(req);
     const b = bodyParams(req);
-    optionalLenientBool(b, 'ReEvaluateTasks'); // accepted; there are no tasks to re-evaluate yet
+    const reEvaluate = optionalLenientBool(b, 'ReEvaluateTasks') === true;
     const patch = { friendlyName: optionalName(b, 'FriendlyName'), ...workflowParams(b) };
-    return json(await workflows.update(req.accountSid, ws, sid, patch));
+    return json(await workflows.update(req.accountSid, ws, sid, patch, reEvaluate));
   });
 
   app.delete(`${base}/:Sid`, async (req, reply) => {
