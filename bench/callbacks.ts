@@ -86,9 +86,12 @@ async function run(callbacksOn: boolean) {
   );
   const writesMs = performance.now() - t0;
   let deliveredMs = 0;
+  let delivered = 0;
   if (callbacksOn) {
-    while (received - receivedBefore < UPDATES) await new Promise((r) => setTimeout(r, 5));
+    // Some updates change nothing (the worker is in that activity already): wait for the queue.
+    while ((await store.countDeliveries()).pending > 0) await new Promise((r) => setTimeout(r, 5));
     deliveredMs = performance.now() - t0;
+    delivered = received - receivedBefore;
   }
   await sender.stop();
   await app.close();
@@ -96,7 +99,7 @@ async function run(callbacksOn: boolean) {
   rmSync(dir, { recursive: true, force: true });
   return {
     writesPerSecond: (UPDATES / writesMs) * 1000,
-    callbacksPerSecond: deliveredMs ? (UPDATES / deliveredMs) * 1000 : 0,
+    callbacksPerSecond: deliveredMs ? (delivered / deliveredMs) * 1000 : 0,
   };
 }
 
