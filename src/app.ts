@@ -27,6 +27,8 @@ import { taskQueueRoutes } from './http/routes/v1/task-queues.js';
 import { taskRoutes } from './http/routes/v1/tasks.js';
 import { workerRoutes } from './http/routes/v1/workers.js';
 import { workflowRoutes } from './http/routes/v1/workflows.js';
+import { eventRoutes } from './http/routes/v1/events.js';
+import { requestContext } from './services/context.js';
 import { workspaceRoutes } from './http/routes/v1/workspaces.js';
 import { registerLive, type LiveOptions } from './live/index.js';
 
@@ -120,6 +122,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const allowed = registerMethodNotAllowed(app);
   registerPreflight(app);
   registerLive(app, options.services.changes, options.live);
+  // The client's address goes into the events a request makes (source_ip_address). Set once
+  // the body is read, so that the handler and everything it awaits run within it.
+  app.addHook('preHandler', (req, _reply, done) => requestContext.run({ sourceIp: req.ip }, done));
 
   workspaceRoutes(app, deps);
   activityRoutes(app, deps);
@@ -130,6 +135,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   taskRoutes(app, deps);
   reservationRoutes(app, deps);
   clockRoutes(app, deps);
+  eventRoutes(app, deps);
   allowed.seal();
   return app;
 }

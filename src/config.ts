@@ -42,6 +42,10 @@ export interface Config {
   twilioLimits: boolean;
   /** 'manual' (ROSTER_CLOCK=manual): time moves only by POST /roster/v1/Clock, for tests of TTLs and timeouts. */
   clock: 'system' | 'manual';
+  /** Event callbacks: each attempt's deadline, the first retry's delay, when to give up, how many at once. */
+  callbacks: { timeoutMs: number; retryBaseMs: number; horizonMs: number; concurrency: number };
+  /** Events older than this many days are deleted (0 keeps them all). */
+  eventRetentionDays: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -162,5 +166,12 @@ export function loadConfig(env: Env = process.env): Config {
     metricsToken: env.ROSTER_METRICS_TOKEN || null,
     twilioLimits: twilioLimits === 'on',
     clock,
+    callbacks: {
+      timeoutMs: intVar(env, 'ROSTER_CALLBACK_TIMEOUT_MS', 15_000, 100, 600_000),
+      retryBaseMs: intVar(env, 'ROSTER_CALLBACK_RETRY_MS', 1_000, 10, 3_600_000),
+      horizonMs: intVar(env, 'ROSTER_CALLBACK_RETRY_HORIZON_MS', 3_600_000, 0, 30 * 86_400_000),
+      concurrency: intVar(env, 'ROSTER_CALLBACK_CONCURRENCY', 8, 1, 1_000),
+    },
+    eventRetentionDays: intVar(env, 'ROSTER_EVENT_RETENTION_DAYS', 30, 0, 36_500),
   };
 }

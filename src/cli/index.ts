@@ -47,6 +47,14 @@ Environment:
   ROSTER_STREAM_INTERVAL_MS   statistics streams: at most one event per this many ms (default 100)
   ROSTER_STREAM_HEARTBEAT_MS  statistics streams: heartbeat comment interval (default 15000)
   ROSTER_METRICS_TOKEN        when set, GET /metrics needs Authorization: Bearer <token>
+  ROSTER_CALLBACK_TIMEOUT_MS  event callbacks: an attempt waits this long for an answer (default 15000)
+  ROSTER_CALLBACK_RETRY_MS    event callbacks: first retry after this; each next one twice as late,
+                              at most 5 minutes apart (default 1000)
+  ROSTER_CALLBACK_RETRY_HORIZON_MS
+                              event callbacks: give a delivery up this long after its first attempt
+                              (default 3600000; 0 = no retries)
+  ROSTER_CALLBACK_CONCURRENCY event callbacks sent at once per node, one per workspace (default 8)
+  ROSTER_EVENT_RETENTION_DAYS events older than this are deleted, hourly (default 30; 0 = keep all)
   ROSTER_LOG_LEVEL            pino log level (default info)
   ROSTER_CLOCK                system (default) or manual: time moves only when told, by
                               POST /roster/v1/Clock (Advance=<seconds> or Time=<ISO 8601>)

@@ -5,6 +5,10 @@ import { systemClock } from '../services/clock.js';
 import { createServices } from '../services/index.js';
 import { createChangeBus, createStore, prepareDataDir } from '../storage/create-store.js';
 import { resolveCredentials } from './credentials.js';
+import { EventCallbacks } from '../events/event-callbacks.js';
+import { EventRetention } from '../events/retention.js';
+import { AssignmentCallbacks } from '../events/assignment-callbacks.js';
+import { routingAssignmentPort } from '../events/assignment-port.js';
 
 export interface Output {
   line(text: string): void;
@@ -30,14 +34,49 @@ export async function serve(
       onError: (err) => process.stderr.write(`roster: background deletes: ${(err as Error).message}\n`),
     },
   });
+  const callbacks = new EventCallbacks(
+    {
+      store,
+      clock: services.clock,
+      onError: (err) => process.stderr.write(`roster: event callbacks: ${(err as Error).message}\n`),
+    },
+    { ...config.callbacks, retryMaxMs: 300_000 },
+  );
+  services.events.onReplay(() => callbacks.wake());
+  const assignments = new AssignmentCallbacks(
+    {
+      store,
+      port: routingAssignmentPort(store, services, services.clock),
+      onError: (err) => process.stderr.write(`roster: assignment callbacks: ${(err as Error).message}\n`),
+    },
+    { timeoutMs: config.callbacks.timeoutMs },
+  );
+  const retention = new EventRetention(
+    {
+      store,
+      clock: services.clock,
+      onError: (err) => process.stderr.write(`roster: event retention: ${(err as Error).message}\n`),
+    },
+    { days: config.eventRetentionDays },
+  );
+  /** The background work, stopped in the reverse of the order it starts in. */
+  const stopBackground = async () => {
+    await assignments.stop();
+    await retention.stop();
+    await callbacks.stop();
+    await services.reclaimer.stop();
+    await services.timers.stop();
+  };
   const creds = resolveCredentials(dataDir, config.account);
   try {
     await services.accounts.ensure(creds.accountSid, creds.authToken); // on PostgreSQL, also migrates
     await services.timers.start(); // fires what came due while Roster was down
     void services.reclaimer.start(); // goes on with deletes a stop or crash interrupted, in the background
+    callbacks.start(); // sends what was still pending when Roster stopped
+    retention.start();
+    assignments.start();
   } catch (err) {
-    await services.reclaimer.stop();
-    await services.timers.stop();
+    await stopBackground();
     await changes?.close();
     await store.close();
     throw err;
@@ -50,15 +89,18 @@ export async function serve(
     bodyLimitBytes: config.bodyLimitBytes,
     http: config.http,
     corsOrigins: config.corsOrigins,
-    live: { stream: config.stream, metricsToken: config.metricsToken },
+    live: {
+      stream: config.stream,
+      metricsToken: config.metricsToken,
+      callbacks: { stats: callbacks.stats, counts: () => store.countDeliveries() },
+    },
     logger: { level: config.logLevel },
   });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     await app.close();
-    await services.reclaimer.stop();
-    await services.timers.stop();
+    await stopBackground();
     await changes?.close();
     await store.close();
     const code = (err as { code?: string }).code;
@@ -91,8 +133,7 @@ export async function serve(
   const stop = () =>
     (stopping ??= (async () => {
       await app.close(); // stops accepting, lets in-flight requests finish
-      await services.reclaimer.stop();
-      await services.timers.stop();
+      await stopBackground(); // callbacks under way are sent again after a restart
       await changes?.close();
       await store.close();
     })());

@@ -11,6 +11,7 @@ export const SidPrefix = {
   workflow: 'WW',
   task: 'WT',
   reservation: 'WR',
+  event: 'EV',
 } as const;
 
 export type SidPrefix = (typeof SidPrefix)[keyof typeof SidPrefix];

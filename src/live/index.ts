@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ChangeBus } from '../services/changes.js';
 import { registerDashboard } from './dashboard.js';
-import { Metrics, registerMetrics } from './metrics.js';
+import { Metrics, registerMetrics, type CallbackMetricsSource } from './metrics.js';
 import { DEFAULT_STREAM_OPTIONS, StatisticsStreams, type StreamOptions } from './statistics-streams.js';
 
 export { wantsEventStream, type StatisticsStreams } from './statistics-streams.js';
@@ -20,11 +20,13 @@ export interface LiveOptions {
   stream?: Partial<StreamOptions>;
   /** When set, /metrics asks for `Authorization: Bearer <token>`. */
   metricsToken?: string | null;
+  /** Event callback deliveries, for /metrics. */
+  callbacks?: CallbackMetricsSource;
 }
 
 /** The live side of Roster: statistics streams, /metrics and the dashboard at /. */
 export function registerLive(app: FastifyInstance, changes: ChangeBus, options: LiveOptions = {}): void {
-  const metrics = new Metrics();
+  const metrics = new Metrics(options.callbacks);
   const streams = new StatisticsStreams(
     changes,
     { ...DEFAULT_STREAM_OPTIONS, ...options.stream },

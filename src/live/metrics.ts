@@ -4,6 +4,12 @@ import type { Histogram } from 'prom-client';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { RosterError } from '../domain/errors.js';
 
+/** What /metrics says of event callbacks: counts since start, and the queue by state. */
+export interface CallbackMetricsSource {
+  stats: { attempts: number; delivered: number; retried: number; failed: number };
+  counts: () => Promise<{ pending: number; failed: number }>;
+}
+
 /** The Prometheus metrics of one app (a registry each, so that tests can build several apps). */
 export class Metrics {
   readonly registry = new Registry();
@@ -51,10 +57,37 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor() {
+  constructor(callbacks?: CallbackMetricsSource) {
     collectDefaultMetrics({ register: this.registry, prefix: 'roster_' });
+    if (callbacks) this.registerCallbacks(callbacks);
     // Duck-typed like prom-client's own metrics: the registry asks it for `get()`.
     this.registry.registerMetric(this.duration as unknown as Histogram);
+  }
+
+  private registerCallbacks(source: CallbackMetricsSource): void {
+    const attempts = new Counter({
+      name: 'roster_event_callback_attempts_total',
+      help: 'Event callback POSTs made by this node since start, by outcome (delivered, retried, failed: given up)',
+      labelNames: ['outcome'] as const,
+      registers: [this.registry],
+      collect: (): void => {
+        attempts.reset();
+        attempts.inc({ outcome: 'delivered' }, source.stats.delivered);
+        attempts.inc({ outcome: 'retried' }, source.stats.retried);
+        attempts.inc({ outcome: 'failed' }, source.stats.failed);
+      },
+    });
+    const queued = new Gauge({
+      name: 'roster_event_callbacks',
+      help: 'Event callbacks in the store, by state: pending (to be sent) or failed (given up)',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect: async (): Promise<void> => {
+        const counts = await source.counts();
+        queued.set({ state: 'pending' }, counts.pending);
+        queued.set({ state: 'failed' }, counts.failed);
+      },
+    });
   }
 
   /**

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { TwilioLimits } from '../domain/defaults.js';
 import { InvalidParameterError, NotFoundError } from '../domain/errors.js';
 import type { Workspace } from '../domain/types.js';
@@ -18,17 +19,25 @@ export interface ServiceDeps {
   limits: TwilioLimits | null;
 }
 
+/** What the request being served says of itself (set by the HTTP layer): its client's address. */
+export const requestContext = new AsyncLocalStorage<{ sourceIp: string }>();
+
 /**
  * Appends the event of a change to the log, in the change's transaction; the actor is the
- * account unless said otherwise, the time the clock's. Notifications follow from it after
- * commit (see `createServices`).
+ * account unless said otherwise, the time the clock's, the source the request's client.
+ * Notifications follow from it after commit (see `createServices`).
  */
 export function record(
   tx: StoreTx,
   deps: ServiceDeps,
   event: Omit<NewDomainEvent, 'actor' | 'timeMs'> & { actor?: string },
 ): Promise<void> {
-  return tx.appendEvent({ ...event, actor: event.actor ?? event.accountSid, timeMs: deps.clock.now() });
+  return tx.appendEvent({
+    ...event,
+    actor: event.actor ?? event.accountSid,
+    timeMs: deps.clock.now(),
+    sourceIp: event.sourceIp ?? requestContext.getStore()?.sourceIp ?? null,
+  });
 }
 
 /** The workspace, if the account owns it; another account's workspace is simply not found. */

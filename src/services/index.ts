@@ -17,6 +17,7 @@ import { WorkflowService } from './workflows.js';
 import { WorkspaceService } from './workspaces.js';
 import { TimeControl } from '../timers/time-control.js';
 import { TimerService } from '../timers/timer-service.js';
+import { EventService } from './events.js';
 
 export type Services = ReturnType<typeof createServices>;
 
@@ -70,6 +71,7 @@ export function createServices(store: Store, options: ServiceOptions = {}) {
     tasks: new TaskService(deps, routing),
     reservations: new ReservationService(deps, routing),
     statistics: new StatisticsService(deps),
+    events: new EventService(deps),
     timers,
     /** Deletes what workspace and task channel deletes left, in small batches; `serve` starts it. */
     reclaimer: new Reclaimer(deps, { onError: options.onTimerError, ...options.reclaimer }),

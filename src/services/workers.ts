@@ -10,6 +10,7 @@ import type {
   PageQuery,
   StoreReader,
   StoreTx,
+  UpdatedWorker,
   WorkerChannelPatch,
   WorkerFilter,
   WorkerPatch,
@@ -71,7 +72,7 @@ export class WorkerService {
       );
       const worker = await requireWorker(tx, workspaceSid, sid);
       await this.membership.evaluateWorker(tx, worker, 'all');
-      await this.recordWorker(tx, 'worker.created', worker, { attributes: worker.attributes });
+      await this.recordWorker(tx, 'worker.created', worker);
       // A worker that starts available may take tasks waiting in its queues at once.
       return this.routeAfter(tx, accountSid, worker, { activitySid }, false);
     });
@@ -192,7 +193,9 @@ export class WorkerService {
           task_channel_sid: updated.taskChannelSid,
           task_channel_unique_name: updated.taskChannelUniqueName,
           capacity: updated.capacity,
-          available: updated.available,
+          previous_capacity: channel.capacity,
+          channel_available: updated.available,
+          assigned_tasks: updated.assignedTasks,
         });
       }
       // More capacity, or the channel switched on: the worker may take waiting tasks.
@@ -206,7 +209,7 @@ export class WorkerService {
   }
 
   /** The membership and events of an update. */
-  private recordUpdate(tx: StoreTx, worker: Worker, patch: WorkerPatch): Promise<void> {
+  private recordUpdate(tx: StoreTx, worker: UpdatedWorker, patch: WorkerPatch): Promise<void> {
     return recordWorkerChange(tx, this.deps, this.membership, worker, patch);
   }
 
@@ -216,7 +219,7 @@ export class WorkerService {
     w: Worker,
     extra: Record<string, unknown> = {},
   ): Promise<void> {
-    return record(tx, this.deps, workerEvent(type, w, extra));
+    return record(tx, this.deps, workerEvent(type, w, { attributes: w.attributes, ...extra }));
   }
 }
 
@@ -228,18 +231,26 @@ export async function recordWorkerChange(
   tx: StoreTx,
   deps: ServiceDeps,
   membership: QueueMembership,
-  worker: Worker,
+  worker: UpdatedWorker,
   patch: WorkerPatch,
 ): Promise<void> {
   if (patch.attributes !== undefined) await membership.evaluateWorker(tx, worker, 'all');
   else if (patch.activitySid !== undefined || patch.friendlyName !== undefined)
     await membership.evaluateWorker(tx, worker, 'fields');
   for (const type of workerChangeEventTypes(patch)) {
-    await record(
-      tx,
-      deps,
-      workerEvent(type, worker, type === 'worker.attributes.update' ? { attributes: worker.attributes } : {}),
-    );
+    const extra =
+      type === 'worker.activity.update'
+        ? {
+            previous_activity_sid: worker.previous.activitySid,
+            previous_activity_name: worker.previous.activityName,
+            // Time in the activity it left: from its status change to this one.
+            time_in_previous_activity_ms: Math.max(
+              0,
+              worker.dateStatusChanged.getTime() - worker.previous.dateStatusChanged.getTime(),
+            ),
+          }
+        : {};
+    await record(tx, deps, workerEvent(type, worker, { attributes: worker.attributes, ...extra }));
   }
 }
 

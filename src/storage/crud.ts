@@ -12,7 +12,10 @@ import type {
 } from '../domain/types.js';
 import type {
   ActivityFilter,
+  DeliveryOutcome,
   DomainEvent,
+  EventDelivery,
+  EventFilter,
   NewDomainEvent,
   NewTimer,
   Timer,
@@ -36,6 +39,7 @@ import type {
   WorkerFilter,
   WorkerPatch,
   WorkerScope,
+  UpdatedWorker,
   NewWorkflow,
   WorkflowFilter,
   WorkflowPatch,
@@ -47,6 +51,16 @@ import { DEFAULT_WORKER_CHANNEL } from '../domain/defaults.js';
 import { InvalidParameterError } from '../domain/errors.js';
 import { isSid, SidPrefix } from '../domain/sid.js';
 import { isDefaultChannel, taskChannelOfWorkerChannel } from '../domain/worker-channels.js';
+import {
+  deliveriesWithEvents,
+  dueDeliveries,
+  nextDeliveryDueQuery,
+  eventPageQuery,
+  eventRow,
+  settleQuery,
+  toDelivery,
+  toEventPage,
+} from './event-queries.js';
 import {
   afterToken,
   beforeToken,
@@ -301,16 +315,18 @@ function prepare(db: Kysely<Database>) {
     /** The event INSERT (every append has the same shape): only its parameters change. */
     eventInsert: db
       .insertInto('events')
-      .values({
-        account_sid: '',
-        workspace_sid: '',
-        type: '',
-        resource_type: '',
-        resource_sid: '',
-        actor: '',
-        time_ms: 0,
-        data: '',
-      })
+      .values(
+        eventRow({
+          type: '',
+          accountSid: '',
+          workspaceSid: '',
+          resourceType: '',
+          resourceSid: '',
+          actor: '',
+          timeMs: 0,
+          data: {},
+        }),
+      )
       .compile(),
   };
 }
@@ -328,7 +344,8 @@ export abstract class CrudQueries implements Omit<StoreTx, keyof RoutingReads | 
   private events: NewDomainEvent[] = [];
   protected readonly select: ReturnType<typeof rowQueries>;
   protected readonly lookup: ReturnType<typeof lookups>;
-  private readonly eventInsert: CompiledQuery;
+  /** The INSERT of one event row (`eventRow`), compiled once. */
+  protected readonly eventInsert: CompiledQuery;
 
   constructor(protected readonly db: Kysely<Database>) {
     let shared = prepared.get(db);
@@ -354,7 +371,7 @@ export abstract class CrudQueries implements Omit<StoreTx, keyof RoutingReads | 
     patch: WorkerPatch,
     now: Date,
     scope?: WorkerScope,
-  ): Promise<Worker | null>;
+  ): Promise<UpdatedWorker | null>;
   abstract insertWorkers(
     workspaceSid: string,
     workers: readonly NewWorker[],
@@ -1333,43 +1350,21 @@ export abstract class CrudQueries implements Omit<StoreTx, keyof RoutingReads | 
   // ---- the event log
 
   async appendEvent(e: NewDomainEvent): Promise<void> {
-    const parameters = [
-      e.accountSid,
-      e.workspaceSid,
-      e.type,
-      e.resourceType,
-      e.resourceSid,
-      e.actor,
-      e.timeMs,
-      JSON.stringify(e.data),
-    ];
-    await this.run({ compile: () => ({ ...this.eventInsert, parameters }) });
-    this.events.push(e);
+    const row = eventRow(e);
+    await this.run({ compile: () => ({ ...this.eventInsert, parameters: Object.values(row) }) });
+    this.appended([{ ...e, sid: row.sid }]);
   }
 
   async appendEvents(events: readonly NewDomainEvent[]): Promise<void> {
     // In chunks: each statement's parameters stay under both dialects' limits.
     for (let i = 0; i < events.length; i += EVENT_CHUNK) {
-      const chunk = events.slice(i, i + EVENT_CHUNK);
-      await this.run(
-        this.db.insertInto('events').values(
-          chunk.map((e) => ({
-            account_sid: e.accountSid,
-            workspace_sid: e.workspaceSid,
-            type: e.type,
-            resource_type: e.resourceType,
-            resource_sid: e.resourceSid,
-            actor: e.actor,
-            time_ms: e.timeMs,
-            data: JSON.stringify(e.data),
-          })),
-        ),
-      );
-      this.appended(chunk);
+      const rows = events.slice(i, i + EVENT_CHUNK).map(eventRow);
+      await this.run(this.db.insertInto('events').values(rows));
+      this.appended(rows.map((r, j) => ({ ...events[i + j]!, sid: r.sid })));
     }
   }
 
-  /** Queues appended events for the outbox (published once their transaction commits). */
+  /** Queues appended events, with their SIDs, for the outbox (published once their transaction commits). */
   protected appended(events: readonly NewDomainEvent[]): void {
     for (const e of events) this.events.push(e);
   }
@@ -1385,6 +1380,127 @@ export abstract class CrudQueries implements Omit<StoreTx, keyof RoutingReads | 
         .limit(limit),
     );
     return rows.map(toDomainEvent);
+  }
+
+  async listEventPage(
+    workspaceSid: string,
+    filter: EventFilter,
+    page: PageQuery,
+  ): Promise<Page<DomainEvent>> {
+    const { query, start } = eventPageQuery(this.db, workspaceSid, filter, page);
+    return toEventPage(await this.rows(query), start, page.pageSize);
+  }
+
+  async getEvent(workspaceSid: string, sid: string): Promise<DomainEvent | null> {
+    const [r] = await this.rows(
+      this.db
+        .selectFrom('events')
+        .selectAll()
+        .where('sid', '=', sid)
+        .where('workspace_sid', '=', workspaceSid),
+    );
+    return r ? toDomainEvent(r) : null;
+  }
+
+  // ---- event callback deliveries
+
+  async listDeliveries(
+    workspaceSid: string,
+    state: 'pending' | 'failed',
+    query: PageQuery,
+  ): Promise<Page<EventDelivery>> {
+    const q = deliveriesWithEvents(this.db)
+      .where('d.workspace_sid', '=', workspaceSid)
+      .where('d.state', '=', state);
+    return this.page(q, 'd.event_id', query, toDelivery);
+  }
+
+  async countDeliveries(): Promise<{ pending: number; failed: number }> {
+    const rows = await this.rows(
+      this.db
+        .selectFrom('event_deliveries')
+        .select((eb) => ['state', eb.fn.countAll().as('n')])
+        .groupBy('state'),
+    );
+    const count = (state: string) => Number(rows.find((r) => r.state === state)?.n ?? 0);
+    return { pending: count('pending'), failed: count('failed') };
+  }
+
+  async nextDeliveryDue(): Promise<number | null> {
+    const [r] = await this.rows(nextDeliveryDueQuery(this.db));
+    return r?.due === null || r?.due === undefined ? null : Number(r.due);
+  }
+
+  async claimDeliveries(nowMs: number, leaseMs: number, limit: number): Promise<EventDelivery[]> {
+    let due = dueDeliveries(this.db, nowMs, limit);
+    if (this.skipLockedTimers) due = due.forUpdate().skipLocked();
+    const ids = (await this.rows(due)).map((r) => Number(r.event_id));
+    if (ids.length === 0) return [];
+    await this.run(
+      this.db
+        .updateTable('event_deliveries')
+        .set({ leased_until_ms: nowMs + leaseMs })
+        .where('event_id', 'in', ids),
+    );
+    const rows = await this.rows(
+      deliveriesWithEvents(this.db).where('d.event_id', 'in', ids).orderBy('d.event_id'),
+    );
+    return rows.map(toDelivery);
+  }
+
+  async settleDelivery(eventId: number, outcome: DeliveryOutcome): Promise<void> {
+    await this.run(settleQuery(this.db, eventId, outcome));
+  }
+
+  async queueDeliveries(
+    workspaceSid: string,
+    url: string,
+    fromMs: number,
+    toMs: number,
+    nowMs: number,
+  ): Promise<number> {
+    const range = this.db
+      .selectFrom('events')
+      .where('workspace_sid', '=', workspaceSid)
+      .where('time_ms', '>=', fromMs)
+      .where('time_ms', '<=', toMs);
+    const [counted] = await this.rows(range.select((eb) => eb.fn.countAll().as('n')));
+    await this.run(
+      this.db
+        .insertInto('event_deliveries')
+        .columns(['event_id', 'workspace_sid', 'url', 'state', 'next_attempt_ms'])
+        .expression(
+          range.select((eb) => [
+            'id',
+            'workspace_sid',
+            eb.val(url).as('url'),
+            eb.val('pending').as('state'),
+            eb.val(nowMs).as('next_attempt_ms'),
+          ]),
+        )
+        .onConflict((oc) =>
+          oc.column('event_id').doUpdateSet({
+            state: 'pending',
+            url,
+            attempts: 0,
+            first_attempt_ms: null,
+            next_attempt_ms: nowMs,
+            leased_until_ms: 0,
+          }),
+        ),
+    );
+    return Number(counted?.n ?? 0);
+  }
+
+  async deleteEventsBefore(beforeMs: number, limit: number): Promise<number> {
+    const oldest = await this.rows(
+      this.db.selectFrom('events').select(['id', 'time_ms']).orderBy('id').limit(limit),
+    );
+    const ids = oldest.filter((r) => Number(r.time_ms) < beforeMs).map((r) => Number(r.id));
+    if (ids.length === 0) return 0;
+    await this.run(this.db.deleteFrom('event_deliveries').where('event_id', 'in', ids));
+    await this.run(this.db.deleteFrom('events').where('id', 'in', ids));
+    return ids.length;
   }
 
   // ---- timers

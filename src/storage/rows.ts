@@ -11,6 +11,7 @@ import type {
 import type { DomainEvent } from '../services/ports/events.js';
 import { DEFAULT_WORKER_CHANNEL } from '../domain/defaults.js';
 import { workerChannelSid } from '../domain/worker-channels.js';
+import type { UpdatedWorker } from '../services/ports/workers.js';
 
 /**
  * Rows as both stores read them back, mapped to domain records in one place. Booleans come as
@@ -153,5 +154,21 @@ export function toDomainEvent(r: Row): DomainEvent {
     actor: r.actor as string,
     timeMs: Number(r.time_ms),
     data: JSON.parse(r.data as string) as Record<string, unknown>,
+    sid: r.sid as string,
+    sourceIp: (r.source_ip as string | null) ?? null,
   };
+}
+
+/** The activity a worker was in before an update (`UpdatedWorker.previous`). */
+export function toPreviousActivity(r: Row): UpdatedWorker['previous'] {
+  return {
+    activitySid: r.activity_sid as string,
+    activityName: r.activity_name as string,
+    dateStatusChanged: date(r.date_status_changed),
+  };
+}
+
+/** When there is nothing to read of the worker before: its activity now. */
+export function previousOf(w: Worker): UpdatedWorker['previous'] {
+  return { activitySid: w.activitySid, activityName: w.activityName, dateStatusChanged: w.dateStatusChanged };
 }

@@ -174,6 +174,26 @@ export interface Database {
     actor: string;
     time_ms: number;
     data: string;
+    sid: string | null;
+    source_ip: string | null;
+    task_sid: string | null;
+    reservation_sid: string | null;
+    worker_sid: string | null;
+    task_queue_sid: string | null;
+    workflow_sid: string | null;
+    task_channel_sid: string | null;
+  };
+  event_deliveries: {
+    event_id: number;
+    workspace_sid: string;
+    url: string;
+    state: string;
+    attempts: Generated<number>;
+    first_attempt_ms: number | null;
+    next_attempt_ms: number;
+    leased_until_ms: Generated<number>;
+    last_status: number | null;
+    last_error: string | null;
   };
 }
 

@@ -194,6 +194,23 @@ export function parsePageQuery(params: Params): PageQuery {
   return pageToken === undefined ? { pageSize, page } : { pageSize, page, pageToken };
 }
 
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/** An ISO 8601 date or date-time (GMT unless it says otherwise), as Twilio's StartDate/EndDate. */
+export function optionalDate(params: Params, name: string): Date | undefined {
+  const v = raw(params, name);
+  if (v === undefined) return undefined;
+  const text = v.trim();
+  // A date-time without a zone is GMT, as Twilio's dates are.
+  const withZone =
+    /T[^Z+-]*$/.test(text) || !text.includes('T')
+      ? `${text}${text.includes('T') ? 'Z' : 'T00:00:00Z'}`
+      : text;
+  const ms = ISO_DATE.test(text) ? Date.parse(withZone) : NaN;
+  if (!Number.isFinite(ms)) invalid(name, 'expected an ISO 8601 date-time, such as 2025-01-02T03:04:05Z');
+  return new Date(ms);
+}
+
 /** An ISO 8601 date-time (as the SDKs send Dates); anything else is refused. */
 export function optionalDateTime(params: Params, name: string): Date | undefined {
   const v = raw(params, name);

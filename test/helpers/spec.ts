@@ -17,6 +17,18 @@ type Schema = { properties?: Record<string, Schema>; items?: Schema; $ref?: stri
 
 export const spec = require('@twilio-alpha/mcp/twilio-oai/spec/json/twilio_taskrouter_v1.json') as Spec;
 
+/**
+ * OpenAPI's `nullable` says "or null" of a `type`; where the spec gives none (the Event's
+ * `event_data`, any JSON value) there is nothing to add null to, and Ajv refuses the schema.
+ */
+function dropUntypedNullable(schema: unknown): void {
+  if (schema === null || typeof schema !== 'object') return;
+  const s = schema as Record<string, unknown>;
+  if ('nullable' in s && !('type' in s) && !('$ref' in s)) delete s.nullable;
+  for (const v of Object.values(s)) dropUntypedNullable(v);
+}
+dropUntypedNullable(spec.components);
+
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 const ajv = addFormats(new Ajv({ strict: false, allErrors: true }));
 ajv.addFormat('uri-map', true);

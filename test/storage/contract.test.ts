@@ -445,13 +445,22 @@ describe(`Store contract (${testBackend()})`, () => {
       [{ activitySid: w.available, attributes: '{"a":2}' }, T2], // the same activity: stays
       [{ activitySid: w.unavailable, attributes: '{}' }, T2],
     ];
+    let was = await store.getWorker(w.sid, k);
     for (const [patch, now] of cases) {
-      const [returned, read] = await tx(async (t) => [
+      const [updated, read] = await tx(async (t) => [
         await t.updateWorker(k, patch, now),
         await t.getWorker(w.sid, k),
       ]);
+      const { previous, ...returned } = updated as NonNullable<typeof updated> & { previous: unknown };
       expect(returned).toEqual(read);
       expect(returned).toEqual(await store.getWorker(w.sid, k));
+      // With the activity it was in before (worker.activity.update says it).
+      expect(previous).toEqual({
+        activitySid: was!.activitySid,
+        activityName: was!.activityName,
+        dateStatusChanged: was!.dateStatusChanged,
+      });
+      was = read as typeof was;
     }
     expect(await store.getWorker(w.sid, k)).toMatchObject({
       friendlyName: 'Renamed',
@@ -489,7 +498,10 @@ describe(`Store contract (${testBackend()})`, () => {
     }
     expect(await store.getWorker(w.sid, k)).toEqual(before);
     const moved = await tx((t) => t.updateWorker(k, { activitySid: w.available }, T1, scope));
-    expect(moved).toEqual(await store.getWorker(w.sid, k));
+    expect({ ...moved, previous: undefined }).toEqual({
+      ...(await store.getWorker(w.sid, k)),
+      previous: undefined,
+    });
     expect(moved).toMatchObject({ activitySid: w.available, version: before!.version + 1 });
     expect(await tx((t) => t.updateWorker(k, { attributes: '{"b":2}' }, T1, scope))).toMatchObject({
       attributes: '{"b":2}',

@@ -86,7 +86,7 @@ describe(`the event log (${testBackend()})`, () => {
       data: { activity_sid: available.sid, activity_name: 'Available', version: 1 },
     });
     expect(after[2]!.data).toMatchObject({ attributes: '{"a":1}', version: 2 });
-    expect(after[3]!.data).toMatchObject({ task_channel_unique_name: 'voice', available: false });
+    expect(after[3]!.data).toMatchObject({ task_channel_unique_name: 'voice', channel_available: false });
     // Ids increase: the log is read in order.
     expect(after.map((e) => e.id)).toEqual([...after.map((e) => e.id)].sort((a, b) => a - b));
 

@@ -119,9 +119,19 @@ describe(`the stores keep the domain's rules (${testBackend()}, seed ${SEED})`, 
           // A change to what the worker has already changes no row: the store says so with null.
           expect(updated === null).toBe(expected === before);
           const after = updated ?? (await tx.getWorker(ws, sid))!;
-          // The activity's name and availability are read from the activity, not decided by the rule.
+          // The activity's name and availability are read from the activity, not decided by the rule;
+          // an update also says the activity the worker was in before.
           expect(after).toEqual({
             ...expected,
+            ...(updated
+              ? {
+                  previous: {
+                    activitySid: before.activitySid,
+                    activityName: updated.previous.activityName,
+                    dateStatusChanged: before.dateStatusChanged,
+                  },
+                }
+              : {}),
             activityName: after.activityName,
             available: after.available,
           });

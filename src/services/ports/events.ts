@@ -1,3 +1,5 @@
+import type { Page, PageQuery } from './paging.js';
+
 /**
  * A domain event: one state change, appended to the event log in the transaction that makes
  * the change. `type` uses Twilio's event names (worker.activity.update, workspace.updated, …).
@@ -14,16 +16,75 @@ export interface NewDomainEvent {
   /** When, in ms since the epoch, from the services' clock. */
   timeMs: number;
   data: Record<string, unknown>;
+  /** The event's SID (EV…); the store makes one when the caller does not. */
+  sid?: string;
+  /** The client address of the request that made the change, when one did. */
+  sourceIp?: string | null;
 }
 
 export interface DomainEvent extends NewDomainEvent {
   /** Increases in commit order on SQLite; in insertion order on PostgreSQL. */
   id: number;
+  sid: string;
+  sourceIp: string | null;
 }
+
+/** The Events list's filters (all optional, ANDed); times in ms since the epoch, inclusive. */
+export interface EventFilter {
+  fromMs: number;
+  toMs: number;
+  type?: string;
+  taskSid?: string;
+  reservationSid?: string;
+  workerSid?: string;
+  taskQueueSid?: string;
+  workflowSid?: string;
+  taskChannelSid?: string;
+  sid?: string;
+}
+
+/** An event still to be POSTed to its workspace's EventCallbackUrl, or one that failed for good. */
+export interface EventDelivery {
+  eventId: number;
+  workspaceSid: string;
+  url: string;
+  state: 'pending' | 'failed';
+  attempts: number;
+  firstAttemptMs: number | null;
+  nextAttemptMs: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  event: DomainEvent;
+}
+
+/** What became of one attempt: delivered (the row goes), tried again later, or failed for good. */
+export type DeliveryOutcome =
+  | { kind: 'delivered' }
+  | {
+      kind: 'retry' | 'failed';
+      attempts: number;
+      firstAttemptMs: number;
+      nextAttemptMs: number;
+      status: number | null;
+      error: string;
+    };
 
 export interface EventReads {
   /** A workspace's events after `afterId`, oldest first. */
   listEvents(workspaceSid: string, afterId: number, limit: number): Promise<DomainEvent[]>;
+  /** The Events list: oldest first in (time, id) order, keyset-paged. */
+  listEventPage(workspaceSid: string, filter: EventFilter, page: PageQuery): Promise<Page<DomainEvent>>;
+  getEvent(workspaceSid: string, sid: string): Promise<DomainEvent | null>;
+  /** A workspace's pending or failed callback deliveries, oldest event first. */
+  listDeliveries(
+    workspaceSid: string,
+    state: 'pending' | 'failed',
+    page: PageQuery,
+  ): Promise<Page<EventDelivery>>;
+  /** Callback deliveries by state (for /metrics). */
+  countDeliveries(): Promise<{ pending: number; failed: number }>;
+  /** When the earliest pending delivery is due (null when none is). */
+  nextDeliveryDue(): Promise<number | null>;
 }
 
 export interface EventWrites {
@@ -31,6 +92,30 @@ export interface EventWrites {
   appendEvent(event: NewDomainEvent): Promise<void>;
   /** The same for many events at once (bulk loading). */
   appendEvents(events: readonly NewDomainEvent[]): Promise<void>;
+  /**
+   * Takes up to `limit` deliveries due at `nowMs` for `leaseMs`, at most one per workspace and
+   * only a workspace's oldest pending one (so each workspace's events go out in order, one at a
+   * time). Another node passes leased ones by (PostgreSQL: FOR UPDATE SKIP LOCKED).
+   */
+  claimDeliveries(nowMs: number, leaseMs: number, limit: number): Promise<EventDelivery[]>;
+  settleDelivery(eventId: number, outcome: DeliveryOutcome): Promise<void>;
+  /**
+   * Queues the events of a time range for delivery again to `url` (replay); events pending
+   * already are left as they are, failed ones are tried again. Returns how many were queued.
+   */
+  queueDeliveries(
+    workspaceSid: string,
+    url: string,
+    fromMs: number,
+    toMs: number,
+    nowMs: number,
+  ): Promise<number>;
+  /**
+   * Retention: deletes events older than `beforeMs` among the `limit` oldest of the log (by id,
+   * which follows time closely enough: an old event logged after a newer one waits for it), with
+   * their deliveries. Returns how many went; 0 once the oldest left is recent.
+   */
+  deleteEventsBefore(beforeMs: number, limit: number): Promise<number>;
 }
 
 /** Hears the events of each committed transaction, in order, after its commit. */

@@ -42,6 +42,11 @@ export interface WorkerPatch {
   attributes?: string;
 }
 
+/** A worker as an update left it, with the activity it was in before (for worker.activity.update). */
+export interface UpdatedWorker extends Worker {
+  previous: { activitySid: string; activityName: string; dateStatusChanged: Date };
+}
+
 export interface WorkerReads {
   getWorker(workspaceSid: string, sid: string): Promise<Worker | null>;
   listWorkers(workspaceSid: string, filter: WorkerFilter, page: PageQuery): Promise<Page<Worker>>;
@@ -62,7 +67,12 @@ export interface WorkerWrites {
    * patched activity is one of the workspace's: the checks of an update in the same statement.
    * Null then means one of them failed (and nothing changed).
    */
-  updateWorker(sid: string, patch: WorkerPatch, now: Date, scope?: WorkerScope): Promise<Worker | null>;
+  updateWorker(
+    sid: string,
+    patch: WorkerPatch,
+    now: Date,
+    scope?: WorkerScope,
+  ): Promise<UpdatedWorker | null>;
   deleteWorker(sid: string): Promise<void>;
   /**
    * Bulk loading (`roster seed`): inserts many workers of one workspace in one call, each with

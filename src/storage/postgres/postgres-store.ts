@@ -7,6 +7,7 @@ import type { Compilable } from 'kysely';
 import { ConflictError, UnavailableError } from '../../domain/errors.js';
 import type { ActivityCount, TaskChannel, Worker } from '../../domain/types.js';
 import type {
+  UpdatedWorker,
   CommittedEventsListener,
   NewWorker,
   Store,
@@ -18,7 +19,7 @@ import type {
 import { RoutingQueries } from '../crud-routing.js';
 import { isDefaultChannel } from '../../domain/worker-channels.js';
 import { Outbox } from '../outbox.js';
-import { nameKey, toWorker, type Row } from '../rows.js';
+import { nameKey, previousOf, toPreviousActivity, toWorker, type Row } from '../rows.js';
 import { queryBuilder } from '../schema.js';
 
 export interface PostgresStoreOptions {
@@ -289,10 +290,18 @@ class PgQueries extends RoutingQueries {
     );
   }
 
-  async updateWorker(sid: string, p: WorkerPatch, now: Date, scope?: WorkerScope): Promise<Worker | null> {
-    // Every SET expression reads the row as it was, so date_status_changed compares the old activity.
+  async updateWorker(
+    sid: string,
+    p: WorkerPatch,
+    now: Date,
+    scope?: WorkerScope,
+  ): Promise<UpdatedWorker | null> {
+    // Every SET expression reads the row as it was, so date_status_changed compares the old
+    // activity; \`old\` reads it as the statement's snapshot has it (the activity before).
     const [r] = await this.query(
-      `WITH k AS (UPDATE workers SET
+      `WITH old AS (SELECT w.activity_sid, w.date_status_changed, a.friendly_name AS activity_name
+                      FROM workers w JOIN activities a ON a.sid = w.activity_sid WHERE w.sid = $6),
+       k AS (UPDATE workers SET
          friendly_name = COALESCE($1, friendly_name),
          name_key = COALESCE($2, name_key),
          attributes = COALESCE($3, attributes),
@@ -312,8 +321,10 @@ class PgQueries extends RoutingQueries {
          } RETURNING *)
        SELECT k.id, k.sid, k.account_sid, k.workspace_sid, k.friendly_name, k.activity_sid, k.attributes,
               k.version, k.date_created, k.date_updated, k.date_status_changed,
-              a.friendly_name AS activity_name, a.available AS available
-         FROM k JOIN activities a ON a.sid = k.activity_sid`,
+              a.friendly_name AS activity_name, a.available AS available,
+              old.activity_sid AS prev_activity_sid, old.activity_name AS prev_activity_name,
+              old.date_status_changed AS prev_date_status_changed
+         FROM k JOIN activities a ON a.sid = k.activity_sid LEFT JOIN old ON true`,
       [
         p.friendlyName ?? null,
         p.friendlyName === undefined ? null : nameKey(p.friendlyName),
@@ -325,7 +336,19 @@ class PgQueries extends RoutingQueries {
       ],
       `A worker named ${p.friendlyName} already exists in this workspace`,
     );
-    return r ? toWorker(r) : null;
+    if (!r) return null;
+    const worker = toWorker(r);
+    return {
+      ...worker,
+      previous:
+        r.prev_activity_sid === null
+          ? previousOf(worker)
+          : toPreviousActivity({
+              activity_sid: r.prev_activity_sid,
+              activity_name: r.prev_activity_name,
+              date_status_changed: r.prev_date_status_changed,
+            }),
+    };
   }
 }
 

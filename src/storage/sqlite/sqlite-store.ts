@@ -4,8 +4,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Compilable } from 'kysely';
 import { ConflictError, UnavailableError } from '../../domain/errors.js';
-import type { Account, ActivityCount, TaskChannel, Worker, Workspace } from '../../domain/types.js';
+import type { Account, ActivityCount, TaskChannel, Workspace } from '../../domain/types.js';
 import type {
+  UpdatedWorker,
   CommittedEventsListener,
   NewDomainEvent,
   NewWorker,
@@ -17,8 +18,9 @@ import type {
 } from '../../services/ports/store.js';
 import { RoutingQueries } from '../crud-routing.js';
 import { isDefaultChannel } from '../../domain/worker-channels.js';
+import { eventRow } from '../event-queries.js';
 import { Outbox } from '../outbox.js';
-import { nameKey, toWorker, type Row } from '../rows.js';
+import { nameKey, previousOf, toPreviousActivity, toWorker, type Row } from '../rows.js';
 import { queryBuilder } from '../schema.js';
 
 export type SqliteSynchronous = 'NORMAL' | 'FULL';
@@ -95,6 +97,11 @@ const UPDATE_WORKER_IN_SCOPE = `${UPDATE_WORKER}
     AND EXISTS (SELECT 1 FROM workspaces WHERE sid = @workspace AND account_sid = @account)
     AND (@activity IS NULL
          OR EXISTS (SELECT 1 FROM activities WHERE sid = @activity AND workspace_sid = @workspace))`;
+
+const WORKER_ACTIVITY = `
+  SELECT w.activity_sid, a.friendly_name AS activity_name, w.date_status_changed
+    FROM workers w JOIN activities a ON a.sid = w.activity_sid
+   WHERE w.sid = ?`;
 
 /** Applies numbered migrations from migrations/ that this database has not seen yet. */
 function migrate(db: Database.Database): void {
@@ -203,7 +210,15 @@ class SqliteQueries extends RoutingQueries {
     }));
   }
 
-  async updateWorker(sid: string, p: WorkerPatch, now: Date, scope?: WorkerScope): Promise<Worker | null> {
+  async updateWorker(
+    sid: string,
+    p: WorkerPatch,
+    now: Date,
+    scope?: WorkerScope,
+  ): Promise<UpdatedWorker | null> {
+    // The activity before (one writer: nothing can change it between this read and the update).
+    const before =
+      p.activitySid === undefined ? undefined : (this.stmt(WORKER_ACTIVITY).get(sid) as Row | undefined);
     // Read back with a SELECT rather than RETURNING: SQLite gathers RETURNING rows in a temporary
     // b-tree, and allocating its pages costs more than reading the row again.
     try {
@@ -220,7 +235,8 @@ class SqliteQueries extends RoutingQueries {
     } catch (err) {
       throw translate(err, `A worker named ${p.friendlyName} already exists in this workspace`);
     }
-    return toWorker(this.stmt(this.workerBySid).get(sid) as Row);
+    const worker = toWorker(this.stmt(this.workerBySid).get(sid) as Row);
+    return { ...worker, previous: before ? toPreviousActivity(before) : previousOf(worker) };
   }
 
   /**
@@ -229,28 +245,18 @@ class SqliteQueries extends RoutingQueries {
    */
   override async appendEvents(events: readonly NewDomainEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const insert = this.stmt(
-      `INSERT INTO events (account_sid, workspace_sid, type, resource_type, resource_sid, actor, time_ms, data)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+    const insert = this.stmt(this.eventInsert.sql);
+    const appended: NewDomainEvent[] = [];
     try {
       for (const e of events) {
-        const data = JSON.stringify(e.data);
-        insert.run(
-          e.accountSid,
-          e.workspaceSid,
-          e.type,
-          e.resourceType,
-          e.resourceSid,
-          e.actor,
-          e.timeMs,
-          data,
-        );
+        const row = eventRow(e);
+        insert.run(...Object.values(row).map(toSqlite));
+        appended.push({ ...e, sid: row.sid });
       }
     } catch (err) {
       throw translate(err, '');
     }
-    this.appended(events);
+    this.appended(appended);
   }
 
   async insertWorkers(
