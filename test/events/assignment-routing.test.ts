@@ -107,6 +107,11 @@ describe(`assignment callbacks with routing (${testBackend()})`, () => {
     const { task, worker } = await taskFor('Cy');
     expect((await h.offers(s, task))[0]).toEqual([worker, 'rejected']);
     expect((await h.get(`/v1/Workspaces/${s.ws}/Workers/${worker}`)).activity_sid).toBe(s.busy);
+    // Otherwise the rejected task waits, and is offered to the next worker created available.
+    await h.post(`/v1/Workspaces/${s.ws}/Tasks/${task}`, {
+      AssignmentStatus: 'canceled',
+      Reason: 'test over',
+    });
   });
 
   it('records a dequeue instruction with its parameters and accepts', async () => {
