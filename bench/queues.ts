@@ -17,12 +17,10 @@
  */
 import Database from 'better-sqlite3';
 import autocannon from 'autocannon';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { resolveCredentials } from '../src/cli/credentials.js';
 import { newSid, SidPrefix } from '../src/domain/sid.js';
@@ -35,6 +33,7 @@ import {
 import { createServices } from '../src/services/index.js';
 import type { MemberCandidate } from '../src/services/ports/store.js';
 import { SqliteStore } from '../src/storage/sqlite/sqlite-store.js';
+import { startServer, stopServer } from './servers.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIR = join(ROOT, '.bench', 'queues');
@@ -193,37 +192,6 @@ function membershipBytes(): number | null {
 
 // ---- servers and measurements
 
-interface Server {
-  url: string;
-  child: ChildProcess;
-}
-
-async function startServer(args: string[], env: Record<string, string>, listening: RegExp): Promise<Server> {
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const lines = createInterface({ input: child.stdout! });
-  for await (const line of lines) {
-    const m = listening.exec(line);
-    if (m) {
-      lines.on('line', () => undefined);
-      return { url: m[1]!, child };
-    }
-  }
-  throw new Error(`server exited before listening:\n${stderr}`);
-}
-
-async function stopServer(server: Server): Promise<void> {
-  if (server.child.exitCode !== null || server.child.signalCode !== null) return;
-  const exited = once(server.child, 'exit');
-  server.child.kill('SIGTERM');
-  await exited;
-}
-
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : 0;
@@ -264,6 +232,7 @@ export async function runQueuesBench(o: QueuesBenchOptions): Promise<string> {
   log(`Issue 11: ${o.workers.toLocaleString('en')} workers × ${o.queues} queues, building the store...`);
   const setup = await build(o);
   const roster = await startServer(
+    'roster',
     [MAIN, 'serve'],
     {
       HOST: '127.0.0.1',
@@ -405,6 +374,7 @@ export async function runQueuesBench(o: QueuesBenchOptions): Promise<string> {
     const responsesFile = join(DIR, 'ceiling-responses.json');
     writeFileSync(responsesFile, JSON.stringify(captured));
     const ceiling = await startServer(
+      'ceiling',
       ['--import', 'tsx', join(ROOT, 'bench', 'ceiling.ts'), responsesFile],
       {},
       /Ceiling listening at (\S+)/,

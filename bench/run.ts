@@ -13,15 +13,15 @@
  */
 import Database from 'better-sqlite3';
 import autocannon from 'autocannon';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { summarizeProfile } from './profile.js';
+import { startServer, stopServer, type Server } from './servers.js';
 import { runQueuesBench, writeQueuesSection } from './queues.js';
+import type { RoutingRun } from './routing.js';
 import { runScaleBench } from './scale.js';
 import { runStreamBench } from './stream.js';
 
@@ -58,13 +58,6 @@ interface StoreInfo {
   seededAt: string;
 }
 
-interface Server {
-  name: string;
-  url: string;
-  child: ChildProcess;
-  startupMs: number;
-}
-
 const log = (text: string) => process.stderr.write(text + '\n');
 
 /** What the ceiling replays: Roster's body and headers, so that both put the same bytes on the wire. */
@@ -80,40 +73,6 @@ async function captureResponse(res: Response): Promise<CapturedResponse> {
     if (!OWN_HEADERS.has(name)) headers[name] = value;
   });
   return { text: await res.text(), headers };
-}
-
-/** Spawns a server and resolves when its stdout says where it listens (no sleeps). */
-async function startServer(
-  name: string,
-  args: string[],
-  env: Record<string, string>,
-  listening: RegExp,
-): Promise<Server> {
-  const started = performance.now();
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const lines = createInterface({ input: child.stdout! });
-  for await (const line of lines) {
-    const m = listening.exec(line);
-    if (m) {
-      const startupMs = performance.now() - started;
-      lines.on('line', () => undefined);
-      return { name, url: m[1]!, child, startupMs };
-    }
-  }
-  throw new Error(`${name} exited before listening:\n${stderr}`);
-}
-
-async function stopServer(server: Server): Promise<void> {
-  if (server.child.exitCode !== null || server.child.signalCode !== null) return;
-  const exited = once(server.child, 'exit');
-  server.child.kill('SIGTERM');
-  await exited;
 }
 
 function rosterEnv(extra: Record<string, string> = {}): Record<string, string> {
@@ -589,22 +548,7 @@ function routingSection(): string {
     queues: number;
     seconds: number;
     concurrency: number;
-    runs: {
-      store: string;
-      nodes: number;
-      updatesPerSecond: number;
-      routedPerSecond: number;
-      ratio: number;
-      latencyP50Ms: number;
-      latencyP99Ms: number;
-      reservedBefore201: number;
-      createP50Ms: number;
-      createP99Ms: number;
-      lifecyclesPerSecond: number;
-      created: number;
-      errors: number;
-      firstError?: string;
-    }[];
+    runs: RoutingRun[];
   };
   const commit = git(['rev-parse', '--short', 'HEAD']) || 'unknown';
   const load = os
