@@ -1426,8 +1426,12 @@ export abstract class CrudQueries implements Omit<StoreTx, keyof RoutingReads | 
     return { pending: count('pending'), failed: count('failed') };
   }
 
+  /** Asked after every commit (the callback sender's wake-up): compiled once, not per call. */
+  private nextDeliveryDueCompiled?: Compilable;
+
   async nextDeliveryDue(): Promise<number | null> {
-    const [r] = await this.rows(nextDeliveryDueQuery(this.db));
+    this.nextDeliveryDueCompiled ??= compiledOnce(() => nextDeliveryDueQuery(this.db))();
+    const [r] = await this.rows(this.nextDeliveryDueCompiled);
     return r?.due === null || r?.due === undefined ? null : Number(r.due);
   }
 
