@@ -241,7 +241,17 @@ export class RoutingEngine {
     tx: StoreTx,
     ws: Workspace,
     given: Task,
-    options: { entering?: boolean; reset?: boolean; onCreated?: (task: Task) => Promise<void> } = {},
+    options: {
+      entering?: boolean;
+      reset?: boolean;
+      onCreated?: (task: Task) => Promise<void>;
+      /**
+       * Runs once, when the task is in its step (queue, priority, events) and before it is
+       * offered: a step's end offers the workers it freed here, so they take the best waiting
+       * task of their queues, the moved one included, before the moved task picks a worker.
+       */
+      beforeOffer?: () => Promise<void>;
+    } = {},
   ): Promise<void> {
     let task = given;
     let cursor: RouteCursor = options.reset
@@ -249,6 +259,7 @@ export class RoutingEngine {
       : { filterIndex: task.filterIndex, stepIndex: task.stepIndex };
     let entering = options.entering === true || options.reset === true;
     let created = options.onCreated;
+    let beforeOffer = options.beforeOffer;
     for (let guard = 0; guard < 10_000; guard++) {
       const placed = await this.placement(tx, task, cursor);
       if (placed.route.kind === 'timed-out') {
@@ -298,6 +309,12 @@ export class RoutingEngine {
       }
       const stepEntered = queueChanged || cursorChanged || entering;
       let reserved = false;
+      if (beforeOffer) {
+        await beforeOffer();
+        beforeOffer = undefined;
+        task = await this.requireTask(tx, ws.sid, task.sid);
+        reserved = task.assignmentStatus !== 'pending'; // a worker the hook offered took it
+      }
       if ((placed.queueSid !== null || this.targetsWorker(task)) && task.assignmentStatus === 'pending') {
         reserved = await this.offerTask(tx, ws, task, placed.queueSid, placed.target);
       }
@@ -817,8 +834,15 @@ export class RoutingEngine {
     if (task.taskQueueSid !== null) await this.recordQueue(tx, 'task-queue.timeout', task, task.taskQueueSid);
     await tx.updateTask(task.sid, { assignmentStatus: 'pending' }, this.nowDate());
     const fresh = await this.requireTask(tx, ws.sid, task.sid);
-    await this.route(tx, ws, fresh, { entering: true });
-    await this.offerAll(tx, ws, freed);
+    // The freed workers are offered the waiting tasks of their queues, best first, once the task
+    // is in its next step, so the moved task competes for them by its new priority and age.
+    let offered = false;
+    const offerFreed = async () => {
+      offered = true;
+      await this.offerAll(tx, ws, freed);
+    };
+    await this.route(tx, ws, fresh, { entering: true, beforeOffer: offerFreed });
+    if (!offered) await offerFreed();
   }
 
   private async onReservationTimer(tx: StoreTx, workspaceSid: string, reservationSid: string) {
