@@ -414,12 +414,6 @@ export class RoutingEngine {
     };
   }
 
-  /** Workers who may not be offered the task again: those holding or having rejected a reservation of it. */
-  private async excludedWorkers(tx: StoreTx, task: Task): Promise<Set<string>> {
-    const seen = await tx.reservationsOf({ taskSid: task.sid }, ['pending', 'rejected']);
-    return new Set(seen.map((r) => r.workerSid));
-  }
-
   /** Offers the task to the best eligible workers of its queue; true when a reservation was made. */
   private async offerTask(
     tx: StoreTx,
@@ -584,10 +578,18 @@ export class RoutingEngine {
    * best first, while it is eligible for more.
    */
   async offerWorker(tx: StoreTx, ws: Workspace, workerSid: string): Promise<void> {
-    if (!(await tx.hasWaitingTasks(ws.sid))) return;
     const worker = await tx.getWorker(ws.sid, workerSid);
     if (!worker) return;
     const queueSids = await tx.queuesOfWorker(workerSid);
+    const queues = new Map<string, TaskQueue>();
+    for (const sid of queueSids) {
+      const q = await tx.getTaskQueue(ws.sid, sid);
+      if (q) queues.set(sid, q);
+    }
+    // Reserved tasks of queues with max_reserved_workers > 1 may take more pending reservations.
+    const multi = [...queues.values()].filter((q) => q.maxReservedWorkers > 1).map((q) => q.sid);
+    const reservedToo = multi.length > 0 ? await tx.tasksInQueues(multi, ['reserved'], OFFER_SCAN) : [];
+    if (reservedToo.length === 0 && !(await tx.hasWaitingTasks(ws.sid))) return;
     const waiting = await tx.tasksInQueues(queueSids, ['pending'], OFFER_SCAN);
     const targeted = await tx.listTasks(
       ws.sid,
@@ -595,13 +597,8 @@ export class RoutingEngine {
       { pageSize: 100, page: 0 },
     );
     const all = new Map<string, Task>();
-    for (const t of [...waiting, ...targeted.items]) all.set(t.sid, t);
+    for (const t of [...waiting, ...targeted.items, ...reservedToo]) all.set(t.sid, t);
     if (all.size === 0) return;
-    const queues = new Map<string, TaskQueue>();
-    for (const sid of queueSids) {
-      const q = await tx.getTaskQueue(ws.sid, sid);
-      if (q) queues.set(sid, q);
-    }
     const ranked: (QueuedTaskInQueue & { task: Task })[] = [...all.values()].map((t) => ({
       sid: t.sid,
       priority: t.priority,
@@ -624,7 +621,15 @@ export class RoutingEngine {
       if (placed.queueSid !== task.taskQueueSid || placed.route.kind === 'timed-out') continue; // its timer moves it
       const queue = task.taskQueueSid === null ? undefined : queues.get(task.taskQueueSid);
       if (!queue && !this.targetsWorker(task)) continue;
-      if ((await this.excludedWorkers(tx, task)).has(workerSid)) continue;
+      const seen = await tx.reservationsOf({ taskSid: task.sid }, ['pending', 'rejected']);
+      if (seen.some((r) => r.workerSid === workerSid)) continue;
+      if (task.assignmentStatus !== 'pending') {
+        // Reserved: a further offer only while it holds fewer than max_reserved_workers.
+        const pending = seen.filter((r) => r.reservationStatus === 'pending').length;
+        if (pending >= (queue?.maxReservedWorkers ?? 1)) continue;
+        const current = await tx.getTask(ws.sid, task.sid);
+        if (current?.assignmentStatus !== 'reserved') continue;
+      }
       const candidate: WorkerCandidate = await this.candidate(tx, fresh, task.taskChannelSid, ignore);
       if (!isEligible(candidate, this.taskDocument(task), this.step(ws, placed.target))) {
         // Out of capacity for every task of this channel; others may still fit.
@@ -749,6 +754,15 @@ export class RoutingEngine {
       await tx.updateTask(task.sid, { assignmentStatus: 'pending' }, this.nowDate());
       task = await this.requireTask(tx, ws.sid, task.sid);
       await this.route(tx, ws, task);
+    } else if (how !== 'canceled' && task.assignmentStatus === 'reserved' && task.taskQueueSid !== null) {
+      // Still reserved by others (max_reserved_workers > 1): the freed place goes to the next worker.
+      const placed = await this.placement(tx, task, {
+        filterIndex: task.filterIndex,
+        stepIndex: task.stepIndex,
+      });
+      if (placed.queueSid === task.taskQueueSid && placed.route.kind !== 'timed-out') {
+        await this.offerTask(tx, ws, task, placed.queueSid, placed.target);
+      }
     }
     if (how !== 'canceled') await this.offerWorker(tx, ws, reservation.workerSid);
   }
