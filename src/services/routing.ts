@@ -431,34 +431,33 @@ export class RoutingEngine {
     const excluded = new Set(seen.map((r) => r.workerSid));
     const step = this.step(ws, target);
     const doc = this.taskDocument(task);
-    const members = (await this.membersFor(tx, ws, task, queueSid)).filter((w) => !excluded.has(w.sid));
+    const members = (await this.membersFor(tx, ws, task, queueSid)).filter(
+      (m) => !excluded.has(m.worker.sid),
+    );
     if (members.length === 0) return false;
     const loads = new Map<string, WorkerLoad[]>();
-    for (const l of await tx.workerLoadsOf(members.map((w) => w.sid))) {
+    for (const l of await tx.workerLoadsOf(members.map((m) => m.worker.sid))) {
       const list = loads.get(l.workerSid);
       if (list) list.push(l);
       else loads.set(l.workerSid, [l]);
     }
-    // Every check but the channel's first (no I/O), in offer order; then each channel is read
-    // in that order until enough workers fit: a large queue costs one read per worker offered.
+    // Every check with what the two reads gave (members with their channel, their loads); the
+    // target expression runs last, and only order_by reads attributes again.
     const compare = workerComparator(target?.orderBy);
-    const ranked: { worker: Worker; rank: RankedWorker; ignore: boolean }[] = [];
-    for (const worker of members) {
+    const ranked: { worker: Worker; rank: RankedWorker }[] = [];
+    for (const { worker, channel } of members) {
       const ignore = this.ignoresCapacity(task, worker.sid);
-      const c = this.candidateOf(worker, loads.get(worker.sid) ?? [], undefined, task.taskChannelSid, ignore);
+      // Ignoring capacity (RoutingTarget) skips the channel, as if it fitted.
+      const given = ignore ? undefined : channel;
+      const c = this.candidateOf(worker, loads.get(worker.sid) ?? [], given, task.taskChannelSid, ignore);
       if (!isEligible(c, doc, step)) continue;
-      ranked.push({ worker, rank: rankWorker(target?.orderBy, c, c.idleSince), ignore });
+      ranked.push({ worker, rank: rankWorker(target?.orderBy, c, c.idleSince) });
     }
     ranked.sort((a, b) => compare(a.rank, b.rank));
     let current = task;
     let made = 0;
-    for (const { worker, ignore } of ranked) {
+    for (const { worker } of ranked) {
       if (made >= room) break;
-      if (step.multitasking && !ignore) {
-        const channel = await tx.getWorkerChannel(worker.sid, task.taskChannelSid);
-        const c = this.candidateOf(worker, loads.get(worker.sid) ?? [], channel, task.taskChannelSid, ignore);
-        if (!isEligible(c, doc, step)) continue;
-      }
       current = await this.reserve(tx, ws, current, worker, queue);
       made++;
     }
@@ -470,19 +469,23 @@ export class RoutingEngine {
     return task.routingTarget?.startsWith(SidPrefix.worker) === true;
   }
 
-  /** The queue's available members; a task sent to one worker (RoutingTarget) has that worker only. */
+  /**
+   * The queue's available members with their channel for the task's channel; a task sent to one
+   * worker (RoutingTarget) has that worker only.
+   */
   private async membersFor(
     tx: StoreTx,
     ws: Workspace,
     task: Task,
     queueSid: string | null,
-  ): Promise<Worker[]> {
+  ): Promise<{ worker: Worker; channel: Pick<WorkerChannel, 'available' | 'capacity'> | null }[]> {
     if (this.targetsWorker(task)) {
       const worker = await tx.getWorker(ws.sid, task.routingTarget!);
       if (!worker) return [];
-      return this.ignoresCapacity(task, worker.sid) || worker.available ? [worker] : [];
+      if (!this.ignoresCapacity(task, worker.sid) && !worker.available) return [];
+      return [{ worker, channel: await tx.getWorkerChannel(worker.sid, task.taskChannelSid) }];
     }
-    return queueSid === null ? [] : tx.availableQueueMembers(queueSid);
+    return queueSid === null ? [] : tx.availableQueueMembersOn(queueSid, task.taskChannelSid);
   }
 
   private ignoresCapacity(task: Task, workerSid: string): boolean {
@@ -577,7 +580,12 @@ export class RoutingEngine {
    * Offers a worker (just available, or with capacity freed) the waiting tasks of its queues,
    * best first, while it is eligible for more.
    */
-  async offerWorker(tx: StoreTx, ws: Workspace, workerSid: string): Promise<void> {
+  async offerWorker(
+    tx: StoreTx,
+    ws: Workspace,
+    workerSid: string,
+    options: { stopAt?: string } = {},
+  ): Promise<void> {
     const worker = await tx.getWorker(ws.sid, workerSid);
     if (!worker) return;
     const queueSids = await tx.queuesOfWorker(workerSid);
@@ -611,6 +619,8 @@ export class RoutingEngine {
       const fresh = await tx.getWorker(ws.sid, workerSid);
       if (!fresh) return;
       const task = entry.task;
+      // `stopAt`: that task is offered next by its own turn, to its best free worker.
+      if (task.sid === options.stopAt) return;
       const ignore = this.ignoresCapacity(task, workerSid);
       if (this.targetsWorker(task) && task.routingTarget !== workerSid) continue;
       if (!ignore && !fresh.available) return;
@@ -705,8 +715,13 @@ export class RoutingEngine {
     return freed;
   }
 
-  private async offerAll(tx: StoreTx, ws: Workspace, workerSids: Iterable<string>): Promise<void> {
-    for (const sid of new Set(workerSids)) await this.offerWorker(tx, ws, sid);
+  private async offerAll(
+    tx: StoreTx,
+    ws: Workspace,
+    workerSids: Iterable<string>,
+    options: { stopAt?: string } = {},
+  ): Promise<void> {
+    for (const sid of new Set(workerSids)) await this.offerWorker(tx, ws, sid, options);
   }
 
   async accept(tx: StoreTx, ws: Workspace, reservation: Reservation, workerActivitySid: string | undefined) {
@@ -848,15 +863,15 @@ export class RoutingEngine {
     if (task.taskQueueSid !== null) await this.recordQueue(tx, 'task-queue.timeout', task, task.taskQueueSid);
     await tx.updateTask(task.sid, { assignmentStatus: 'pending' }, this.nowDate());
     const fresh = await this.requireTask(tx, ws.sid, task.sid);
-    // The freed workers are offered the waiting tasks of their queues, best first, once the task
-    // is in its next step, so the moved task competes for them by its new priority and age.
-    let offered = false;
-    const offerFreed = async () => {
-      offered = true;
-      await this.offerAll(tx, ws, freed);
-    };
-    await this.route(tx, ws, fresh, { entering: true, beforeOffer: offerFreed });
-    if (!offered) await offerFreed();
+    // Once the task is in its next step, the freed workers are offered the waiting tasks of their
+    // queues that come before it (best first); then the moved task takes its best free worker,
+    // the freed ones included; then the freed workers still free are offered the rest. So each
+    // waiting task, in order, gets its best eligible worker, as if routing had run from scratch.
+    await this.route(tx, ws, fresh, {
+      entering: true,
+      beforeOffer: () => this.offerAll(tx, ws, freed, { stopAt: task.sid }),
+    });
+    await this.offerAll(tx, ws, freed);
   }
 
   private async onReservationTimer(tx: StoreTx, workspaceSid: string, reservationSid: string) {

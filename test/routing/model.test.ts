@@ -28,7 +28,8 @@ const STEPS = Number(process.env.ROSTER_MODEL_STEPS ?? 60);
 /**
  * The seeds every run replays, with their step counts. Beyond 1–4, each is a seed a sweep found
  * failing, run to the step where it failed: a step's end gave the freed worker back to the moved
- * task over a better waiting task (2071249367, 1821576246).
+ * task over a better waiting task (2071249367, 1821576246); then, with that fixed, gave the freed
+ * worker the moved task when that task's new step ranks another free worker first (2002135605).
  */
 const FIXED_SEEDS: { seed: number; steps: number }[] = [
   { seed: 1, steps: STEPS },
@@ -37,6 +38,7 @@ const FIXED_SEEDS: { seed: number; steps: number }[] = [
   { seed: 4, steps: STEPS },
   { seed: 2071249367, steps: 125 },
   { seed: 1821576246, steps: 75 },
+  { seed: 2002135605, steps: 173 },
 ];
 const SEEDS: { seed: number; steps: number }[] = process.env.ROSTER_MODEL_SEED
   ? [{ seed: Number(process.env.ROSTER_MODEL_SEED), steps: STEPS }]
