@@ -389,13 +389,19 @@ export class RoutingEngine {
   ): IdleWorkerCandidate {
     const load = loads.find((l) => l.taskChannelSid === taskChannelSid);
     const channel = given === undefined ? { available: true, capacity: Number.MAX_SAFE_INTEGER } : given;
-    const doc = workerDocument(worker);
+    // Parsed only when an expression or order_by reads them: most offers never do.
+    let doc: ReturnType<typeof workerDocument> | undefined;
+    const document = () => (doc ??= workerDocument(worker));
     const freed = loads.reduce((max, l) => Math.max(max, l.freedMs), 0);
     return {
       sid: worker.sid,
       friendlyName: worker.friendlyName,
-      attributes: doc.attributes,
-      fields: doc.fields,
+      get attributes() {
+        return document().attributes;
+      },
+      get fields() {
+        return document().fields;
+      },
       queueMember: true,
       activityAvailable: ignoreCapacity || worker.available,
       channel:

@@ -137,7 +137,8 @@ function routingLookups(db: Kysely<Database>, select: ReturnType<typeof rowQueri
         .innerJoin('task_queues as q', 'q.id', 'm.queue_id')
         .where('q.sid', '=', queueSid)
         .where('a.available', '=', true)
-        .orderBy('k.id'),
+        // The membership key's order (queue_id, worker_id): no sort step.
+        .orderBy('m.worker_id'),
     ),
     availableMembersOn: compiledOnce((queueSid, taskChannelSid) =>
       select.worker
@@ -149,7 +150,8 @@ function routingLookups(db: Kysely<Database>, select: ReturnType<typeof rowQueri
         .select(['wc.available as channel_available', 'wc.capacity as channel_capacity'])
         .where('q.sid', '=', queueSid)
         .where('a.available', '=', true)
-        .orderBy('k.id'),
+        // The membership key's order (queue_id, worker_id): no sort step.
+        .orderBy('m.worker_id'),
     ),
     workerLoads: compiledOnce((workerSid) =>
       db.selectFrom('worker_loads').selectAll().where('worker_sid', '=', workerSid),
