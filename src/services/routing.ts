@@ -592,6 +592,9 @@ export class RoutingEngine {
     workerSid: string,
     options: { stopAt?: string } = {},
   ): Promise<void> {
+    // Most frees find nothing to offer: two indexed probes before anything is read.
+    const waitingTasks = await tx.hasWaitingTasks(ws.sid);
+    if (!waitingTasks && !(await tx.hasMultiReservedTasks(ws.sid))) return;
     const worker = await tx.getWorker(ws.sid, workerSid);
     if (!worker) return;
     const queueSids = await tx.queuesOfWorker(workerSid);
@@ -603,15 +606,18 @@ export class RoutingEngine {
     // Reserved tasks of queues with max_reserved_workers > 1 may take more pending reservations.
     const multi = [...queues.values()].filter((q) => q.maxReservedWorkers > 1).map((q) => q.sid);
     const reservedToo = multi.length > 0 ? await tx.tasksInQueues(multi, ['reserved'], OFFER_SCAN) : [];
-    if (reservedToo.length === 0 && !(await tx.hasWaitingTasks(ws.sid))) return;
-    const waiting = await tx.tasksInQueues(queueSids, ['pending'], OFFER_SCAN);
-    const targeted = await tx.listTasks(
-      ws.sid,
-      { routingTarget: workerSid, assignmentStatus: ['pending'] },
-      { pageSize: 100, page: 0 },
-    );
+    const waiting = waitingTasks ? await tx.tasksInQueues(queueSids, ['pending'], OFFER_SCAN) : [];
+    const targeted = waitingTasks
+      ? (
+          await tx.listTasks(
+            ws.sid,
+            { routingTarget: workerSid, assignmentStatus: ['pending'] },
+            { pageSize: 100, page: 0 },
+          )
+        ).items
+      : [];
     const all = new Map<string, Task>();
-    for (const t of [...waiting, ...targeted.items, ...reservedToo]) all.set(t.sid, t);
+    for (const t of [...waiting, ...targeted, ...reservedToo]) all.set(t.sid, t);
     if (all.size === 0) return;
     const ranked: (QueuedTaskInQueue & { task: Task })[] = [...all.values()].map((t) => ({
       sid: t.sid,

@@ -131,6 +131,16 @@ function routingLookups(db: Kysely<Database>, select: ReturnType<typeof rowQueri
         .where('assignment_status', '=', 'pending')
         .limit(1),
     ),
+    hasMultiReserved: compiledOnce((workspaceSid) =>
+      db
+        .selectFrom('tasks as t')
+        .innerJoin('task_queues as q', 'q.sid', 't.task_queue_sid')
+        .select('t.id')
+        .where('t.workspace_sid', '=', workspaceSid)
+        .where('t.assignment_status', '=', 'reserved')
+        .where('q.max_reserved_workers', '>', 1)
+        .limit(1),
+    ),
     availableMembers: compiledOnce((queueSid) =>
       select.worker
         .innerJoin('task_queue_members as m', 'm.worker_id', 'k.id')
@@ -201,6 +211,10 @@ export abstract class RoutingQueries extends CrudQueries implements StoreTx {
 
   async hasWaitingTasks(workspaceSid: string): Promise<boolean> {
     return (await this.rows(this.routing.hasWaiting(workspaceSid))).length > 0;
+  }
+
+  async hasMultiReservedTasks(workspaceSid: string): Promise<boolean> {
+    return (await this.rows(this.routing.hasMultiReserved(workspaceSid))).length > 0;
   }
 
   async listTasks(workspaceSid: string, filter: TaskFilter, query: PageQuery): Promise<Page<Task>> {

@@ -80,6 +80,8 @@ export interface RoutingReads {
   getTask(workspaceSid: string, sid: string): Promise<Task | null>;
   /** Whether any task of the workspace is pending (waits for a worker). */
   hasWaitingTasks(workspaceSid: string): Promise<boolean>;
+  /** Whether a reserved task of the workspace is in a queue with max_reserved_workers above 1. */
+  hasMultiReservedTasks(workspaceSid: string): Promise<boolean>;
   listTasks(workspaceSid: string, filter: TaskFilter, page: PageQuery): Promise<Page<Task>>;
   /** Tasks of these statuses waiting in one of the queues (any order; the caller orders them). */
   tasksInQueues(
