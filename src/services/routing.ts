@@ -626,7 +626,11 @@ export class RoutingEngine {
       queueOrder: (t.taskQueueSid === null ? undefined : queues.get(t.taskQueueSid)?.taskOrder) ?? 'FIFO',
       task: t,
     }));
-    ranked.sort(crossQueueComparator(ws.prioritizeQueueOrder));
+    // Waiting tasks first; a further reservation of a task already reserved (max_reserved_workers
+    // > 1) only once no waiting task fits (Roster decides: capacity goes to tasks nobody holds).
+    const byOrder = crossQueueComparator(ws.prioritizeQueueOrder);
+    const held = (e: { task: Task }) => (e.task.assignmentStatus === 'pending' ? 0 : 1);
+    ranked.sort((x, y) => held(x) - held(y) || byOrder(x, y));
     for (const entry of ranked) {
       const fresh = await tx.getWorker(ws.sid, workerSid);
       if (!fresh) return;
