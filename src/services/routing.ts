@@ -241,7 +241,17 @@ export class RoutingEngine {
     tx: StoreTx,
     ws: Workspace,
     given: Task,
-    options: { entering?: boolean; reset?: boolean; onCreated?: (task: Task) => Promise<void> } = {},
+    options: {
+      entering?: boolean;
+      reset?: boolean;
+      onCreated?: (task: Task) => Promise<void>;
+      /**
+       * Runs once, when the task is in its step (queue, priority, events) and before it is
+       * offered: a step's end offers the workers it freed here, so they take the best waiting
+       * task of their queues, the moved one included, before the moved task picks a worker.
+       */
+      beforeOffer?: () => Promise<void>;
+    } = {},
   ): Promise<void> {
     let task = given;
     let cursor: RouteCursor = options.reset
@@ -249,6 +259,7 @@ export class RoutingEngine {
       : { filterIndex: task.filterIndex, stepIndex: task.stepIndex };
     let entering = options.entering === true || options.reset === true;
     let created = options.onCreated;
+    let beforeOffer = options.beforeOffer;
     for (let guard = 0; guard < 10_000; guard++) {
       const placed = await this.placement(tx, task, cursor);
       if (placed.route.kind === 'timed-out') {
@@ -298,6 +309,12 @@ export class RoutingEngine {
       }
       const stepEntered = queueChanged || cursorChanged || entering;
       let reserved = false;
+      if (beforeOffer) {
+        await beforeOffer();
+        beforeOffer = undefined;
+        task = await this.requireTask(tx, ws.sid, task.sid);
+        reserved = task.assignmentStatus !== 'pending'; // a worker the hook offered took it
+      }
       if ((placed.queueSid !== null || this.targetsWorker(task)) && task.assignmentStatus === 'pending') {
         reserved = await this.offerTask(tx, ws, task, placed.queueSid, placed.target);
       }
@@ -372,13 +389,19 @@ export class RoutingEngine {
   ): IdleWorkerCandidate {
     const load = loads.find((l) => l.taskChannelSid === taskChannelSid);
     const channel = given === undefined ? { available: true, capacity: Number.MAX_SAFE_INTEGER } : given;
-    const doc = workerDocument(worker);
+    // Parsed only when an expression or order_by reads them: most offers never do.
+    let doc: ReturnType<typeof workerDocument> | undefined;
+    const document = () => (doc ??= workerDocument(worker));
     const freed = loads.reduce((max, l) => Math.max(max, l.freedMs), 0);
     return {
       sid: worker.sid,
       friendlyName: worker.friendlyName,
-      attributes: doc.attributes,
-      fields: doc.fields,
+      get attributes() {
+        return document().attributes;
+      },
+      get fields() {
+        return document().fields;
+      },
       queueMember: true,
       activityAvailable: ignoreCapacity || worker.available,
       channel:
@@ -395,12 +418,6 @@ export class RoutingEngine {
       heldTasks: ignoreCapacity ? 0 : loads.reduce((n, l) => n + l.reserved + l.assigned, 0),
       idleSince: Math.max(worker.dateStatusChanged.getTime(), freed),
     };
-  }
-
-  /** Workers who may not be offered the task again: those holding or having rejected a reservation of it. */
-  private async excludedWorkers(tx: StoreTx, task: Task): Promise<Set<string>> {
-    const seen = await tx.reservationsOf({ taskSid: task.sid }, ['pending', 'rejected']);
-    return new Set(seen.map((r) => r.workerSid));
   }
 
   /** Offers the task to the best eligible workers of its queue; true when a reservation was made. */
@@ -420,34 +437,33 @@ export class RoutingEngine {
     const excluded = new Set(seen.map((r) => r.workerSid));
     const step = this.step(ws, target);
     const doc = this.taskDocument(task);
-    const members = (await this.membersFor(tx, ws, task, queueSid)).filter((w) => !excluded.has(w.sid));
+    const members = (await this.membersFor(tx, ws, task, queueSid)).filter(
+      (m) => !excluded.has(m.worker.sid),
+    );
     if (members.length === 0) return false;
     const loads = new Map<string, WorkerLoad[]>();
-    for (const l of await tx.workerLoadsOf(members.map((w) => w.sid))) {
+    for (const l of await tx.workerLoadsOf(members.map((m) => m.worker.sid))) {
       const list = loads.get(l.workerSid);
       if (list) list.push(l);
       else loads.set(l.workerSid, [l]);
     }
-    // Every check but the channel's first (no I/O), in offer order; then each channel is read
-    // in that order until enough workers fit: a large queue costs one read per worker offered.
+    // Every check with what the two reads gave (members with their channel, their loads); the
+    // target expression runs last, and only order_by reads attributes again.
     const compare = workerComparator(target?.orderBy);
-    const ranked: { worker: Worker; rank: RankedWorker; ignore: boolean }[] = [];
-    for (const worker of members) {
+    const ranked: { worker: Worker; rank: RankedWorker }[] = [];
+    for (const { worker, channel } of members) {
       const ignore = this.ignoresCapacity(task, worker.sid);
-      const c = this.candidateOf(worker, loads.get(worker.sid) ?? [], undefined, task.taskChannelSid, ignore);
+      // Ignoring capacity (RoutingTarget) skips the channel, as if it fitted.
+      const given = ignore ? undefined : channel;
+      const c = this.candidateOf(worker, loads.get(worker.sid) ?? [], given, task.taskChannelSid, ignore);
       if (!isEligible(c, doc, step)) continue;
-      ranked.push({ worker, rank: rankWorker(target?.orderBy, c, c.idleSince), ignore });
+      ranked.push({ worker, rank: rankWorker(target?.orderBy, c, c.idleSince) });
     }
     ranked.sort((a, b) => compare(a.rank, b.rank));
     let current = task;
     let made = 0;
-    for (const { worker, ignore } of ranked) {
+    for (const { worker } of ranked) {
       if (made >= room) break;
-      if (step.multitasking && !ignore) {
-        const channel = await tx.getWorkerChannel(worker.sid, task.taskChannelSid);
-        const c = this.candidateOf(worker, loads.get(worker.sid) ?? [], channel, task.taskChannelSid, ignore);
-        if (!isEligible(c, doc, step)) continue;
-      }
       current = await this.reserve(tx, ws, current, worker, queue);
       made++;
     }
@@ -459,19 +475,23 @@ export class RoutingEngine {
     return task.routingTarget?.startsWith(SidPrefix.worker) === true;
   }
 
-  /** The queue's available members; a task sent to one worker (RoutingTarget) has that worker only. */
+  /**
+   * The queue's available members with their channel for the task's channel; a task sent to one
+   * worker (RoutingTarget) has that worker only.
+   */
   private async membersFor(
     tx: StoreTx,
     ws: Workspace,
     task: Task,
     queueSid: string | null,
-  ): Promise<Worker[]> {
+  ): Promise<{ worker: Worker; channel: Pick<WorkerChannel, 'available' | 'capacity'> | null }[]> {
     if (this.targetsWorker(task)) {
       const worker = await tx.getWorker(ws.sid, task.routingTarget!);
       if (!worker) return [];
-      return this.ignoresCapacity(task, worker.sid) || worker.available ? [worker] : [];
+      if (!this.ignoresCapacity(task, worker.sid) && !worker.available) return [];
+      return [{ worker, channel: await tx.getWorkerChannel(worker.sid, task.taskChannelSid) }];
     }
-    return queueSid === null ? [] : tx.availableQueueMembers(queueSid);
+    return queueSid === null ? [] : tx.availableQueueMembersOn(queueSid, task.taskChannelSid);
   }
 
   private ignoresCapacity(task: Task, workerSid: string): boolean {
@@ -566,25 +586,39 @@ export class RoutingEngine {
    * Offers a worker (just available, or with capacity freed) the waiting tasks of its queues,
    * best first, while it is eligible for more.
    */
-  async offerWorker(tx: StoreTx, ws: Workspace, workerSid: string): Promise<void> {
-    if (!(await tx.hasWaitingTasks(ws.sid))) return;
+  async offerWorker(
+    tx: StoreTx,
+    ws: Workspace,
+    workerSid: string,
+    options: { stopAt?: string } = {},
+  ): Promise<void> {
+    // Most frees find nothing to offer: two indexed probes before anything is read.
+    const waitingTasks = await tx.hasWaitingTasks(ws.sid);
+    if (!waitingTasks && !(await tx.hasMultiReservedTasks(ws.sid))) return;
     const worker = await tx.getWorker(ws.sid, workerSid);
     if (!worker) return;
     const queueSids = await tx.queuesOfWorker(workerSid);
-    const waiting = await tx.tasksInQueues(queueSids, ['pending'], OFFER_SCAN);
-    const targeted = await tx.listTasks(
-      ws.sid,
-      { routingTarget: workerSid, assignmentStatus: ['pending'] },
-      { pageSize: 100, page: 0 },
-    );
-    const all = new Map<string, Task>();
-    for (const t of [...waiting, ...targeted.items]) all.set(t.sid, t);
-    if (all.size === 0) return;
     const queues = new Map<string, TaskQueue>();
     for (const sid of queueSids) {
       const q = await tx.getTaskQueue(ws.sid, sid);
       if (q) queues.set(sid, q);
     }
+    // Reserved tasks of queues with max_reserved_workers > 1 may take more pending reservations.
+    const multi = [...queues.values()].filter((q) => q.maxReservedWorkers > 1).map((q) => q.sid);
+    const reservedToo = multi.length > 0 ? await tx.tasksInQueues(multi, ['reserved'], OFFER_SCAN) : [];
+    const waiting = waitingTasks ? await tx.tasksInQueues(queueSids, ['pending'], OFFER_SCAN) : [];
+    const targeted = waitingTasks
+      ? (
+          await tx.listTasks(
+            ws.sid,
+            { routingTarget: workerSid, assignmentStatus: ['pending'] },
+            { pageSize: 100, page: 0 },
+          )
+        ).items
+      : [];
+    const all = new Map<string, Task>();
+    for (const t of [...waiting, ...targeted, ...reservedToo]) all.set(t.sid, t);
+    if (all.size === 0) return;
     const ranked: (QueuedTaskInQueue & { task: Task })[] = [...all.values()].map((t) => ({
       sid: t.sid,
       priority: t.priority,
@@ -592,11 +626,17 @@ export class RoutingEngine {
       queueOrder: (t.taskQueueSid === null ? undefined : queues.get(t.taskQueueSid)?.taskOrder) ?? 'FIFO',
       task: t,
     }));
-    ranked.sort(crossQueueComparator(ws.prioritizeQueueOrder));
+    // Waiting tasks first; a further reservation of a task already reserved (max_reserved_workers
+    // > 1) only once no waiting task fits (Roster decides: capacity goes to tasks nobody holds).
+    const byOrder = crossQueueComparator(ws.prioritizeQueueOrder);
+    const held = (e: { task: Task }) => (e.task.assignmentStatus === 'pending' ? 0 : 1);
+    ranked.sort((x, y) => held(x) - held(y) || byOrder(x, y));
     for (const entry of ranked) {
       const fresh = await tx.getWorker(ws.sid, workerSid);
       if (!fresh) return;
       const task = entry.task;
+      // `stopAt`: that task is offered next by its own turn, to its best free worker.
+      if (task.sid === options.stopAt) return;
       const ignore = this.ignoresCapacity(task, workerSid);
       if (this.targetsWorker(task) && task.routingTarget !== workerSid) continue;
       if (!ignore && !fresh.available) return;
@@ -607,7 +647,15 @@ export class RoutingEngine {
       if (placed.queueSid !== task.taskQueueSid || placed.route.kind === 'timed-out') continue; // its timer moves it
       const queue = task.taskQueueSid === null ? undefined : queues.get(task.taskQueueSid);
       if (!queue && !this.targetsWorker(task)) continue;
-      if ((await this.excludedWorkers(tx, task)).has(workerSid)) continue;
+      const seen = await tx.reservationsOf({ taskSid: task.sid }, ['pending', 'rejected']);
+      if (seen.some((r) => r.workerSid === workerSid)) continue;
+      if (task.assignmentStatus !== 'pending') {
+        // Reserved: a further offer only while it holds fewer than max_reserved_workers.
+        const pending = seen.filter((r) => r.reservationStatus === 'pending').length;
+        if (pending >= (queue?.maxReservedWorkers ?? 1)) continue;
+        const current = await tx.getTask(ws.sid, task.sid);
+        if (current?.assignmentStatus !== 'reserved') continue;
+      }
       const candidate: WorkerCandidate = await this.candidate(tx, fresh, task.taskChannelSid, ignore);
       if (!isEligible(candidate, this.taskDocument(task), this.step(ws, placed.target))) {
         // Out of capacity for every task of this channel; others may still fit.
@@ -683,8 +731,13 @@ export class RoutingEngine {
     return freed;
   }
 
-  private async offerAll(tx: StoreTx, ws: Workspace, workerSids: Iterable<string>): Promise<void> {
-    for (const sid of new Set(workerSids)) await this.offerWorker(tx, ws, sid);
+  private async offerAll(
+    tx: StoreTx,
+    ws: Workspace,
+    workerSids: Iterable<string>,
+    options: { stopAt?: string } = {},
+  ): Promise<void> {
+    for (const sid of new Set(workerSids)) await this.offerWorker(tx, ws, sid, options);
   }
 
   async accept(tx: StoreTx, ws: Workspace, reservation: Reservation, workerActivitySid: string | undefined) {
@@ -732,6 +785,15 @@ export class RoutingEngine {
       await tx.updateTask(task.sid, { assignmentStatus: 'pending' }, this.nowDate());
       task = await this.requireTask(tx, ws.sid, task.sid);
       await this.route(tx, ws, task);
+    } else if (how !== 'canceled' && task.assignmentStatus === 'reserved' && task.taskQueueSid !== null) {
+      // Still reserved by others (max_reserved_workers > 1): the freed place goes to the next worker.
+      const placed = await this.placement(tx, task, {
+        filterIndex: task.filterIndex,
+        stepIndex: task.stepIndex,
+      });
+      if (placed.queueSid === task.taskQueueSid && placed.route.kind !== 'timed-out') {
+        await this.offerTask(tx, ws, task, placed.queueSid, placed.target);
+      }
     }
     if (how !== 'canceled') await this.offerWorker(tx, ws, reservation.workerSid);
   }
@@ -817,7 +879,14 @@ export class RoutingEngine {
     if (task.taskQueueSid !== null) await this.recordQueue(tx, 'task-queue.timeout', task, task.taskQueueSid);
     await tx.updateTask(task.sid, { assignmentStatus: 'pending' }, this.nowDate());
     const fresh = await this.requireTask(tx, ws.sid, task.sid);
-    await this.route(tx, ws, fresh, { entering: true });
+    // Once the task is in its next step, the freed workers are offered the waiting tasks of their
+    // queues that come before it (best first); then the moved task takes its best free worker,
+    // the freed ones included; then the freed workers still free are offered the rest. So each
+    // waiting task, in order, gets its best eligible worker, as if routing had run from scratch.
+    await this.route(tx, ws, fresh, {
+      entering: true,
+      beforeOffer: () => this.offerAll(tx, ws, freed, { stopAt: task.sid }),
+    });
     await this.offerAll(tx, ws, freed);
   }
 

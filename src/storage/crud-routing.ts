@@ -17,7 +17,9 @@ import type {
   TaskFilter,
   TaskPatch,
 } from '../services/ports/store.js';
-import { CrudQueries } from './crud.js';
+import type { Kysely } from 'kysely';
+import { compiledOnce, CrudQueries, type rowQueries } from './crud.js';
+import type { Database } from './schema.js';
 import { checkPageOffset, MAX_PAGE_OFFSET } from './paging.js';
 import { nameKey, toWorker, type Row } from './rows.js';
 
@@ -90,51 +92,129 @@ const LOAD_CHUNK = 500;
 /** Ordered task lists page by offset: `PO` and the offset of the page's first row. */
 const ORDERED_TOKEN = /^PO([0-9a-z]{1,8})$/;
 
-/**
- * Tasks, reservations and routing's worker loads, written once for both dialects (kept apart
- * from crud.ts). The stores extend this class, which completes the StoreTx.
- */
-export abstract class RoutingQueries extends CrudQueries implements StoreTx {
-  private taskSelect() {
-    return this.db
-      .selectFrom('tasks as t')
-      .selectAll('t')
-      .select((eb) => [
-        eb
-          .selectFrom('workflows')
-          .select('friendly_name')
-          .whereRef('sid', '=', 't.workflow_sid')
-          .as('workflow_friendly_name'),
-        eb
-          .selectFrom('task_queues')
-          .select('friendly_name')
-          .whereRef('sid', '=', 't.task_queue_sid')
-          .as('task_queue_friendly_name'),
-        eb
-          .selectFrom('task_channels')
-          .select('unique_name')
-          .whereRef('sid', '=', 't.task_channel_sid')
-          .as('task_channel_unique_name'),
-      ]);
-  }
+/** A task's row with the names its resource shows. */
+function taskSelect(db: Kysely<Database>) {
+  return db
+    .selectFrom('tasks as t')
+    .selectAll('t')
+    .select((eb) => [
+      eb
+        .selectFrom('workflows')
+        .select('friendly_name')
+        .whereRef('sid', '=', 't.workflow_sid')
+        .as('workflow_friendly_name'),
+      eb
+        .selectFrom('task_queues')
+        .select('friendly_name')
+        .whereRef('sid', '=', 't.task_queue_sid')
+        .as('task_queue_friendly_name'),
+      eb
+        .selectFrom('task_channels')
+        .select('unique_name')
+        .whereRef('sid', '=', 't.task_channel_sid')
+        .as('task_channel_unique_name'),
+    ]);
+}
 
-  async getTask(workspaceSid: string, sid: string): Promise<Task | null> {
-    const [r] = await this.rows(
-      this.taskSelect().where('t.sid', '=', sid).where('t.workspace_sid', '=', workspaceSid),
-    );
-    return r ? toTask(r) : null;
-  }
-
-  async hasWaitingTasks(workspaceSid: string): Promise<boolean> {
-    const rows = await this.rows(
-      this.db
+/** Routing's hot reads, compiled once per builder: only their parameters change per call. */
+function routingLookups(db: Kysely<Database>, select: ReturnType<typeof rowQueries>) {
+  const reservationsBy = new Map<string, (sid: string) => ReturnType<ReturnType<typeof compiledOnce>>>();
+  return {
+    task: compiledOnce((workspaceSid, sid) =>
+      taskSelect(db).where('t.sid', '=', sid).where('t.workspace_sid', '=', workspaceSid),
+    ),
+    hasWaiting: compiledOnce((workspaceSid) =>
+      db
         .selectFrom('tasks')
         .select('id')
         .where('workspace_sid', '=', workspaceSid)
         .where('assignment_status', '=', 'pending')
         .limit(1),
-    );
-    return rows.length > 0;
+    ),
+    hasMultiReserved: compiledOnce((workspaceSid) =>
+      db
+        .selectFrom('tasks as t')
+        .innerJoin('task_queues as q', 'q.sid', 't.task_queue_sid')
+        .select('t.id')
+        .where('t.workspace_sid', '=', workspaceSid)
+        .where('t.assignment_status', '=', 'reserved')
+        .where('q.max_reserved_workers', '>', 1)
+        .limit(1),
+    ),
+    availableMembers: compiledOnce((queueSid) =>
+      select.worker
+        .innerJoin('task_queue_members as m', 'm.worker_id', 'k.id')
+        .innerJoin('task_queues as q', 'q.id', 'm.queue_id')
+        .where('q.sid', '=', queueSid)
+        .where('a.available', '=', true)
+        // The membership key's order (queue_id, worker_id): no sort step.
+        .orderBy('m.worker_id'),
+    ),
+    availableMembersOn: compiledOnce((queueSid, taskChannelSid) =>
+      select.worker
+        .innerJoin('task_queue_members as m', 'm.worker_id', 'k.id')
+        .innerJoin('task_queues as q', 'q.id', 'm.queue_id')
+        .leftJoin('worker_channels as wc', (j) =>
+          j.onRef('wc.worker_sid', '=', 'k.sid').on('wc.task_channel_sid', '=', taskChannelSid),
+        )
+        .select(['wc.available as channel_available', 'wc.capacity as channel_capacity'])
+        .where('q.sid', '=', queueSid)
+        .where('a.available', '=', true)
+        // The membership key's order (queue_id, worker_id): no sort step.
+        .orderBy('m.worker_id'),
+    ),
+    workerLoads: compiledOnce((workerSid) =>
+      db.selectFrom('worker_loads').selectAll().where('worker_sid', '=', workerSid),
+    ),
+    /** Reservations of a task or a worker in some statuses, one compiled statement per combination. */
+    reservations(by: 'task_sid' | 'worker_sid', statuses: readonly ReservationStatus[]) {
+      const key = `${by} ${statuses.join(' ')}`;
+      let q = reservationsBy.get(key);
+      if (!q) {
+        q = compiledOnce((sid) =>
+          db
+            .selectFrom('reservations')
+            .selectAll()
+            .where('reservation_status', 'in', statuses)
+            .where(by, '=', sid)
+            .orderBy('id'),
+        );
+        if (reservationsBy.size < 100) reservationsBy.set(key, q);
+      }
+      return q;
+    },
+  };
+}
+
+const compiledRouting = new WeakMap<Kysely<Database>, ReturnType<typeof routingLookups>>();
+
+/**
+ * Tasks, reservations and routing's worker loads, written once for both dialects (kept apart
+ * from crud.ts). The stores extend this class, which completes the StoreTx.
+ */
+export abstract class RoutingQueries extends CrudQueries implements StoreTx {
+  /** Routing's hot reads, built and compiled once per builder (see `compiledOnce`). */
+  private get routing(): ReturnType<typeof routingLookups> {
+    let known = compiledRouting.get(this.db);
+    if (!known) compiledRouting.set(this.db, (known = routingLookups(this.db, this.select)));
+    return known;
+  }
+
+  private taskSelect() {
+    return taskSelect(this.db);
+  }
+
+  async getTask(workspaceSid: string, sid: string): Promise<Task | null> {
+    const [r] = await this.rows(this.routing.task(workspaceSid, sid));
+    return r ? toTask(r) : null;
+  }
+
+  async hasWaitingTasks(workspaceSid: string): Promise<boolean> {
+    return (await this.rows(this.routing.hasWaiting(workspaceSid))).length > 0;
+  }
+
+  async hasMultiReservedTasks(workspaceSid: string): Promise<boolean> {
+    return (await this.rows(this.routing.hasMultiReserved(workspaceSid))).length > 0;
   }
 
   async listTasks(workspaceSid: string, filter: TaskFilter, query: PageQuery): Promise<Page<Task>> {
@@ -274,16 +354,15 @@ export abstract class RoutingQueries extends CrudQueries implements StoreTx {
     statuses: readonly ReservationStatus[],
   ): Promise<Reservation[]> {
     if (statuses.length === 0) return [];
-    let q = this.db.selectFrom('reservations').selectAll().where('reservation_status', 'in', statuses);
-    q = 'taskSid' in of ? q.where('task_sid', '=', of.taskSid) : q.where('worker_sid', '=', of.workerSid);
-    return (await this.rows(q.orderBy('id'))).map(toReservation);
+    const q =
+      'taskSid' in of
+        ? this.routing.reservations('task_sid', statuses)(of.taskSid)
+        : this.routing.reservations('worker_sid', statuses)(of.workerSid);
+    return (await this.rows(q)).map(toReservation);
   }
 
   async workerLoads(workerSid: string): Promise<WorkerLoad[]> {
-    const rows = await this.rows(
-      this.db.selectFrom('worker_loads').selectAll().where('worker_sid', '=', workerSid),
-    );
-    return rows.map(toWorkerLoad);
+    return (await this.rows(this.routing.workerLoads(workerSid))).map(toWorkerLoad);
   }
 
   async workerLoadsOf(workerSids: readonly string[]): Promise<WorkerLoad[]> {
@@ -299,15 +378,21 @@ export abstract class RoutingQueries extends CrudQueries implements StoreTx {
   }
 
   async availableQueueMembers(queueSid: string): Promise<Worker[]> {
-    const rows = await this.rows(
-      this.select.worker
-        .innerJoin('task_queue_members as m', 'm.worker_id', 'k.id')
-        .innerJoin('task_queues as q', 'q.id', 'm.queue_id')
-        .where('q.sid', '=', queueSid)
-        .where('a.available', '=', true)
-        .orderBy('k.id'),
-    );
-    return rows.map(toWorker);
+    return (await this.rows(this.routing.availableMembers(queueSid))).map(toWorker);
+  }
+
+  async availableQueueMembersOn(
+    queueSid: string,
+    taskChannelSid: string,
+  ): Promise<{ worker: Worker; channel: { available: boolean; capacity: number } | null }[]> {
+    const rows = await this.rows(this.routing.availableMembersOn(queueSid, taskChannelSid));
+    return rows.map((r) => ({
+      worker: toWorker(r),
+      channel:
+        r.channel_capacity === null || r.channel_capacity === undefined
+          ? null
+          : { available: bool(r.channel_available), capacity: num(r.channel_capacity) },
+    }));
   }
 
   async queueMemberActivities(queueSid: string): Promise<{ activitySid: string; available: boolean }[]> {

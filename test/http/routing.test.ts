@@ -70,6 +70,30 @@ describe('Routing', () => {
     expect(await h.events(s.ws)).toContain('reservation.rescinded');
   });
 
+  it('a reserved task takes more reservations, up to max_reserved_workers, as workers become free or decline', async () => {
+    const s = await h.workspace({ queue: { MaxReservedWorkers: '2' } });
+    const ann = await h.worker(s, 'ann', s.idle);
+    const bob = await h.worker(s, 'bob', s.offline);
+    const cy = await h.worker(s, 'cy', s.offline);
+    const task = await h.post(`/v1/Workspaces/${s.ws}/Tasks`, {});
+    expect(Object.fromEntries(await h.offers(s, task.sid))).toEqual({ [ann]: 'pending' });
+    await h.post(`/v1/Workspaces/${s.ws}/Workers/${bob}`, { ActivitySid: s.idle });
+    expect(Object.fromEntries(await h.offers(s, task.sid))).toEqual({ [ann]: 'pending', [bob]: 'pending' });
+    // Two pending reservations: the queue's limit; a third free worker waits.
+    await h.post(`/v1/Workspaces/${s.ws}/Workers/${cy}`, { ActivitySid: s.idle });
+    expect(await h.offers(s, task.sid)).toHaveLength(2);
+    const [annR] = (await h.get(`/v1/Workspaces/${s.ws}/Workers/${ann}/Reservations`)).reservations;
+    await h.post(`/v1/Workspaces/${s.ws}/Workers/${ann}/Reservations/${annR.sid}`, {
+      ReservationStatus: 'rejected',
+    });
+    expect(Object.fromEntries(await h.offers(s, task.sid))).toEqual({
+      [ann]: 'rejected',
+      [bob]: 'pending',
+      [cy]: 'pending',
+    });
+    expect((await h.get(`/v1/Workspaces/${s.ws}/Tasks/${task.sid}`)).assignment_status).toBe('reserved');
+  });
+
   it('orders workers by order_by, then longest idle; tasks by priority then FIFO or LIFO', async () => {
     const s = await h.workspace({
       config: (q) =>

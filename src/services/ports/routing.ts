@@ -80,6 +80,8 @@ export interface RoutingReads {
   getTask(workspaceSid: string, sid: string): Promise<Task | null>;
   /** Whether any task of the workspace is pending (waits for a worker). */
   hasWaitingTasks(workspaceSid: string): Promise<boolean>;
+  /** Whether a reserved task of the workspace is in a queue with max_reserved_workers above 1. */
+  hasMultiReservedTasks(workspaceSid: string): Promise<boolean>;
   listTasks(workspaceSid: string, filter: TaskFilter, page: PageQuery): Promise<Page<Task>>;
   /** Tasks of these statuses waiting in one of the queues (any order; the caller orders them). */
   tasksInQueues(
@@ -106,6 +108,14 @@ export interface RoutingReads {
   workerLoadsOf(workerSids: readonly string[]): Promise<WorkerLoad[]>;
   /** The available members of a queue (their activity is available), in worker creation order. */
   availableQueueMembers(queueSid: string): Promise<Worker[]>;
+  /**
+   * As `availableQueueMembers`, each with its channel for the task channel (null when it has
+   * none), in one statement: routing's offer reads no row per member.
+   */
+  availableQueueMembersOn(
+    queueSid: string,
+    taskChannelSid: string,
+  ): Promise<{ worker: Worker; channel: { available: boolean; capacity: number } | null }[]>;
   /** The members of a queue with their activity (for skip_if's counters). */
   queueMemberActivities(queueSid: string): Promise<{ activitySid: string; available: boolean }[]>;
 }
