@@ -1,3 +1,4 @@
+import { DEFAULT_WORKER_CHANNEL } from '../domain/defaults.js';
 import { InvalidParameterError } from '../domain/errors.js';
 import type {
   Reservation,
@@ -388,9 +389,10 @@ export abstract class RoutingQueries extends CrudQueries implements StoreTx {
     const rows = await this.rows(this.routing.availableMembersOn(queueSid, taskChannelSid));
     return rows.map((r) => ({
       worker: toWorker(r),
+      // Only channels that deviate from the default have a row (migration 008).
       channel:
         r.channel_capacity === null || r.channel_capacity === undefined
-          ? null
+          ? { ...DEFAULT_WORKER_CHANNEL }
           : { available: bool(r.channel_available), capacity: num(r.channel_capacity) },
     }));
   }
