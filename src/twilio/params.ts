@@ -211,18 +211,6 @@ export function optionalDate(params: Params, name: string): Date | undefined {
   return new Date(ms);
 }
 
-/** An ISO 8601 date-time (as the SDKs send Dates); anything else is refused. */
-export function optionalDateTime(params: Params, name: string): Date | undefined {
-  const v = raw(params, name);
-  if (v === undefined) return undefined;
-  const trimmed = v.trim();
-  const d = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(trimmed)
-    ? new Date(trimmed)
-    : new Date(NaN);
-  if (Number.isNaN(d.getTime())) invalid(name, 'expected an ISO 8601 date-time');
-  return d;
-}
-
 /** A parameter that may be repeated (or comma-separated): each value once, in order. */
 export function optionalList(params: Params, name: string): string[] | undefined {
   const v = params[name];

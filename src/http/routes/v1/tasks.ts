@@ -9,7 +9,7 @@ import type { TaskFilter, TaskOrderingKey } from '../../../services/ports/store.
 import { listResponse } from '../../../twilio/pagination.js';
 import {
   MAX_ATTRIBUTES_LENGTH,
-  optionalDateTime,
+  optionalDate,
   optionalEnum,
   optionalInt,
   optionalJsonObject,
@@ -152,7 +152,7 @@ export function taskRoutes(app: FastifyInstance, deps: RouteDeps): void {
       taskChannel: optionalString(b, 'TaskChannel'),
       priority: optionalInt(b, 'Priority', 0, MAX_PRIORITY),
       timeout: optionalInt(b, 'Timeout', 1, MAX_TASK_TIMEOUT),
-      virtualStartTime: optionalDateTime(b, 'VirtualStartTime'),
+      virtualStartTime: optionalDate(b, 'VirtualStartTime'),
       routingTarget: optionalString(b, 'RoutingTarget'),
       ignoreCapacity: optionalLenientBool(b, 'IgnoreCapacity'),
       taskQueueSid: optionalSid(b, 'TaskQueueSid', SidPrefix.taskQueue),
@@ -174,7 +174,7 @@ export function taskRoutes(app: FastifyInstance, deps: RouteDeps): void {
       reason: optionalString(b, 'Reason', 1024),
       priority: optionalInt(b, 'Priority', 0, MAX_PRIORITY),
       taskChannel: optionalString(b, 'TaskChannel'),
-      virtualStartTime: optionalDateTime(b, 'VirtualStartTime'),
+      virtualStartTime: optionalDate(b, 'VirtualStartTime'),
     };
     return send(reply, await tasks.update(req.accountSid, ws, sid, input, ifMatchHeader(req)));
   });
