@@ -591,12 +591,12 @@ export class RoutingEngine {
     ws: Workspace,
     workerSid: string,
     options: { stopAt?: string } = {},
-  ): Promise<void> {
+  ): Promise<boolean> {
     // Most frees find nothing to offer: two indexed probes before anything is read.
     const waitingTasks = await tx.hasWaitingTasks(ws.sid);
-    if (!waitingTasks && !(await tx.hasMultiReservedTasks(ws.sid))) return;
+    if (!waitingTasks && !(await tx.hasMultiReservedTasks(ws.sid))) return false;
     const worker = await tx.getWorker(ws.sid, workerSid);
-    if (!worker) return;
+    if (!worker) return false;
     const queueSids = await tx.queuesOfWorker(workerSid);
     const queues = new Map<string, TaskQueue>();
     for (const sid of queueSids) {
@@ -618,7 +618,7 @@ export class RoutingEngine {
       : [];
     const all = new Map<string, Task>();
     for (const t of [...waiting, ...targeted, ...reservedToo]) all.set(t.sid, t);
-    if (all.size === 0) return;
+    if (all.size === 0) return false;
     const ranked: (QueuedTaskInQueue & { task: Task })[] = [...all.values()].map((t) => ({
       sid: t.sid,
       priority: t.priority,
@@ -631,15 +631,16 @@ export class RoutingEngine {
     const byOrder = crossQueueComparator(ws.prioritizeQueueOrder);
     const held = (e: { task: Task }) => (e.task.assignmentStatus === 'pending' ? 0 : 1);
     ranked.sort((x, y) => held(x) - held(y) || byOrder(x, y));
+    let reserved = false;
     for (const entry of ranked) {
       const fresh = await tx.getWorker(ws.sid, workerSid);
-      if (!fresh) return;
+      if (!fresh) return reserved;
       const task = entry.task;
       // `stopAt`: that task is offered next by its own turn, to its best free worker.
-      if (task.sid === options.stopAt) return;
+      if (task.sid === options.stopAt) return reserved;
       const ignore = this.ignoresCapacity(task, workerSid);
       if (this.targetsWorker(task) && task.routingTarget !== workerSid) continue;
-      if (!ignore && !fresh.available) return;
+      if (!ignore && !fresh.available) return reserved;
       const placed = await this.placement(tx, task, {
         filterIndex: task.filterIndex,
         stepIndex: task.stepIndex,
@@ -662,7 +663,9 @@ export class RoutingEngine {
         continue;
       }
       await this.reserve(tx, ws, task, fresh, queue ?? null);
+      reserved = true;
     }
+    return reserved;
   }
 
   /** Routes again the waiting tasks of a queue whose members changed, in the queue's order. */
@@ -853,12 +856,17 @@ export class RoutingEngine {
     await this.offerAll(tx, ws, freed);
   }
 
-  /** Worker update `RejectPendingReservations`: each of its pending reservations is rejected. */
-  async rejectPendingOf(tx: StoreTx, ws: Workspace, workerSid: string): Promise<void> {
+  /** Worker update `RejectPendingReservations`: each of its pending reservations is rejected; says whether any was. */
+  async rejectPendingOf(tx: StoreTx, ws: Workspace, workerSid: string): Promise<boolean> {
+    let rejected = false;
     for (const r of await tx.reservationsOf({ workerSid }, ['pending'])) {
       const fresh = await tx.getReservation(ws.sid, r.sid);
-      if (fresh?.reservationStatus === 'pending') await this.decline(tx, ws, fresh, 'rejected', undefined);
+      if (fresh?.reservationStatus === 'pending') {
+        await this.decline(tx, ws, fresh, 'rejected', undefined);
+        rejected = true;
+      }
     }
+    return rejected;
   }
 
   // ---- timers

@@ -133,9 +133,10 @@ export class WorkerService {
     if (!rejecting && !offering) return worker;
     const ws = await requireWorkspace(tx, accountSid, worker.workspaceSid);
     await tx.holdRouting(ws.sid);
-    if (rejecting) await this.routing.rejectPendingOf(tx, ws, worker.sid);
-    if (offering) await this.routing.offerWorker(tx, ws, worker.sid);
-    return requireWorker(tx, worker.workspaceSid, worker.sid);
+    const rejected = rejecting && (await this.routing.rejectPendingOf(tx, ws, worker.sid));
+    const reserved = offering && (await this.routing.offerWorker(tx, ws, worker.sid));
+    // Read again only when routing did something: a reservation may have moved the worker.
+    return rejected || reserved ? requireWorker(tx, worker.workspaceSid, worker.sid) : worker;
   }
 
   remove(accountSid: string, workspaceSid: string, sid: string, ifMatch: IfMatch): Promise<void> {
