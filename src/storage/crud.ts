@@ -1,10 +1,12 @@
 import { sql, type Compilable, type CompiledQuery, type Kysely, type SelectQueryBuilder } from 'kysely';
+import type { QueueActivityCount, TaskCount, WaitingTask } from '../domain/statistics.js';
 import type {
   Account,
   Activity,
   ActivityCount,
   TaskChannel,
   TaskQueue,
+  TaskStatus,
   Worker,
   WorkerChannel,
   Workflow,
@@ -40,6 +42,7 @@ import type {
   WorkerPatch,
   WorkerScope,
   UpdatedWorker,
+  WaitingScope,
   NewWorkflow,
   WorkflowFilter,
   WorkflowPatch,
@@ -1287,6 +1290,86 @@ export abstract class CrudQueries implements Omit<StoreTx, keyof RoutingReads | 
             .where('q.sid', 'in', members),
         ),
     );
+  }
+
+  // ---- real-time statistics (counts kept by migration 012's triggers)
+
+  async taskCounts(scopeSid: string, taskChannelSid?: string): Promise<TaskCount[]> {
+    let q = this.db
+      .selectFrom('task_counts')
+      .select(['assignment_status', 'priority', (eb) => eb.fn.sum<number>('tasks').as('tasks')])
+      .where('scope_sid', '=', scopeSid)
+      .groupBy(['assignment_status', 'priority']);
+    if (taskChannelSid !== undefined) q = q.where('task_channel_sid', '=', taskChannelSid);
+    return (await this.rows(q)).map((r) => ({
+      status: r.assignment_status as TaskStatus,
+      priority: Number(r.priority),
+      tasks: Number(r.tasks),
+    }));
+  }
+
+  async longestWaiting(scope: WaitingScope): Promise<WaitingTask | null> {
+    const since = scope.since === 'created' ? 't.created_ms' : 't.queue_entered_ms';
+    const [column, sid] =
+      scope.taskQueueSid !== undefined
+        ? (['t.task_queue_sid', scope.taskQueueSid] as const)
+        : scope.workflowSid !== undefined
+          ? (['t.workflow_sid', scope.workflowSid] as const)
+          : (['t.workspace_sid', scope.workspaceSid] as const);
+    // The head of a waiting index (migration 012): its WHERE is spelled as the index's, literally,
+    // so that SQLite can use the partial index.
+    const head = (channel: string | ReturnType<typeof sql.ref>) => {
+      let q = this.db
+        .selectFrom('tasks as t')
+        .where(column, '=', sid)
+        .where('t.task_channel_sid', '=', channel as string)
+        .where(sql<boolean>`t.assignment_status IN ('pending', 'reserved')`);
+      if (scope.since === 'queueEntered') q = q.where('t.queue_entered_ms', 'is not', null);
+      return q.orderBy(since).orderBy('t.id').limit(1);
+    };
+    const query =
+      scope.taskChannelSid !== undefined
+        ? head(scope.taskChannelSid).select(['t.sid', `${since} as since_ms`])
+        : this.db
+            .selectFrom('tasks as t')
+            .select(['t.sid', `${since} as since_ms`])
+            .where('t.id', 'in', (eb) =>
+              eb
+                .selectFrom('task_channels as c')
+                .select(() => head(sql.ref('c.sid')).select('t.id').as('id'))
+                .where('c.workspace_sid', '=', scope.workspaceSid),
+            )
+            .orderBy(since)
+            .orderBy('t.id')
+            .limit(1);
+    const [r] = await this.rows(query);
+    return r ? { sid: r.sid as string, sinceMs: Number(r.since_ms) } : null;
+  }
+
+  async queueActivityCounts(workspaceSid: string, taskQueueSid: string): Promise<QueueActivityCount[]> {
+    const q = this.db
+      .selectFrom('activities as a')
+      .select((eb) => [
+        'a.sid',
+        'a.friendly_name',
+        'a.available',
+        eb
+          .selectFrom('queue_activity_counts as c')
+          .select((e) => e.fn.sum<number>('c.workers').as('n'))
+          .whereRef('c.activity_sid', '=', 'a.sid')
+          .where('c.queue_id', '=', (e) =>
+            e.selectFrom('task_queues').select('id').where('sid', '=', taskQueueSid),
+          )
+          .as('workers'),
+      ])
+      .where('a.workspace_sid', '=', workspaceSid)
+      .orderBy('a.id');
+    return (await this.rows(q)).map((r) => ({
+      activitySid: r.sid as string,
+      friendlyName: r.friendly_name as string,
+      available: r.available === true || r.available === 1,
+      workers: Number(r.workers ?? 0),
+    }));
   }
 
   // ---- workflows

@@ -93,6 +93,16 @@ export interface Database {
     date_updated: Date;
   };
   task_queue_members: { queue_id: number; worker_id: number };
+  /** Live tasks per scope (workspace, queue or workflow SID), channel, status and priority (migration 012). */
+  task_counts: {
+    scope_sid: string;
+    task_channel_sid: string;
+    assignment_status: string;
+    priority: number;
+    tasks: number;
+  };
+  /** A queue's members per activity (migration 012). */
+  queue_activity_counts: { queue_id: number; activity_sid: string; workers: number };
   workflows: {
     id: Generated<number>;
     sid: string;
