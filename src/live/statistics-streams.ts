@@ -3,10 +3,18 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { NotFoundError } from '../domain/errors.js';
 import type { ChangeBus, WorkspaceChange } from '../services/changes.js';
 
-/** What a stream is about: one workspace of one account, with or without a TaskChannel filter. */
+/**
+ * What a stream is about: one real-time statistics resource of one workspace of one account,
+ * with or without a TaskChannel filter.
+ */
 export interface TopicKey {
   accountSid: string;
   workspaceSid: string;
+  /**
+   * The resource's path under the workspace, e.g. `TaskQueues/WQ…/RealTimeStatistics`
+   * (default `Workers/RealTimeStatistics`).
+   */
+  resource?: string;
   /** The TaskChannel query value as given ('' for none). */
   taskChannel: string;
 }
@@ -146,7 +154,8 @@ class Topic {
 }
 
 /**
- * Server-Sent Events of a workspace's Workers/RealTimeStatistics.
+ * Server-Sent Events of a workspace's RealTimeStatistics resources (Workers, the workspace's
+ * own, each TaskQueue's and Workflow's): any change in the workspace may change any of them.
  *
  * Change notifications (never a timer per subscriber) mark a topic dirty; it is recomputed
  * at most once per interval however many subscribe, and the encoded event is shared.
@@ -222,7 +231,7 @@ export class StatisticsStreams {
    * thrown before anything is written, so they reach the client as ordinary Twilio errors.
    */
   async open(req: FastifyRequest, reply: FastifyReply, key: TopicKey, load: LoadPayload): Promise<void> {
-    const id = `${key.accountSid}|${key.workspaceSid}|${key.taskChannel}`;
+    const id = `${key.accountSid}|${key.workspaceSid}|${key.resource ?? 'Workers/RealTimeStatistics'}|${key.taskChannel}`;
     let topic = this.topics.get(id);
     if (!topic) {
       topic = new Topic(this, id, key.workspaceSid, load);

@@ -1,10 +1,81 @@
-import { workersRealTimeStatistics, type WorkersRealTimeStatistics } from '../domain/statistics.js';
+import {
+  taskQueueRealTimeStatistics,
+  workersRealTimeStatistics,
+  workflowRealTimeStatistics,
+  workspaceRealTimeStatistics,
+  type QueueActivityCount,
+  type TaskQueueRealTimeStatistics,
+  type TaskReads,
+  type WaitingTask,
+  type WorkersRealTimeStatistics,
+  type WorkflowRealTimeStatistics,
+  type WorkspaceRealTimeStatistics,
+} from '../domain/statistics.js';
 import type { ActivityCount } from '../domain/types.js';
 import { requireWorkspace, type ServiceDeps } from './context.js';
+import type { Store, StoreReader, WaitingScope } from './ports/store.js';
 import { requireTaskChannel } from './task-channels.js';
+import { requireTaskQueue } from './task-queues.js';
+import { requireWorkflow } from './workflows.js';
 
-/** Answers remembered at once; plenty for every workspace and channel a node serves. */
+/** Answers remembered at once; plenty for every workspace, queue and channel a node serves. */
 const MEMO_LIMIT = 10_000;
+
+/**
+ * Values read under the store's read generation (see `Store.readGeneration`), each with the
+ * account that may have it: exact for as long as the generation stays the same (any commit, by
+ * this process or another, moves it). Empty for stores that cannot tell.
+ */
+class GenerationMemo {
+  private entries = new Map<string, { accountSid: string; value: unknown }>();
+  private generation: number | undefined;
+
+  constructor(private readonly store: Store) {}
+
+  /** The store's generation now: pass it to `set` for what is read from here on. */
+  current(): number | undefined {
+    return this.store.readGeneration?.();
+  }
+
+  get<T>(accountSid: string, key: string): T | undefined {
+    const generation = this.current();
+    if (generation === undefined) return undefined;
+    if (generation !== this.generation) {
+      this.entries = new Map();
+      this.generation = generation;
+      return undefined;
+    }
+    const known = this.entries.get(key);
+    // Another account asking about this workspace goes to the store (and gets its 404).
+    return known?.accountSid === accountSid ? (known.value as T) : undefined;
+  }
+
+  /** Remembers what was read under `generation`, if nothing was committed while it was read. */
+  set(accountSid: string, key: string, value: unknown, generation: number | undefined): void {
+    if (generation === undefined || this.current() !== generation) return;
+    if (generation !== this.generation || this.entries.size >= MEMO_LIMIT) {
+      this.entries = new Map();
+      this.generation = generation;
+    }
+    this.entries.set(key, { accountSid, value });
+  }
+
+  /** `read()`'s value, from memory when nothing was committed since it was last read. */
+  async read<T>(accountSid: string, key: string, read: () => Promise<T>): Promise<T> {
+    const known = this.get<T>(accountSid, key);
+    if (known !== undefined) return known;
+    const generation = this.current();
+    const value = await read();
+    this.set(accountSid, key, value, generation);
+    return value;
+  }
+}
+
+/** What a queue's figures are computed from (read once, shaped with the time of each answer). */
+interface QueueReads {
+  members: QueueActivityCount[];
+  tasks: TaskReads & { longestInQueue: WaitingTask | null };
+}
 
 export class StatisticsService {
   /**
@@ -12,15 +83,11 @@ export class StatisticsService {
    * statistics object then lets the wire layer reuse its encoded body too.
    */
   private readonly computed = new WeakMap<readonly ActivityCount[], WorkersRealTimeStatistics>();
-  /**
-   * Answers by workspace and TaskChannel as asked, with the account that owns the workspace, read
-   * under `memoGeneration`: exact for as long as the store's read generation stays the same (any
-   * commit, by this process or another, moves it). Empty for stores that cannot tell.
-   */
-  private memo = new Map<string, { accountSid: string; stats: WorkersRealTimeStatistics }>();
-  private memoGeneration: number | undefined;
+  private readonly memo: GenerationMemo;
 
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(private readonly deps: ServiceDeps) {
+    this.memo = new GenerationMemo(deps.store);
+  }
 
   /**
    * The answer `workersRealTime` would give, from memory, when nothing has been committed since
@@ -31,16 +98,7 @@ export class StatisticsService {
     workspaceSid: string,
     taskChannel?: string,
   ): WorkersRealTimeStatistics | undefined {
-    const generation = this.deps.store.readGeneration?.();
-    if (generation === undefined) return undefined;
-    if (generation !== this.memoGeneration) {
-      this.memo = new Map();
-      this.memoGeneration = generation;
-      return undefined;
-    }
-    const known = this.memo.get(memoKey(workspaceSid, taskChannel));
-    // Another account asking about this workspace goes to the store (and gets its 404).
-    return known?.accountSid === accountSid ? known.stats : undefined;
+    return this.memo.get(accountSid, memoKey('Workers', workspaceSid, taskChannel));
   }
 
   /** O(activities): reads the counts the store keeps, never the workers. */
@@ -50,30 +108,146 @@ export class StatisticsService {
     taskChannel?: string,
   ): Promise<WorkersRealTimeStatistics> {
     const store = this.deps.store;
-    const generation = store.readGeneration?.();
+    const generation = this.memo.current();
     await requireWorkspace(store, accountSid, workspaceSid);
-    const channelSid =
-      taskChannel === undefined
-        ? undefined
-        : (await requireTaskChannel(store, workspaceSid, taskChannel)).sid;
+    const channelSid = await this.channelSid(workspaceSid, taskChannel);
     const counts = await store.activityCounts(workspaceSid, channelSid);
     let stats = this.computed.get(counts);
     if (!stats) {
       stats = workersRealTimeStatistics(counts);
       this.computed.set(counts, stats);
     }
-    // Remembered only if nothing was committed while it was read.
-    if (generation !== undefined && store.readGeneration?.() === generation) {
-      if (generation !== this.memoGeneration || this.memo.size >= MEMO_LIMIT) {
-        this.memo = new Map();
-        this.memoGeneration = generation;
-      }
-      this.memo.set(memoKey(workspaceSid, taskChannel), { accountSid, stats });
-    }
+    this.memo.set(accountSid, memoKey('Workers', workspaceSid, taskChannel), stats, generation);
     return stats;
+  }
+
+  /**
+   * Workspace RealTimeStatistics: the workers per activity and the workspace's live tasks.
+   * O(activities + count rows + task channels): counts kept by the store and one index seek per channel.
+   */
+  async workspaceRealTime(
+    accountSid: string,
+    workspaceSid: string,
+    taskChannel?: string,
+  ): Promise<WorkspaceRealTimeStatistics> {
+    const reads = await this.memo.read(accountSid, memoKey('', workspaceSid, taskChannel), async () => {
+      const store = this.deps.store;
+      await requireWorkspace(store, accountSid, workspaceSid);
+      const channelSid = await this.channelSid(workspaceSid, taskChannel);
+      const workers = await store.activityCounts(workspaceSid, channelSid);
+      return {
+        workers,
+        tasks: await taskReads(store, workspaceSid, { workspaceSid, taskChannelSid: channelSid }),
+      };
+    });
+    return workspaceRealTimeStatistics(reads.workers, reads.tasks, this.deps.clock.now());
+  }
+
+  /**
+   * TaskQueue RealTimeStatistics. TaskChannel narrows the task figures only: the worker figures
+   * are the queue's members whatever their channels (see README, Differences from Twilio).
+   */
+  async taskQueueRealTime(
+    accountSid: string,
+    workspaceSid: string,
+    taskQueueSid: string,
+    taskChannel?: string,
+  ): Promise<TaskQueueRealTimeStatistics> {
+    const [stats] = await this.taskQueuesRealTime(
+      accountSid,
+      workspaceSid,
+      [taskQueueSid],
+      taskChannel,
+      true,
+    );
+    return stats!;
+  }
+
+  /**
+   * The bulk TaskQueues RealTimeStatistics: the queues asked for, in the order asked, each once;
+   * SIDs that name no queue of the workspace are left out (or, with `requireAll`, a 404).
+   */
+  async taskQueuesRealTime(
+    accountSid: string,
+    workspaceSid: string,
+    taskQueueSids: readonly string[],
+    taskChannel?: string,
+    requireAll = false,
+  ): Promise<TaskQueueRealTimeStatistics[]> {
+    const store = this.deps.store;
+    const channelSid = await this.memo.read(accountSid, memoKey('?', workspaceSid, taskChannel), async () => {
+      await requireWorkspace(store, accountSid, workspaceSid);
+      return (await this.channelSid(workspaceSid, taskChannel)) ?? null;
+    });
+    const now = this.deps.clock.now();
+    const out: TaskQueueRealTimeStatistics[] = [];
+    for (const sid of new Set(taskQueueSids)) {
+      const reads = await this.memo.read(
+        accountSid,
+        memoKey(sid, workspaceSid, taskChannel),
+        async (): Promise<QueueReads | null> => {
+          const queue = await store.getTaskQueue(workspaceSid, sid);
+          if (!queue) return null;
+          const scope = { workspaceSid, taskQueueSid: sid, taskChannelSid: channelSid ?? undefined };
+          return {
+            members: await store.queueActivityCounts(workspaceSid, sid),
+            tasks: {
+              ...(await taskReads(store, sid, scope)),
+              longestInQueue: await store.longestWaiting({ ...scope, since: 'queueEntered' }),
+            },
+          };
+        },
+      );
+      if (reads) out.push(taskQueueRealTimeStatistics(sid, reads.members, reads.tasks, now));
+      else if (requireAll) await requireTaskQueue(store, workspaceSid, sid);
+    }
+    return out;
+  }
+
+  /** Workflow RealTimeStatistics: the live tasks of the workflow. */
+  async workflowRealTime(
+    accountSid: string,
+    workspaceSid: string,
+    workflowSid: string,
+    taskChannel?: string,
+  ): Promise<WorkflowRealTimeStatistics> {
+    const reads = await this.memo.read(
+      accountSid,
+      memoKey(workflowSid, workspaceSid, taskChannel),
+      async () => {
+        const store = this.deps.store;
+        await requireWorkspace(store, accountSid, workspaceSid);
+        await requireWorkflow(store, workspaceSid, workflowSid);
+        const channelSid = await this.channelSid(workspaceSid, taskChannel);
+        return taskReads(store, workflowSid, { workspaceSid, workflowSid, taskChannelSid: channelSid });
+      },
+    );
+    return workflowRealTimeStatistics(workflowSid, reads, this.deps.clock.now());
+  }
+
+  private async channelSid(
+    workspaceSid: string,
+    taskChannel: string | undefined,
+  ): Promise<string | undefined> {
+    return taskChannel === undefined
+      ? undefined
+      : (await requireTaskChannel(this.deps.store, workspaceSid, taskChannel)).sid;
   }
 }
 
-function memoKey(workspaceSid: string, taskChannel: string | undefined): string {
-  return taskChannel === undefined ? workspaceSid : `${workspaceSid}\n${taskChannel}`;
+/** A scope's kept task counts and its longest waiting task by creation. */
+async function taskReads(
+  store: StoreReader,
+  scopeSid: string,
+  scope: Omit<WaitingScope, 'since'>,
+): Promise<TaskReads> {
+  return {
+    counts: await store.taskCounts(scopeSid, scope.taskChannelSid),
+    longestWaiting: await store.longestWaiting({ ...scope, since: 'created' }),
+  };
+}
+
+/** What is remembered: `what` (Workers, a queue or workflow SID, '' for the workspace) of a workspace and channel. */
+function memoKey(what: string, workspaceSid: string, taskChannel: string | undefined): string {
+  return `${what}\n${workspaceSid}\n${taskChannel ?? ''}`;
 }
