@@ -1,4 +1,4 @@
-/* global document, window, sessionStorage, fetch, btoa, setTimeout, clearTimeout, AbortController, TextDecoder, URL, URLSearchParams, Option, console */
+/* global document, window, sessionStorage, fetch, btoa, setTimeout, clearTimeout, setInterval, clearInterval, AbortController, TextDecoder, URL, URLSearchParams, Option, console */
 // Roster's live dashboard: no build step, no dependencies. It talks to the public /v1 API
 // with the account's credentials, and follows RealTimeStatistics as Server-Sent Events read
 // with fetch() (EventSource cannot send an Authorization header).
@@ -15,7 +15,15 @@ const state = {
   streams: [],
   page: { url: null, number: 0, next: null, previous: null },
   refreshTimer: null,
+  queues: [], // the first page of the workspace's TaskQueues
+  queueTimer: null,
+  workerStats: null, // the latest Workers/RealTimeStatistics
+  taskStats: null, // the latest workspace RealTimeStatistics, with the time it arrived
+  history: [], // samples of both, for the last hour's chart
+  ticker: null,
 };
+const QUEUE_PAGE = 50;
+const HOUR_MS = 3_600_000;
 
 // ---------- API ----------
 
@@ -26,12 +34,15 @@ class ApiError extends Error {
   }
 }
 
-async function api(path, { method = 'GET', form } = {}) {
+async function api(path, { method = 'GET', form, json: payload } = {}) {
   const headers = { Authorization: state.auth.header, Accept: 'application/json' };
   let body;
   if (form) {
     headers['Content-Type'] = 'application/x-www-form-urlencoded';
     body = new URLSearchParams(form).toString();
+  } else if (payload) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(payload);
   }
   const res = await fetch(path.startsWith('http') ? path : `/v1${path}`, { method, headers, body });
   const json = res.status === 204 ? null : await res.json().catch(() => null);
@@ -224,7 +235,10 @@ function workerRow(w) {
   const available = document.createElement('td');
   available.textContent = w.available ? 'yes' : 'no';
   const since = document.createElement('td');
-  since.textContent = new Date(w.date_status_changed ?? w.date_updated).toLocaleTimeString();
+  const changed = Date.parse(w.date_status_changed ?? w.date_updated);
+  since.dataset.since = String(changed);
+  since.title = `since ${new Date(changed).toLocaleString()}`;
+  since.textContent = formatDuration((Date.now() - changed) / 1000);
   tr.append(name, activity, available, since);
   return tr;
 }
@@ -240,15 +254,214 @@ function scheduleTableRefresh() {
   }, 1000);
 }
 
+// ---------- Routing: tasks, queues, the last hour ----------
+
+/** 45s, 3m 05s, 2h 04m. */
+function formatDuration(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** An age the server reported, grown by the time since it arrived. */
+function ageNow(age, receivedAt) {
+  return age + (Date.now() - receivedAt) / 1000;
+}
+
+function renderTasks() {
+  const { stats, receivedAt } = state.taskStats;
+  const tiles = $('task-status');
+  tiles.removeAttribute('aria-busy');
+  for (const tile of tiles.querySelectorAll('.tile')) {
+    const n = stats.tasks_by_status[tile.dataset.status] ?? 0;
+    tile.dataset.count = String(n);
+    tile.querySelector('.value').textContent = String(n);
+  }
+  $('tasks-total').textContent = `${stats.total_tasks} tasks`;
+  const longest = $('longest-wait');
+  longest.dataset.sid = stats.longest_task_waiting_sid ?? '';
+  longest.textContent = stats.longest_task_waiting_sid
+    ? `Longest waiting: ${stats.longest_task_waiting_sid}, for ${formatDuration(ageNow(stats.longest_task_waiting_age, receivedAt))}`
+    : 'No task is waiting.';
+}
+
+async function loadQueues() {
+  const state_ = $('queues-state');
+  try {
+    const page = await api(`/Workspaces/${state.workspace}/TaskQueues?PageSize=${QUEUE_PAGE}`);
+    state.queues = page.task_queues;
+    $('queues-total').textContent = page.meta.next_page_url
+      ? `the first ${state.queues.length}`
+      : `${state.queues.length}`;
+  } catch (err) {
+    state_.textContent = `Could not load task queues: ${err.message}`;
+    return;
+  }
+  const tbody = $('queues').querySelector('tbody');
+  tbody.replaceChildren(
+    ...state.queues.map((q) => {
+      const tr = document.createElement('tr');
+      tr.dataset.sid = q.sid;
+      tr.innerHTML =
+        '<td></td><td class="waiting">–</td><td class="reserved">–</td><td class="assigned">–</td><td class="longest">–</td><td class="workers">–</td>';
+      tr.firstChild.textContent = q.friendly_name;
+      return tr;
+    }),
+  );
+  state_.hidden = state.queues.length > 0;
+  state_.textContent = state.queues.length > 0 ? '' : 'This workspace has no task queues.';
+  await refreshQueues();
+}
+
+/** One bulk request for every queue shown (Roster has no 50-queue cap, but a page is enough here). */
+async function refreshQueues() {
+  if (state.queues.length === 0) return;
+  let result;
+  try {
+    result = await api(`/Workspaces/${state.workspace}/TaskQueues/RealTimeStatistics`, {
+      method: 'POST',
+      json: { TaskQueueSids: state.queues.map((q) => q.sid) },
+    });
+  } catch (err) {
+    console.warn('queue statistics', err);
+    return;
+  }
+  const receivedAt = Date.now();
+  const tbody = $('queues').querySelector('tbody');
+  for (const data of result.task_queue_data) {
+    const tr = tbody.querySelector(`tr[data-sid="${data.task_queue_sid}"]`);
+    if (!tr) continue;
+    const byStatus = data.tasks_by_status ?? {};
+    tr.dataset.waiting = String(byStatus.pending ?? 0);
+    tr.dataset.available = String(data.total_available_workers);
+    tr.dataset.eligible = String(data.total_eligible_workers);
+    tr.querySelector('.waiting').textContent = String(byStatus.pending ?? 0);
+    tr.querySelector('.reserved').textContent = String(byStatus.reserved ?? 0);
+    tr.querySelector('.assigned').textContent = String(byStatus.assigned ?? 0);
+    const longest = tr.querySelector('.longest');
+    if (data.longest_task_waiting_sid) {
+      longest.dataset.age = String(data.longest_task_waiting_age);
+      longest.dataset.receivedAt = String(receivedAt);
+      longest.title = data.longest_task_waiting_sid;
+      longest.textContent = formatDuration(data.longest_task_waiting_age);
+    } else {
+      delete longest.dataset.age;
+      longest.title = '';
+      longest.textContent = '–';
+    }
+    tr.querySelector('.workers').textContent =
+      `${data.total_available_workers} / ${data.total_eligible_workers}`;
+  }
+}
+
+/** Queues follow both streams too, at most once a second. */
+function scheduleQueueRefresh() {
+  if (state.queueTimer) return;
+  state.queueTimer = setTimeout(() => {
+    state.queueTimer = null;
+    void refreshQueues();
+  }, 1000);
+}
+
+/** A sample of both streams' latest figures; the chart keeps the last hour of them. */
+function sample() {
+  if (!state.workerStats) return;
+  const now = Date.now();
+  state.history.push({
+    t: now,
+    workers: Object.fromEntries(state.workerStats.activity_statistics.map((a) => [a.sid, a.workers])),
+    waiting: state.taskStats ? (state.taskStats.stats.tasks_by_status.pending ?? 0) : null,
+  });
+  // Keep one sample older than the hour, so each line starts at the chart's left edge.
+  while (state.history.length > 2 && state.history[1].t < now - HOUR_MS) state.history.shift();
+}
+
+function renderHistory() {
+  const el = $('history');
+  if (!state.workerStats || state.history.length === 0) return;
+  const now = Date.now();
+  const W = 1000;
+  const H = 200;
+  const PAD = 24;
+  const series = state.workerStats.activity_statistics.map((a, i) => ({
+    key: a.sid,
+    name: a.friendly_name,
+    color: COLORS[i % COLORS.length],
+    value: (s) => s.workers[a.sid] ?? 0,
+  }));
+  if (state.history.some((s) => s.waiting !== null))
+    series.push({
+      key: 'waiting',
+      name: 'Tasks waiting',
+      color: '#1d2330',
+      dashed: true,
+      value: (s) => s.waiting ?? 0,
+    });
+  let max = 1;
+  for (const s of state.history) for (const line of series) max = Math.max(max, line.value(s));
+  const x = (t) => (Math.max(0, t - (now - HOUR_MS)) / HOUR_MS) * (W - PAD) + PAD;
+  const y = (v) => H - PAD - (v / max) * (H - 2 * PAD);
+  const lines = series.map((line) => {
+    const points = [];
+    let last = null;
+    for (const s of state.history) {
+      const v = line.value(s);
+      if (last !== null) points.push(`${x(s.t).toFixed(1)},${y(last).toFixed(1)}`); // a step, not a slope
+      points.push(`${x(s.t).toFixed(1)},${y(v).toFixed(1)}`);
+      last = v;
+    }
+    points.push(`${x(now).toFixed(1)},${y(last).toFixed(1)}`);
+    const dash = line.dashed ? ' stroke-dasharray="6 4"' : '';
+    return `<polyline data-series="${line.key}" stroke="${line.color}"${dash} points="${points.join(' ')}"></polyline>`;
+  });
+  el.innerHTML =
+    `<svg viewBox="0 0 ${W} ${H}" preserveAspectRatio="none" role="img" aria-label="Workers per activity and tasks waiting, last hour">` +
+    `<line class="axis" x1="${PAD}" y1="${H - PAD}" x2="${W}" y2="${H - PAD}"></line>` +
+    `<line class="axis" x1="${PAD}" y1="${PAD}" x2="${PAD}" y2="${H - PAD}"></line>` +
+    `<text x="${PAD}" y="${H - 6}">60 min ago</text><text x="${W - 30}" y="${H - 6}">now</text>` +
+    `<text x="2" y="${PAD + 4}">${max}</text><text x="2" y="${H - PAD}">0</text>` +
+    lines.join('') +
+    '</svg>';
+  el.dataset.samples = String(state.history.length);
+  const legend = $('history-legend');
+  legend.replaceChildren(
+    ...series.map((line) => {
+      const li = document.createElement('li');
+      li.innerHTML = `<span class="swatch" style="background:${line.color}"></span>`;
+      li.append(line.name);
+      return li;
+    }),
+  );
+}
+
+/** Once a second: ages and durations grow, the chart moves on. */
+function tick() {
+  const now = Date.now();
+  for (const cell of document.querySelectorAll('#workers td[data-since]'))
+    cell.textContent = formatDuration((now - Number(cell.dataset.since)) / 1000);
+  for (const cell of document.querySelectorAll('#queues td.longest[data-age]'))
+    cell.textContent = formatDuration(ageNow(Number(cell.dataset.age), Number(cell.dataset.receivedAt)));
+  if (state.taskStats) renderTasks();
+  renderHistory();
+}
+
 // ---------- Workspace ----------
 
 function stopStreams() {
-  for (const stop of state.streams) stop();
+  for (const stop of state.streams) stop?.();
   state.streams = [];
+  clearInterval(state.ticker);
+  clearTimeout(state.queueTimer);
+  state.queueTimer = null;
+  state.workerStats = null;
+  state.taskStats = null;
+  state.history = [];
 }
 
 function followChannel() {
-  if (state.streams[1]) state.streams.pop()();
+  if (state.streams[1]) state.streams[1]();
+  state.streams[1] = undefined;
   const channel = $('channel').value;
   const chart = $('channel-chart');
   chart.setAttribute('aria-busy', 'true');
@@ -287,14 +500,30 @@ async function openWorkspace(sid) {
   state.streams[0] = follow(
     `/Workspaces/${sid}/Workers/RealTimeStatistics`,
     (stats) => {
+      state.workerStats = stats;
       renderBars($('activity-chart'), stats);
       $('total').textContent = `${stats.total_workers} workers`;
+      sample();
+      renderHistory();
       scheduleTableRefresh();
+      scheduleQueueRefresh();
     },
     setConnection,
   );
   followChannel();
-  await loadWorkers();
+  state.streams[2] = follow(
+    `/Workspaces/${sid}/RealTimeStatistics`,
+    (stats) => {
+      state.taskStats = { stats, receivedAt: Date.now() };
+      renderTasks();
+      sample();
+      renderHistory();
+      scheduleQueueRefresh();
+    },
+    () => undefined,
+  );
+  state.ticker = setInterval(tick, 1000);
+  await Promise.all([loadWorkers(), loadQueues()]);
 }
 
 // ---------- Session ----------

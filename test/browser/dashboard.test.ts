@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
+import { routingHelpers } from '../helpers/routing.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = 'test-artifacts';
@@ -92,5 +93,59 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in chromium', () => {
     await page.waitForFunction(() => document.querySelectorAll('#workers tbody tr').length === 1);
     expect(await page.textContent('#workers tbody tr td')).toBe('Linus');
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-search.png`, fullPage: true });
+  });
+
+  it('shows routing live: tasks by status, queues with their waits and workers, and the last hour', async () => {
+    const r = routingHelpers(t);
+    const setup = await r.workspace();
+    const { ws, queue, workflow, idle } = setup;
+    const worker = (
+      await t.request({ method: 'POST', url: `/v1/Workspaces/${ws}/Workers`, form: { FriendlyName: 'Alan' } })
+    ).json().sid as string;
+    const task = (
+      await t.request({
+        method: 'POST',
+        url: `/v1/Workspaces/${ws}/Tasks`,
+        form: { WorkflowSid: workflow, Attributes: '{"type":"support"}' },
+      })
+    ).json().sid as string;
+
+    await page.evaluate((sid) => sessionStorage.setItem('roster.workspace', sid), ws);
+    await page.reload();
+    await page.waitForSelector('#connection[data-state="live"]');
+    // Nobody is available: the task waits, and the queue says so.
+    await page.waitForSelector('#task-status .tile[data-status="pending"][data-count="1"]');
+    await page.waitForSelector(`#longest-wait[data-sid="${task}"]`);
+    await page.waitForSelector(
+      `#queues tr[data-sid="${queue}"][data-waiting="1"][data-available="0"][data-eligible="1"]`,
+    );
+    await page.waitForSelector('#workers td[data-since]');
+    await page.waitForSelector('#history svg polyline[data-series="waiting"]');
+
+    // The worker becomes available through the API: routing reserves the task for it.
+    const moved = await t.request({
+      method: 'POST',
+      url: `/v1/Workspaces/${ws}/Workers/${worker}`,
+      form: { ActivitySid: idle },
+    });
+    expect(moved.statusCode).toBe(200);
+    await page.waitForSelector('#task-status .tile[data-status="reserved"][data-count="1"]');
+    await page.waitForSelector('#task-status .tile[data-status="pending"][data-count="0"]');
+    await page.waitForSelector(`#queues tr[data-sid="${queue}"][data-waiting="0"][data-available="1"]`);
+
+    // Accepting it makes it assigned.
+    const reservations = (await t.request({ url: `/v1/Workspaces/${ws}/Tasks/${task}/Reservations` })).json()
+      .reservations as { sid: string }[];
+    const accepted = await t.request({
+      method: 'POST',
+      url: `/v1/Workspaces/${ws}/Tasks/${task}/Reservations/${reservations[0]!.sid}`,
+      form: { ReservationStatus: 'accepted' },
+    });
+    expect(accepted.statusCode).toBe(200);
+    await page.waitForSelector('#task-status .tile[data-status="assigned"][data-count="1"]');
+    await page.waitForFunction(
+      () => Number(document.querySelector('#history')?.getAttribute('data-samples')) >= 3,
+    );
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard-routing.png`, fullPage: true });
   });
 });
