@@ -400,7 +400,9 @@ function renderHistory() {
     });
   let max = 1;
   for (const s of state.history) for (const line of series) max = Math.max(max, line.value(s));
-  const x = (t) => (Math.max(0, t - (now - HOUR_MS)) / HOUR_MS) * (W - PAD) + PAD;
+  // The span grows from five minutes to the hour as the page stays open.
+  const span = Math.min(HOUR_MS, Math.max(5 * 60_000, now - state.history[0].t));
+  const x = (t) => (Math.max(0, t - (now - span)) / span) * (W - PAD) + PAD;
   const y = (v) => H - PAD - (v / max) * (H - 2 * PAD);
   const lines = series.map((line) => {
     const points = [];
@@ -419,7 +421,7 @@ function renderHistory() {
     `<svg viewBox="0 0 ${W} ${H}" preserveAspectRatio="none" role="img" aria-label="Workers per activity and tasks waiting, last hour">` +
     `<line class="axis" x1="${PAD}" y1="${H - PAD}" x2="${W}" y2="${H - PAD}"></line>` +
     `<line class="axis" x1="${PAD}" y1="${PAD}" x2="${PAD}" y2="${H - PAD}"></line>` +
-    `<text x="${PAD}" y="${H - 6}">60 min ago</text><text x="${W - 30}" y="${H - 6}">now</text>` +
+    `<text x="${PAD}" y="${H - 6}">${Math.round(span / 60_000)} min ago</text><text x="${W - 30}" y="${H - 6}">now</text>` +
     `<text x="2" y="${PAD + 4}">${max}</text><text x="2" y="${H - PAD}">0</text>` +
     lines.join('') +
     '</svg>';
