@@ -28,6 +28,7 @@ import { taskRoutes } from './http/routes/v1/tasks.js';
 import { workerRoutes } from './http/routes/v1/workers.js';
 import { workflowRoutes } from './http/routes/v1/workflows.js';
 import { eventRoutes } from './http/routes/v1/events.js';
+import { cumulativeStatisticsRoutes } from './http/routes/v1/cumulative-statistics.js';
 import { requestContext } from './services/context.js';
 import { workspaceRoutes } from './http/routes/v1/workspaces.js';
 import { registerLive, type LiveOptions } from './live/index.js';
@@ -136,6 +137,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   reservationRoutes(app, deps);
   clockRoutes(app, deps);
   eventRoutes(app, deps);
+  cumulativeStatisticsRoutes(app, deps);
   allowed.seal();
   return app;
 }
