@@ -29,6 +29,7 @@ import { workerRoutes } from './http/routes/v1/workers.js';
 import { workflowRoutes } from './http/routes/v1/workflows.js';
 import { eventRoutes } from './http/routes/v1/events.js';
 import { realTimeStatisticsRoutes } from './http/routes/v1/realtime-statistics.js';
+import { cumulativeStatisticsRoutes } from './http/routes/v1/cumulative-statistics.js';
 import { requestContext } from './services/context.js';
 import { workspaceRoutes } from './http/routes/v1/workspaces.js';
 import { registerLive, type LiveOptions } from './live/index.js';
@@ -138,6 +139,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   clockRoutes(app, deps);
   eventRoutes(app, deps);
   realTimeStatisticsRoutes(app, deps);
+  cumulativeStatisticsRoutes(app, deps);
   allowed.seal();
   return app;
 }

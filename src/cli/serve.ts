@@ -61,6 +61,7 @@ export async function serve(
   );
   /** The background work, stopped in the reverse of the order it starts in. */
   const stopBackground = async () => {
+    await services.statisticsRoller.stop();
     await assignments.stop();
     await retention.stop();
     await callbacks.stop();
@@ -75,6 +76,7 @@ export async function serve(
     callbacks.start(); // sends what was still pending when Roster stopped
     retention.start();
     assignments.start();
+    services.statisticsRoller.start(); // folds the log's closed minutes for cumulative statistics
   } catch (err) {
     await stopBackground();
     await changes?.close();

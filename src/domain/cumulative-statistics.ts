@@ -327,3 +327,279 @@ function bump(map: Map<number, number>, key: number, n: number): void {
 function wholeSeconds(seconds: number): number {
   return Math.max(0, Math.floor(seconds));
 }
+
+// ---- facts from the event log
+
+/** What a cumulative statistic needs of a logged event. */
+export interface StatisticsEvent {
+  type: string;
+  resourceSid: string;
+  timeMs: number;
+  data: Record<string, unknown>;
+}
+
+/** A fact and where it counts: a scope (workspace, queue, workflow or worker SID) and a task channel. */
+export interface ScopedFact {
+  scopeSid: string;
+  /** The task's channel ('' when the event names none). */
+  taskChannelSid: string;
+  fact: CumulativeFact;
+}
+
+/** The event types that contribute facts; no other event is read for cumulative statistics. */
+export const FACT_EVENT_TYPES = [
+  'task.created',
+  'task.canceled',
+  'task.completed',
+  'task.deleted',
+  'task-queue.entered',
+  'task-queue.moved',
+  'workflow.entered',
+  'workflow.timeout',
+  'reservation.created',
+  'reservation.accepted',
+  'reservation.rejected',
+  'reservation.timeout',
+  'reservation.canceled',
+  'reservation.rescinded',
+] as const;
+
+/** The queue entries of a task, which set where its wait in queue starts. */
+export const QUEUE_ENTRY_TYPES = ['task-queue.entered', 'task-queue.moved'] as const;
+
+const RESERVATION_FACTS: Record<string, CumulativeFact['kind']> = {
+  'reservation.created': 'reservation-created',
+  'reservation.rejected': 'reservation-rejected',
+  'reservation.timeout': 'reservation-timed-out',
+  'reservation.canceled': 'reservation-canceled',
+  'reservation.rescinded': 'reservation-rescinded',
+};
+
+const TASK_FACTS: Record<string, CumulativeFact['kind']> = {
+  'task.created': 'task-created',
+  'task.completed': 'task-completed',
+  'task.deleted': 'task-deleted',
+};
+
+/**
+ * The facts an event contributes, each in the scopes it counts in. A task's events count in
+ * the workspace, the task's queue and its workflow; a reservation's also in its worker. Entering
+ * counts only where the task entered (`task-queue.entered` in the queue, `workflow.entered` in
+ * the workflow); a move counts as moved in the workspace, the workflow and the queue the task
+ * left, and as entered in the queue it moved to. `queueEnteredMs` is for `reservation.accepted`
+ * only: when its task entered the queue it was accepted from (from the log: the task's last
+ * `task-queue.entered` or `task-queue.moved`), null when the log no longer has it (the wait in
+ * queue is then the wait since creation).
+ */
+export function factsOf(
+  workspaceSid: string,
+  e: StatisticsEvent,
+  queueEnteredMs: number | null = null,
+): ScopedFact[] {
+  const d = e.data;
+  const channel = sidOrEmpty(d.task_channel_sid);
+  const queue = sidOrEmpty(d.task_queue_sid);
+  const workflow = sidOrEmpty(d.workflow_sid);
+  const at = (scopes: readonly string[], fact: CumulativeFact): ScopedFact[] =>
+    scopes.filter((s) => s !== '').map((scopeSid) => ({ scopeSid, taskChannelSid: channel, fact }));
+  const taskScopes = [workspaceSid, queue, workflow];
+  const taskFact = TASK_FACTS[e.type];
+  if (taskFact !== undefined) return at(taskScopes, { kind: taskFact } as CumulativeFact);
+  const reservationScopes = [...taskScopes, sidOrEmpty(d.worker_sid)];
+  const reservationFact = RESERVATION_FACTS[e.type];
+  if (reservationFact !== undefined)
+    return at(reservationScopes, { kind: reservationFact } as CumulativeFact);
+  switch (e.type) {
+    case 'task.canceled':
+      return at(taskScopes, { kind: 'task-canceled', waitSeconds: numberOr(d.age, 0) });
+    case 'task-queue.entered':
+      return at([e.resourceSid], { kind: 'task-entered' });
+    case 'task-queue.moved':
+      return [
+        ...at([workspaceSid, sidOrEmpty(d.task_queue_sid_previous), workflow], { kind: 'task-moved' }),
+        ...at([e.resourceSid], { kind: 'task-entered' }),
+      ];
+    case 'workflow.entered':
+      return at([e.resourceSid], { kind: 'task-entered' });
+    case 'workflow.timeout':
+      return at(taskScopes, { kind: 'task-timed-out-in-workflow' });
+    case 'reservation.accepted': {
+      const waitSeconds = numberOr(d.task_age, 0);
+      const waitInQueueSeconds =
+        queueEnteredMs === null ? waitSeconds : Math.floor((e.timeMs - queueEnteredMs) / 1000);
+      return at(reservationScopes, { kind: 'reservation-accepted', waitSeconds, waitInQueueSeconds });
+    }
+    default:
+      return [];
+  }
+}
+
+/** When a queue entry event says its task entered the queue (its data's date, else the event's time). */
+export function queueEntryMs(e: StatisticsEvent): number {
+  const date = e.data.task_queue_entered_date;
+  const ms = typeof date === 'string' ? Date.parse(date) : NaN;
+  return Number.isFinite(ms) ? ms : e.timeMs;
+}
+
+/** A task's SID in an event's data ('' when none). */
+export function taskSidOf(e: StatisticsEvent): string {
+  return sidOrEmpty(e.data.task_sid);
+}
+
+/** Tallies by key `scope \n channel \n minute`, from events (any order). */
+export function tallyByMinute(
+  workspaceSid: string,
+  events: readonly (StatisticsEvent & { queueEnteredMs?: number | null })[],
+  bucketMs = 60_000,
+): Map<string, { scopeSid: string; taskChannelSid: string; minute: number; tally: CumulativeTally }> {
+  const out = new Map<
+    string,
+    { scopeSid: string; taskChannelSid: string; minute: number; tally: CumulativeTally }
+  >();
+  for (const e of events) {
+    const minute = Math.floor(e.timeMs / bucketMs);
+    for (const f of factsOf(workspaceSid, e, e.queueEnteredMs ?? null)) {
+      const key = `${f.scopeSid}\n${f.taskChannelSid}\n${minute}`;
+      let row = out.get(key);
+      if (!row) {
+        row = { scopeSid: f.scopeSid, taskChannelSid: f.taskChannelSid, minute, tally: emptyTally() };
+        out.set(key, row);
+      }
+      addFact(row.tally, f.fact);
+    }
+  }
+  return out;
+}
+
+/** A tally as stored text (JSON; the wait maps as [wait, count] pairs). */
+export function tallyToText(t: CumulativeTally): string {
+  return JSON.stringify({
+    ...t,
+    acceptedByWait: [...t.acceptedByWait],
+    canceledByWait: [...t.canceledByWait],
+  });
+}
+
+export function tallyFromText(text: string): CumulativeTally {
+  const raw = JSON.parse(text) as Omit<CumulativeTally, 'acceptedByWait' | 'canceledByWait'> & {
+    acceptedByWait: [number, number][];
+    canceledByWait: [number, number][];
+  };
+  return {
+    ...emptyTally(),
+    ...raw,
+    acceptedByWait: new Map(raw.acceptedByWait),
+    canceledByWait: new Map(raw.canceledByWait),
+  };
+}
+
+// ---- activity durations
+
+/** A worker's stay in one activity, [startMs, endMs); a start of -Infinity is "before the log read". */
+export interface Stint {
+  workerSid: string;
+  activitySid: string;
+  startMs: number;
+  endMs: number;
+}
+
+/** The worker events that begin (created) and end (activity update, deleted) stints. */
+export const STINT_EVENT_TYPES = ['worker.created', 'worker.activity.update', 'worker.deleted'] as const;
+
+/**
+ * A workspace's (or worker's) stints that end at or after `fromMs`, from the worker events
+ * logged since `fromMs` (time order) and the workers there are now, each in its activity since
+ * its `date_status_changed`. Each `worker.activity.update` closes a stint in the activity it
+ * names as previous, `time_in_previous_activity_ms` long; a `worker.deleted` closes one in the
+ * worker's last activity, begun at the worker's previous event read (or before `fromMs`); a
+ * worker there now is in a stint until now. Nothing else is read: no scan of older events.
+ * A worker row read before an event of it (the event's version is newer) is stale: its stint
+ * then runs from that event, in the activity the event names, unless the event deleted it.
+ */
+export function stintsSince(
+  events: readonly StatisticsEvent[],
+  current: readonly { workerSid: string; activitySid: string; sinceMs: number; version: number }[],
+  nowMs: number,
+): Stint[] {
+  const stints: Stint[] = [];
+  const lastSeen = new Map<string, StatisticsEvent>();
+  for (const e of events) {
+    if (e.type === 'worker.activity.update') {
+      const previous = sidOrEmpty(e.data.previous_activity_sid);
+      const spent = numberOr(e.data.time_in_previous_activity_ms, 0);
+      if (previous !== '') {
+        stints.push({
+          workerSid: e.resourceSid,
+          activitySid: previous,
+          startMs: e.timeMs - spent,
+          endMs: e.timeMs,
+        });
+      }
+    } else if (e.type === 'worker.deleted') {
+      const activity = sidOrEmpty(e.data.activity_sid);
+      if (activity !== '') {
+        stints.push({
+          workerSid: e.resourceSid,
+          activitySid: activity,
+          startMs: lastSeen.get(e.resourceSid)?.timeMs ?? -Infinity,
+          endMs: e.timeMs,
+        });
+      }
+    }
+    lastSeen.set(e.resourceSid, e);
+  }
+  for (const w of current) {
+    const last = lastSeen.get(w.workerSid);
+    if (last === undefined || numberOr(last.data.version, -1) <= w.version) {
+      stints.push({ workerSid: w.workerSid, activitySid: w.activitySid, startMs: w.sinceMs, endMs: nowMs });
+    } else if (last.type !== 'worker.deleted') {
+      const activity = sidOrEmpty(last.data.activity_sid);
+      stints.push({ workerSid: w.workerSid, activitySid: activity, startMs: last.timeMs, endMs: nowMs });
+    }
+  }
+  return stints;
+}
+
+export interface ActivityDuration {
+  sid: string;
+  friendlyName: string;
+  avg: number;
+  min: number;
+  max: number;
+  total: number;
+}
+
+/**
+ * `activity_durations`: for every activity (in the order given, zeros included), the seconds
+ * each worker spent in it inside the window (its stints clipped to the window, summed per
+ * worker, whole seconds), as the total over workers and the avg/min/max per worker that spent
+ * any time in it. One worker's figures are then avg = min = max = total, as Twilio shows them.
+ */
+export function activityDurations(
+  stints: readonly Stint[],
+  activities: readonly { sid: string; friendlyName: string }[],
+  window: StatisticsWindow,
+): ActivityDuration[] {
+  const perWorker = new Map<string, Map<string, number>>();
+  for (const s of stints) {
+    const ms = Math.min(s.endMs, window.endMs) - Math.max(s.startMs, window.startMs);
+    if (ms <= 0) continue;
+    let byWorker = perWorker.get(s.activitySid);
+    if (!byWorker) perWorker.set(s.activitySid, (byWorker = new Map()));
+    byWorker.set(s.workerSid, (byWorker.get(s.workerSid) ?? 0) + ms);
+  }
+  return activities.map((a) => {
+    const d = emptyDuration();
+    for (const ms of perWorker.get(a.sid)?.values() ?? []) addDuration(d, Math.floor(ms / 1000));
+    return { sid: a.sid, friendlyName: a.friendlyName, ...durationFigures(d) };
+  });
+}
+
+function sidOrEmpty(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+function numberOr(v: unknown, fallback: number): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
+  return Number.isFinite(n) ? n : fallback;
+}

@@ -18,6 +18,8 @@ import { WorkspaceService } from './workspaces.js';
 import { TimeControl } from '../timers/time-control.js';
 import { TimerService } from '../timers/timer-service.js';
 import { EventService } from './events.js';
+import { CumulativeStatisticsService } from './cumulative-statistics.js';
+import { StatisticsRoller } from './statistics-roller.js';
 
 export type Services = ReturnType<typeof createServices>;
 
@@ -71,6 +73,9 @@ export function createServices(store: Store, options: ServiceOptions = {}) {
     tasks: new TaskService(deps, routing),
     reservations: new ReservationService(deps, routing),
     statistics: new StatisticsService(deps),
+    cumulativeStatistics: new CumulativeStatisticsService(deps),
+    /** Folds closed minutes of the event log into the cumulative statistics' rollups; `serve` starts it. */
+    statisticsRoller: new StatisticsRoller({ store, clock, onError: options.onTimerError }),
     events: new EventService(deps),
     timers,
     /** Deletes what workspace and task channel deletes left, in small batches; `serve` starts it. */

@@ -85,6 +85,20 @@ import {
   toWorkspace,
   type Row,
 } from './rows.js';
+import {
+  firstEventTimeQuery,
+  insertRollupsQuery,
+  lastQueueEntryQuery,
+  rolledUntilQuery,
+  rollupsQuery,
+  ROLLUP_CHUNK,
+  setRolledUntilQuery,
+  statisticsEventsQuery,
+  toLoggedEvent,
+  workspaceSidsQuery,
+} from './statistics-rollups.js';
+import { QUEUE_ENTRY_TYPES } from '../domain/cumulative-statistics.js';
+import type { LoggedEvent, RollupRow, StatisticsEventQuery } from '../services/ports/statistics-rollups.js';
 import type { Database } from './schema.js';
 
 const STATUS_TOKEN = /^P([SR])([0-9a-z]{1,12})_([0-9a-z]{1,12})$/;
@@ -1739,6 +1753,65 @@ export abstract class CrudQueries implements Omit<StoreTx, keyof RoutingReads | 
     // Moves of workers with rows left behind may have counted into it meanwhile: dropped last.
     await this.dropCounts({ taskChannelSid: sid });
     return false;
+  }
+
+  // ---- cumulative statistics' rollups (src/storage/statistics-rollups.ts)
+
+  async statisticsRolledUntil(): Promise<number> {
+    const [r] = await this.rows(rolledUntilQuery(this.db));
+    return r ? Number(r.rolled_until_ms) : 0;
+  }
+
+  async statisticsRollups(
+    scopeSids: readonly string[],
+    taskChannelSid: string | undefined,
+    fromMinute: number,
+    toMinute: number,
+  ): Promise<string[]> {
+    if (scopeSids.length === 0 || toMinute <= fromMinute) return [];
+    const rows = await this.rows(rollupsQuery(this.db, scopeSids, taskChannelSid, fromMinute, toMinute));
+    return rows.map((r) => r.tally as string);
+  }
+
+  async statisticsEvents(query: StatisticsEventQuery): Promise<LoggedEvent[]> {
+    if (query.toMs <= query.fromMs) return [];
+    return (await this.rows(statisticsEventsQuery(this.db, query))).map(toLoggedEvent);
+  }
+
+  async lastQueueEntry(taskSid: string, atMs: number): Promise<LoggedEvent | null> {
+    const [r] = await this.rows(lastQueueEntryQuery(this.db, taskSid, atMs, QUEUE_ENTRY_TYPES));
+    return r ? toLoggedEvent(r) : null;
+  }
+
+  async statisticsWorkspaces(): Promise<string[]> {
+    return (await this.rows(workspaceSidsQuery(this.db))).map((r) => r.sid as string);
+  }
+
+  async firstEventTime(workspaceSid: string, fromMs: number): Promise<number | null> {
+    const [r] = await this.rows(firstEventTimeQuery(this.db, workspaceSid, fromMs));
+    return r ? Number(r.time_ms) : null;
+  }
+
+  async beginStatisticsRoll(): Promise<number> {
+    const [r] = await this.rows(rolledUntilQuery(this.db, this.rowLocks));
+    await this.lockEventsForRoll();
+    return r ? Number(r.rolled_until_ms) : 0;
+  }
+
+  /** PostgreSQL waits here for transactions appending events (SQLite has one writer at a time). */
+  protected async lockEventsForRoll(): Promise<void> {}
+
+  /** Whether SELECT … FOR UPDATE exists (PostgreSQL) or every write holds the database (SQLite). */
+  protected readonly rowLocks: boolean = false;
+
+  async insertStatisticsRollups(rows: readonly RollupRow[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += ROLLUP_CHUNK) {
+      await this.run(insertRollupsQuery(this.db, rows.slice(i, i + ROLLUP_CHUNK)));
+    }
+  }
+
+  async setStatisticsRolledUntil(ms: number): Promise<void> {
+    await this.run(setRolledUntilQuery(this.db, ms));
   }
 
   // ---- after commit

@@ -4,6 +4,7 @@ import type { ActivityReads, ActivityWrites } from './activities.js';
 import type { RoutingReads, RoutingWrites } from './routing.js';
 import type { ReclaimReads, ReclaimWrites } from './reclaims.js';
 import type { StatisticsReads } from './statistics.js';
+import type { StatisticsRollupReads, StatisticsRollupWrites } from './statistics-rollups.js';
 import type { TaskChannelReads, TaskChannelWrites } from './task-channels.js';
 import type { TaskQueueReads, TaskQueueWrites } from './task-queues.js';
 import type { TimerReads, TimerWrites } from './timers.js';
@@ -19,6 +20,7 @@ export type * from './paging.js';
 export type * from './routing.js';
 export type * from './reclaims.js';
 export type * from './statistics.js';
+export type * from './statistics-rollups.js';
 export type * from './task-channels.js';
 export type * from './task-queues.js';
 export type * from './timers.js';
@@ -39,6 +41,7 @@ export interface StoreReader
     WorkerReads,
     WorkerChannelReads,
     StatisticsReads,
+    StatisticsRollupReads,
     EventReads,
     TimerReads,
     RoutingReads,
@@ -59,7 +62,8 @@ export interface StoreTx
     EventWrites,
     TimerWrites,
     RoutingWrites,
-    ReclaimWrites {
+    ReclaimWrites,
+    StatisticsRollupWrites {
   /** Runs after a successful commit, never after a rollback. */
   onCommit(effect: () => void): void;
 }

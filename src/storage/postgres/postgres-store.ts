@@ -177,6 +177,12 @@ class PgQueries extends RoutingQueries {
 
   protected readonly skipLockedTimers = true;
 
+  // A statistics roll holds its watermark row and waits for every transaction appending events.
+  protected override readonly rowLocks = true;
+  protected override async lockEventsForRoll(): Promise<void> {
+    await this.query('LOCK TABLE events IN SHARE MODE', []);
+  }
+
   protected async dropCounts(of: { activitySid: string } | { taskChannelSid: string }): Promise<void> {
     if ('activitySid' in of) {
       await this.query('DELETE FROM channel_activity_unavailable WHERE activity_sid = $1', [of.activitySid]);

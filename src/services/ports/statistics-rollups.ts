@@ -1,0 +1,59 @@
+import type { StatisticsEvent } from '../../domain/cumulative-statistics.js';
+
+/** A logged event as cumulative statistics read it (what `StatisticsEvent` needs, and its log id). */
+export interface LoggedEvent extends StatisticsEvent {
+  id: number;
+}
+
+/** One minute's tally of one scope and task channel, as the roller writes it. */
+export interface RollupRow {
+  scopeSid: string;
+  taskChannelSid: string;
+  minute: number;
+  /** `tallyToText` of the tally. */
+  tally: string;
+}
+
+/** Which events to read: a workspace's (or one worker's) of these types in [fromMs, toMs), in log order. */
+export interface StatisticsEventQuery {
+  workspaceSid: string;
+  workerSid?: string;
+  fromMs: number;
+  toMs: number;
+  types: readonly string[];
+}
+
+export interface StatisticsRollupReads {
+  /** Every event logged before this time (ms, a whole minute) is in the rollups; later ones are not. */
+  statisticsRolledUntil(): Promise<number>;
+  /**
+   * The tallies (`tallyToText`) of these scopes for minutes in [fromMinute, toMinute), of one
+   * task channel or all: at most scopes × minutes × channels rows, one index range per scope.
+   */
+  statisticsRollups(
+    scopeSids: readonly string[],
+    taskChannelSid: string | undefined,
+    fromMinute: number,
+    toMinute: number,
+  ): Promise<string[]>;
+  /** Events by time (the workspace's or the worker's time index), oldest first. */
+  statisticsEvents(query: StatisticsEventQuery): Promise<LoggedEvent[]>;
+  /** A task's last queue entry (task-queue.entered or .moved) logged at or before `atMs`, if the log has it. */
+  lastQueueEntry(taskSid: string, atMs: number): Promise<LoggedEvent | null>;
+  /** Every workspace's SID (the roller folds each workspace's events through its time index). */
+  statisticsWorkspaces(): Promise<string[]>;
+  /** The time of a workspace's first event at or after `fromMs`, null when none. */
+  firstEventTime(workspaceSid: string, fromMs: number): Promise<number | null>;
+}
+
+export interface StatisticsRollupWrites {
+  /**
+   * Starts a roll in this transaction: holds the watermark (another node's roll waits, then
+   * finds the minutes rolled) and, on PostgreSQL, waits for transactions appending events to
+   * end (SHARE lock on the log) so that no event of a minute being rolled is still uncommitted.
+   * Returns the watermark.
+   */
+  beginStatisticsRoll(): Promise<number>;
+  insertStatisticsRollups(rows: readonly RollupRow[]): Promise<void>;
+  setStatisticsRolledUntil(ms: number): Promise<void>;
+}

@@ -1,0 +1,130 @@
+import type { Clock } from '../domain/clock.js';
+import { FACT_EVENT_TYPES, tallyByMinute, tallyToText } from '../domain/cumulative-statistics.js';
+import { MINUTE_MS, withQueueEntries } from './cumulative-statistics.js';
+import type { RollupRow, Store } from './ports/store.js';
+
+export interface StatisticsRollerOptions {
+  /**
+   * A minute is rolled once it ended this long ago (default 5 s): the time between an event's
+   * timestamp and its INSERT in its transaction is far shorter, so no event of a rolled minute
+   * can arrive after its roll (PostgreSQL's roll also waits for transactions appending events).
+   */
+  graceMs?: number;
+  /** Minutes folded per transaction at most, so that catching up never holds writers long (default 60). */
+  maxMinutesPerRoll?: number;
+}
+
+/**
+ * Folds the event log's closed minutes into per-minute tallies (statistics_rollups), so that
+ * cumulative statistics read O(minutes) rows instead of every event. A roll is one transaction
+ * with its watermark: a crash leaves the minutes either rolled with it or not at all. Reads are
+ * exact without it (they read the log from the watermark on); it only makes them cheap. So it
+ * needs no timer of its own: it rolls at start, and then when a commit finds a minute closed
+ * since the last roll (a quiet log leaves nothing unrolled to read). On PostgreSQL every node
+ * rolls after its own commits; the watermark row makes them take turns, the later one finds
+ * the minutes rolled.
+ */
+export class StatisticsRoller {
+  private running: Promise<void> = Promise.resolve();
+  private busy = false;
+  private again = false;
+  private stopped = false;
+  /** When the next minute closes (after the grace), so that a commit then starts a roll. */
+  private nextDueMs = -Infinity;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(
+    private readonly deps: { store: Store; clock: Clock; onError?: (err: unknown) => void },
+    private readonly options: StatisticsRollerOptions = {},
+  ) {}
+
+  start(): void {
+    if (this.unsubscribe) return;
+    this.stopped = false;
+    this.unsubscribe = this.deps.store.onEvents(() => {
+      if (this.deps.clock.now() >= this.nextDueMs) this.kick();
+    });
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    await this.running;
+  }
+
+  /** Resolves once the roll under way (if any) is over. */
+  idle(): Promise<void> {
+    return this.running;
+  }
+
+  private kick(): void {
+    if (this.busy) {
+      this.again = true;
+      return;
+    }
+    this.busy = true;
+    this.running = this.rollOnce().then(
+      () => undefined,
+      (err: unknown) => this.deps.onError?.(err),
+    );
+    void this.running.then(() => {
+      this.busy = false;
+      if (this.again && !this.stopped) {
+        this.again = false;
+        this.kick();
+      }
+    });
+  }
+
+  /** Rolls every closed minute (in transactions of a bounded size); resolves with how many rows it wrote. */
+  async rollOnce(): Promise<number> {
+    let written = 0;
+    for (;;) {
+      const { rows, more } = await this.deps.store.transaction((tx) => this.rollSome(tx));
+      written += rows;
+      if (!more || this.stopped) return written;
+    }
+  }
+
+  private async rollSome(tx: Parameters<Parameters<Store['transaction']>[0]>[0]) {
+    const graceMs = this.options.graceMs ?? 5_000;
+    const maxMinutes = this.options.maxMinutesPerRoll ?? 60;
+    const from = await tx.beginStatisticsRoll();
+    const target = Math.floor((this.deps.clock.now() - graceMs) / MINUTE_MS) * MINUTE_MS;
+    this.nextDueMs = target + MINUTE_MS + graceMs;
+    if (target <= from) return { rows: 0, more: false };
+    const workspaces = await tx.statisticsWorkspaces();
+    // Minutes without events are skipped: the roll starts at the first event's minute.
+    let first = Infinity;
+    for (const ws of workspaces) first = Math.min(first, (await tx.firstEventTime(ws, from)) ?? Infinity);
+    if (first >= target) {
+      await tx.setStatisticsRolledUntil(target);
+      return { rows: 0, more: false };
+    }
+    const start = Math.floor(first / MINUTE_MS) * MINUTE_MS;
+    const end = Math.min(target, start + maxMinutes * MINUTE_MS);
+    const rows: RollupRow[] = [];
+    for (const workspaceSid of workspaces) {
+      const events = await tx.statisticsEvents({
+        workspaceSid,
+        fromMs: start,
+        toMs: end,
+        types: FACT_EVENT_TYPES,
+      });
+      if (events.length === 0) continue;
+      for (const r of tallyByMinute(workspaceSid, await withQueueEntries(tx, events), MINUTE_MS).values()) {
+        rows.push({
+          scopeSid: r.scopeSid,
+          taskChannelSid: r.taskChannelSid,
+          minute: r.minute,
+          tally: tallyToText(r.tally),
+        });
+      }
+    }
+    await tx.insertStatisticsRollups(rows);
+    await tx.setStatisticsRolledUntil(end);
+    return { rows: rows.length, more: end < target };
+  }
+}
