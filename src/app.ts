@@ -30,6 +30,7 @@ import { workflowRoutes } from './http/routes/v1/workflows.js';
 import { eventRoutes } from './http/routes/v1/events.js';
 import { realTimeStatisticsRoutes } from './http/routes/v1/realtime-statistics.js';
 import { cumulativeStatisticsRoutes } from './http/routes/v1/cumulative-statistics.js';
+import { statisticsRoutes } from './http/routes/v1/statistics.js';
 import { requestContext } from './services/context.js';
 import { workspaceRoutes } from './http/routes/v1/workspaces.js';
 import { registerLive, type LiveOptions } from './live/index.js';
@@ -140,6 +141,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   eventRoutes(app, deps);
   realTimeStatisticsRoutes(app, deps);
   cumulativeStatisticsRoutes(app, deps);
+  statisticsRoutes(app, deps);
   allowed.seal();
   return app;
 }

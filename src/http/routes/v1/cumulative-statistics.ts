@@ -1,13 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SidPrefix } from '../../../domain/sid.js';
-import type { CumulativeParams } from '../../../services/cumulative-statistics.js';
-import {
-  optionalDate,
-  optionalInt,
-  optionalSid,
-  optionalString,
-  type Params,
-} from '../../../twilio/params.js';
+import { optionalSid, optionalString } from '../../../twilio/params.js';
 import {
   toTaskQueueCumulativeJson,
   toWorkerStatisticsJson,
@@ -17,21 +10,7 @@ import {
   toWorkspaceCumulativeJson,
 } from '../../../twilio/serialize-cumulative.js';
 import { pathParams, pathSid, queryParams, type RouteDeps, workspaceOf } from '../../context.js';
-
-/** Ten years: Minutes beyond that asks for more than any log holds (as the Events list). */
-const MAX_MINUTES = 10 * 366 * 24 * 60;
-
-/** The window and channel parameters every cumulative statistics request takes. */
-function cumulativeParams(q: Params, split: boolean): CumulativeParams {
-  const taskChannel = optionalString(q, 'TaskChannel', 64);
-  return {
-    minutes: optionalInt(q, 'Minutes', 1, MAX_MINUTES),
-    startDate: optionalDate(q, 'StartDate'),
-    endDate: optionalDate(q, 'EndDate'),
-    taskChannel: taskChannel === '' ? undefined : taskChannel,
-    splitByWaitTime: split ? optionalString(q, 'SplitByWaitTime', 1024) : undefined,
-  };
-}
+import { cumulativeParams } from '../../statistics-params.js';
 
 /** Workspace, TaskQueue, Workflow and Workers CumulativeStatistics, and the workers' Statistics. */
 export function cumulativeStatisticsRoutes(app: FastifyInstance, deps: RouteDeps): void {
