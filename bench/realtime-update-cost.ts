@@ -6,6 +6,10 @@
  *
  *   npx tsx bench/realtime-update-cost.ts [--seconds 1] [--rounds 6] [--workers 2000] [--queues 0,10]
  *   (PostgreSQL too when ROSTER_BENCH_DATABASE_URL or ROSTER_TEST_DATABASE_URL is set)
+ *
+ * With `--tasks`, instead: what the task counts and the waiting indexes (migration 012) add to a
+ * task's life, measured the same way on SQLite: a task created (into a queue nobody is in, so it
+ * waits) and canceled, with and without the tasks' count triggers and the four waiting indexes.
  */
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
@@ -148,6 +152,113 @@ async function measure(s: Setup, seconds: number): Promise<{ rate: number; cpuUs
   };
 }
 
+/** The statements of migration 012 that a task's writes run, dropped for the comparison. */
+const TASK_SIDE = [
+  'DROP TRIGGER tasks_count_insert',
+  'DROP TRIGGER tasks_count_update',
+  'DROP TRIGGER tasks_count_delete',
+  'DROP INDEX tasks_waiting_in_workspace',
+  'DROP INDEX tasks_waiting_in_queue',
+  'DROP INDEX tasks_waiting_in_queue_since',
+  'DROP INDEX tasks_waiting_in_workflow',
+];
+
+interface TaskSetup {
+  services: Services;
+  accountSid: string;
+  workspaceSid: string;
+  workflowSid: string;
+  close(): Promise<void>;
+}
+
+async function taskSetup(withCounts: boolean): Promise<TaskSetup> {
+  const dir = mkdtempSync(join(tmpdir(), 'roster-rt-cost-'));
+  const path = join(dir, 'roster.db');
+  const store = SqliteStore.open({ path });
+  if (!withCounts) {
+    const db = new Database(path);
+    for (const statement of TASK_SIDE) db.exec(statement);
+    db.close();
+  }
+  const services = createServices(store);
+  const accountSid = newSid(SidPrefix.account);
+  await services.accounts.ensure(accountSid, newAuthToken());
+  const ws = await services.workspaces.create(accountSid, { friendlyName: 'Bench' });
+  const queue = await services.taskQueues.create(accountSid, ws.sid, {
+    friendlyName: 'Q',
+    targetWorkers: '1==1',
+  });
+  const workflow = await services.workflows.create(accountSid, ws.sid, {
+    friendlyName: 'F',
+    configuration: JSON.stringify({ task_routing: { filters: [], default_filter: { queue: queue.sid } } }),
+  });
+  return {
+    services,
+    accountSid,
+    workspaceSid: ws.sid,
+    workflowSid: workflow.sid,
+    close: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Tasks created and canceled over `seconds`: how many a second, and CPU µs per task (both writes). */
+async function measureTasks(s: TaskSetup, seconds: number): Promise<{ rate: number; cpuUs: number }> {
+  let tasks = 0;
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const end = Date.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async (_, loop) => {
+      for (let n = 0; Date.now() < end; n++) {
+        const task = await s.services.tasks.create(s.accountSid, s.workspaceSid, {
+          workflowSid: s.workflowSid,
+          priority: (n + loop) % 3,
+          taskChannel: n % 2 ? 'voice' : 'chat',
+        });
+        await s.services.tasks.update(
+          s.accountSid,
+          s.workspaceSid,
+          task.sid,
+          { assignmentStatus: 'canceled', reason: 'bench' },
+          undefined,
+        );
+        tasks++;
+      }
+    }),
+  );
+  const used = process.cpuUsage(cpu);
+  return { rate: tasks / ((performance.now() - started) / 1000), cpuUs: (used.user + used.system) / tasks };
+}
+
+async function mainTasks(): Promise<void> {
+  console.log(
+    `SQLite; ${CONCURRENCY} tasks in flight; ${ROUNDS} rounds of ${SECONDS} s a side in alternating order; Node ${process.version}\n`,
+  );
+  console.log('| task created and canceled | tasks/s | CPU µs/task |');
+  console.log('| --- | ---: | ---: |');
+  const on = await taskSetup(true);
+  const off = await taskSetup(false);
+  const runs = { on: [] as { rate: number; cpuUs: number }[], off: [] as { rate: number; cpuUs: number }[] };
+  await measureTasks(on, 1);
+  await measureTasks(off, 1);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const which of r % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
+      runs[which].push(await measureTasks(which === 'on' ? on : off, SECONDS));
+    }
+  }
+  await on.close();
+  await off.close();
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  for (const which of ['on', 'off'] as const) {
+    console.log(
+      `| ${which === 'on' ? 'with' : 'without'} the task counts and waiting indexes | ${median(runs[which].map((x) => x.rate)).toFixed(0)} | ${median(runs[which].map((x) => x.cpuUs)).toFixed(0)} |`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const backends: ['sqlite' | 'postgres', typeof sqliteSetup][] = [['sqlite', sqliteSetup]];
   if (PG_URL) backends.push(['postgres', postgresSetup]);
@@ -185,4 +296,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+await (process.argv.includes('--tasks') ? mainTasks() : main());
