@@ -121,7 +121,7 @@ async function postgresSetup(queues: number, withTrigger: boolean): Promise<Setu
  * second, and this process's CPU time per update (SQLite runs in this process, so that is all of
  * its work, and less at the mercy of other load on the machine than the wall clock).
  */
-async function measure(s: Setup, seconds: number): Promise<{ rate: number; cpuUs: number }> {
+async function measure(s: Setup, seconds: number): Promise<Rate> {
   let updates = 0;
   const cpu = process.cpuUsage();
   const started = performance.now();
@@ -205,7 +205,7 @@ async function taskSetup(withCounts: boolean): Promise<TaskSetup> {
 }
 
 /** Tasks created and canceled over `seconds`: how many a second, and CPU µs per task (both writes). */
-async function measureTasks(s: TaskSetup, seconds: number): Promise<{ rate: number; cpuUs: number }> {
+async function measureTasks(s: TaskSetup, seconds: number): Promise<Rate> {
   let tasks = 0;
   const cpu = process.cpuUsage();
   const started = performance.now();
@@ -233,6 +233,31 @@ async function measureTasks(s: TaskSetup, seconds: number): Promise<{ rate: numb
   return { rate: tasks / ((performance.now() - started) / 1000), cpuUs: (used.user + used.system) / tasks };
 }
 
+interface Rate {
+  rate: number;
+  cpuUs: number;
+}
+
+/**
+ * Measures two setups in alternation (which goes first alternates, so that the machine's drift
+ * hits both alike) after a warm-up of each; the medians, formatted.
+ */
+async function compare<S>(on: S, off: S, measure: (s: S, seconds: number) => Promise<Rate>) {
+  const runs: Record<'on' | 'off', Rate[]> = { on: [], off: [] };
+  await measure(on, 1);
+  await measure(off, 1);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const which of r % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
+      runs[which].push(await measure(which === 'on' ? on : off, SECONDS));
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  return {
+    rate: (w: 'on' | 'off') => median(runs[w].map((x) => x.rate)).toFixed(0),
+    cpu: (w: 'on' | 'off') => median(runs[w].map((x) => x.cpuUs)).toFixed(0),
+  };
+}
+
 async function mainTasks(): Promise<void> {
   console.log(
     `SQLite; ${CONCURRENCY} tasks in flight; ${ROUNDS} rounds of ${SECONDS} s a side in alternating order; Node ${process.version}\n`,
@@ -241,22 +266,11 @@ async function mainTasks(): Promise<void> {
   console.log('| --- | ---: | ---: |');
   const on = await taskSetup(true);
   const off = await taskSetup(false);
-  const runs = { on: [] as { rate: number; cpuUs: number }[], off: [] as { rate: number; cpuUs: number }[] };
-  await measureTasks(on, 1);
-  await measureTasks(off, 1);
-  for (let r = 0; r < ROUNDS; r++) {
-    for (const which of r % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
-      runs[which].push(await measureTasks(which === 'on' ? on : off, SECONDS));
-    }
-  }
+  const { rate, cpu } = await compare(on, off, measureTasks);
   await on.close();
   await off.close();
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-  for (const which of ['on', 'off'] as const) {
-    console.log(
-      `| ${which === 'on' ? 'with' : 'without'} the task counts and waiting indexes | ${median(runs[which].map((x) => x.rate)).toFixed(0)} | ${median(runs[which].map((x) => x.cpuUs)).toFixed(0)} |`,
-    );
-  }
+  console.log(`| with the task counts and waiting indexes | ${rate('on')} | ${cpu('on')} |`);
+  console.log(`| without them | ${rate('off')} | ${cpu('off')} |`);
 }
 
 async function main(): Promise<void> {
@@ -270,27 +284,13 @@ async function main(): Promise<void> {
     '| store | queues per worker | with the trigger: updates/s | without | CPU µs/update with | without |',
   );
   console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
   for (const [name, setUp] of backends) {
     for (const queues of QUEUES) {
       const on = await setUp(queues, true);
       const off = await setUp(queues, false);
-      const runs = {
-        on: [] as { rate: number; cpuUs: number }[],
-        off: [] as { rate: number; cpuUs: number }[],
-      };
-      await measure(on, 1);
-      await measure(off, 1);
-      // Which goes first alternates, so that the machine's drift hits both alike.
-      for (let r = 0; r < ROUNDS; r++) {
-        for (const which of r % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
-          runs[which].push(await measure(which === 'on' ? on : off, SECONDS));
-        }
-      }
+      const { rate, cpu } = await compare(on, off, measure);
       await on.close();
       await off.close();
-      const rate = (w: 'on' | 'off') => median(runs[w].map((x) => x.rate)).toFixed(0);
-      const cpu = (w: 'on' | 'off') => median(runs[w].map((x) => x.cpuUs)).toFixed(0);
       console.log(`| ${name} | ${queues} | ${rate('on')} | ${rate('off')} | ${cpu('on')} | ${cpu('off')} |`);
     }
   }
