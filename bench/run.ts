@@ -3,12 +3,13 @@
  * the same bytes from memory, with the same autocannon settings, interleaved. Writes the
  * results into BENCHMARKS.md. Only ever talks to 127.0.0.1.
  *
- *   npm run bench [-- --duration 5 --rounds 5 --slices 5 --connections 10 --workers 1000000 --profile --no-write --no-postgres --no-streams --no-queues --no-routing --no-scale --scale-postgres-workers N]
+ *   npm run bench [-- --duration 5 --rounds 5 --slices 5 --connections 10 --workers 1000000 --profile --no-write --no-postgres --no-streams --no-queues --no-routing --no-scale --no-rt-statistics --scale-postgres-workers N]
  *   npm run bench -- --only-routing     (only the routing section, bench/routing.ts)
  *
  * The issue-11 section (TaskQueues at 100,000 workers × 1,000 queues, bench/queues.ts) and the
  * routing section are written into BENCHMARKS.md apart from the main results; `--no-queues` and
- * `--no-routing` skip them. The issue-15 section (administrative writes on the big workspace,
+ * `--no-routing` skip them; so does `--no-rt-statistics` for issue 14's real-time reads
+ * (bench/statistics-realtime.ts). The issue-15 section (administrative writes on the big workspace,
  * bench/scale.ts) is part of the main results; `--no-scale` skips it.
  */
 import Database from 'better-sqlite3';
@@ -516,6 +517,9 @@ ${postgres}${streams}${scale}${scalePostgres}${profiles ? `\n### Profiles of thi
     if (!flag('no-write')) writeQueuesSection(queues);
   }
   if (routing !== null) writeRoutingSection(routing);
+  if (!flag('no-rt-statistics')) {
+    writeMarkedSection('rt-statistics', 'Real-time statistics (issue 14)', realtimeStatisticsSection());
+  }
 }
 
 /**
@@ -572,17 +576,40 @@ ${r.runs
 }
 
 function writeRoutingSection(text: string): void {
+  writeMarkedSection('routing', 'Routing', text);
+}
+
+/** Writes `text` between the `bench:<name>` markers of BENCHMARKS.md (a new `## heading` section the first time). */
+function writeMarkedSection(name: string, heading: string, text: string): void {
   process.stdout.write(`\n${text}\n`);
   if (flag('no-write')) return;
   const file = join(ROOT, 'BENCHMARKS.md');
   const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\n';
-  const section = `<!-- bench:routing:start -->\n${text}<!-- bench:routing:end -->`;
-  const re = /<!-- bench:routing:start -->[\s\S]*<!-- bench:routing:end -->/;
+  const section = `<!-- bench:${name}:start -->\n${text}<!-- bench:${name}:end -->`;
+  const re = new RegExp(`<!-- bench:${name}:start -->[\\s\\S]*<!-- bench:${name}:end -->`);
   writeFileSync(
     file,
-    re.test(current) ? current.replace(re, section) : `${current.trimEnd()}\n\n## Routing\n\n${section}\n`,
+    re.test(current) ? current.replace(re, section) : `${current.trimEnd()}\n\n## ${heading}\n\n${section}\n`,
   );
-  log('Wrote the routing section of BENCHMARKS.md');
+  log(`Wrote the ${heading} section of BENCHMARKS.md`);
+}
+
+/** Issue 14: each real-time statistics read at 100,000 workers and 100,000 live tasks against the ceiling. */
+function realtimeStatisticsSection(): string {
+  log('Real-time statistics: 100,000 workers, 100,000 live tasks...');
+  const run = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'bench', 'statistics-realtime.ts')],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      timeout: 1_800_000,
+    },
+  );
+  if (run.status !== 0 || !run.stdout) return `Not measured (the run failed, exit ${run.status}).\n`;
+  const commit = git(['rev-parse', '--short', 'HEAD']) || 'unknown';
+  return `Run of ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}, commit ${commit} (target ≥ 0.5× each). ${run.stdout}`;
 }
 
 /** Issue 15: administrative writes on the big workspace while another's statistics are read (bench/scale.ts). */

@@ -112,15 +112,16 @@ CREATE TRIGGER task_queue_members_count_delete AFTER DELETE ON task_queue_member
      AND activity_sid = (SELECT activity_sid FROM workers WHERE id = OLD.worker_id);
 END;
 
--- Upserts rather than `IN (subquery)` (see 002); the old activity's rows always exist.
+-- One upsert per queue the worker is in, for both activities (rather than `IN (subquery)`, see 002).
 CREATE TRIGGER workers_queue_count_move AFTER UPDATE OF activity_sid ON workers
 WHEN OLD.activity_sid <> NEW.activity_sid BEGIN
   INSERT INTO queue_activity_counts (queue_id, activity_sid, workers)
-    SELECT queue_id, OLD.activity_sid, -1 FROM task_queue_members WHERE worker_id = NEW.id
-    ON CONFLICT DO UPDATE SET workers = workers - 1;
-  INSERT INTO queue_activity_counts (queue_id, activity_sid, workers)
-    SELECT queue_id, NEW.activity_sid, 1 FROM task_queue_members WHERE worker_id = NEW.id
-    ON CONFLICT DO UPDATE SET workers = workers + 1;
+    SELECT m.queue_id, d.activity_sid, d.delta
+      FROM task_queue_members m
+      JOIN (SELECT OLD.activity_sid AS activity_sid, -1 AS delta
+            UNION ALL SELECT NEW.activity_sid, 1) d
+     WHERE m.worker_id = NEW.id
+    ON CONFLICT DO UPDATE SET workers = workers + excluded.workers;
 END;
 
 -- A scope's rows go with it.
