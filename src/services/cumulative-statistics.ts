@@ -32,6 +32,8 @@ import { requireTaskChannel } from './task-channels.js';
 import { requireTaskQueue } from './task-queues.js';
 
 export const MINUTE_MS = 60_000;
+/** An hour's rollup spans this many minutes. */
+export const HOUR_MINUTES = 60;
 /** Scopes per rollup read (an IN list), well under either database's parameter limit. */
 const SCOPE_CHUNK = 500;
 /** Workers read per page while gathering a filtered set. */
@@ -69,9 +71,9 @@ export interface WorkersStatisticsFilter {
 /**
  * Cumulative statistics (issue 14): the figures of a window are the facts of the events logged
  * in it (`factsOf`), summed from the per-minute rollups for the whole minutes the roller has
- * folded and from the raw events for the rest (the window's partial first and last minutes,
- * and minutes not rolled yet). Exact at any time, rolled or not: the rollups only make it
- * cheap, O(minutes in the window) rollup rows plus the events of at most a few minutes.
+ * folded (whole hours from hourly rollups) and from the raw events for the rest (the window's
+ * partial first and last minutes, and minutes not rolled yet). Exact at any time, rolled or not:
+ * the rollups only make it cheap, O(hours + 120) rollup rows plus the events of a few minutes.
  * Windows include their end: an event logged at the very time of the read counts.
  */
 export class CumulativeStatisticsService {
@@ -246,19 +248,29 @@ export class CumulativeStatisticsService {
     const plan = planWindow(range, MINUTE_MS);
     const tally = emptyTally();
     const raw: StatisticsWindow[] = [];
+    const merge = async (span: number, from: number, to: number) => {
+      for (let i = 0; i < scopes.length && to > from; i += SCOPE_CHUNK) {
+        const chunk = scopes.slice(i, i + SCOPE_CHUNK);
+        for (const text of await store.statisticsRollups(chunk, channelSid, span, from, to)) {
+          mergeTally(tally, tallyFromText(text));
+        }
+      }
+    };
     if (plan.endBucket > plan.firstBucket) {
+      // Rolled whole minutes: whole hours from the hours' rows (an hour's row exists once all its
+      // minutes are rolled), the minutes around them from the minutes' rows.
       const rolledEnd = Math.min(
         plan.endBucket,
         Math.max(plan.firstBucket, Math.floor(rolledUntil / MINUTE_MS)),
       );
-      for (let i = 0; i < scopes.length; i += SCOPE_CHUNK) {
-        const texts = await store.statisticsRollups(
-          scopes.slice(i, i + SCOPE_CHUNK),
-          channelSid,
-          plan.firstBucket,
-          rolledEnd,
-        );
-        for (const text of texts) mergeTally(tally, tallyFromText(text));
+      const firstHour = Math.ceil(plan.firstBucket / HOUR_MINUTES);
+      const endHour = Math.floor(rolledEnd / HOUR_MINUTES);
+      if (endHour > firstHour) {
+        await merge(HOUR_MINUTES, firstHour, endHour);
+        await merge(1, plan.firstBucket, firstHour * HOUR_MINUTES);
+        await merge(1, endHour * HOUR_MINUTES, rolledEnd);
+      } else {
+        await merge(1, plan.firstBucket, rolledEnd);
       }
       raw.push(
         { startMs: range.startMs, endMs: plan.firstBucket * MINUTE_MS },

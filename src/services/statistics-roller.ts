@@ -1,7 +1,15 @@
 import type { Clock } from '../domain/clock.js';
-import { FACT_EVENT_TYPES, tallyByMinute, tallyToText } from '../domain/cumulative-statistics.js';
-import { MINUTE_MS, withQueueEntries } from './cumulative-statistics.js';
-import type { RollupRow, Store } from './ports/store.js';
+import {
+  emptyTally,
+  FACT_EVENT_TYPES,
+  mergeTally,
+  tallyByMinute,
+  tallyFromText,
+  tallyToText,
+  type CumulativeTally,
+} from '../domain/cumulative-statistics.js';
+import { HOUR_MINUTES, MINUTE_MS, withQueueEntries } from './cumulative-statistics.js';
+import type { RollupRow, Store, StoreTx } from './ports/store.js';
 
 export interface StatisticsRollerOptions {
   /**
@@ -88,7 +96,7 @@ export class StatisticsRoller {
     }
   }
 
-  private async rollSome(tx: Parameters<Parameters<Store['transaction']>[0]>[0]) {
+  private async rollSome(tx: StoreTx) {
     const graceMs = this.options.graceMs ?? 5_000;
     const maxMinutes = this.options.maxMinutesPerRoll ?? 60;
     const from = await tx.beginStatisticsRoll();
@@ -101,7 +109,7 @@ export class StatisticsRoller {
     for (const ws of workspaces) first = Math.min(first, (await tx.firstEventTime(ws, from)) ?? Infinity);
     if (first >= target) {
       await tx.setStatisticsRolledUntil(target);
-      return { rows: 0, more: false };
+      return { rows: await this.rollHours(tx, from, target), more: false };
     }
     const start = Math.floor(first / MINUTE_MS) * MINUTE_MS;
     const end = Math.min(target, start + maxMinutes * MINUTE_MS);
@@ -118,13 +126,37 @@ export class StatisticsRoller {
         rows.push({
           scopeSid: r.scopeSid,
           taskChannelSid: r.taskChannelSid,
-          minute: r.minute,
+          spanMinutes: 1,
+          bucket: r.minute,
           tally: tallyToText(r.tally),
         });
       }
     }
     await tx.insertStatisticsRollups(rows);
     await tx.setStatisticsRolledUntil(end);
-    return { rows: rows.length, more: end < target };
+    return { rows: rows.length + (await this.rollHours(tx, from, end)), more: end < target };
+  }
+
+  /**
+   * The hours that the watermark's move from `from` to `to` completed get their rows: each the
+   * merge of its minutes' rows (the minutes of the hour `from` was in were rolled before or now;
+   * every earlier hour was complete already). Returns how many rows it wrote.
+   */
+  private async rollHours(tx: StoreTx, from: number, to: number): Promise<number> {
+    const hourMs = HOUR_MINUTES * MINUTE_MS;
+    const firstHour = Math.floor(from / hourMs);
+    const endHour = Math.floor(to / hourMs);
+    if (endHour <= firstHour) return 0;
+    const hours = new Map<string, RollupRow & { merged: CumulativeTally }>();
+    for (const m of await tx.statisticsMinuteRows(firstHour * HOUR_MINUTES, endHour * HOUR_MINUTES)) {
+      const bucket = Math.floor(m.bucket / HOUR_MINUTES);
+      const key = `${m.scopeSid}\n${m.taskChannelSid}\n${bucket}`;
+      const hour = hours.get(key) ?? { ...m, spanMinutes: HOUR_MINUTES, bucket, merged: emptyTally() };
+      hours.set(key, hour);
+      mergeTally(hour.merged, tallyFromText(m.tally));
+    }
+    const rows = [...hours.values()].map(({ merged, ...row }) => ({ ...row, tally: tallyToText(merged) }));
+    await tx.insertStatisticsRollups(rows);
+    return rows.length;
   }
 }

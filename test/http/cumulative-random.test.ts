@@ -235,6 +235,11 @@ async function randomRun(seed: number) {
   const tasks: string[] = [];
   const start = clock.now();
   for (let step = 0; step < 200; step++) {
+    if (step === 100) {
+      // Into the next hour, rolled: the hour before gets its rollups.
+      clock.advance(3_600_000 - (clock.now() % 3_600_000) + 90_000);
+      await t.services.statisticsRoller.rollOnce();
+    }
     const r = rand();
     if (r < 0.25) {
       const channel = pick(['default', 'chat'])!;
@@ -289,8 +294,10 @@ async function randomRun(seed: number) {
       ) {
         workers.splice(workers.indexOf(w), 1);
       }
-    } else if (r < 0.97) {
+    } else if (r < 0.955) {
       clock.advance(1000 * Math.floor(rand() * 90));
+    } else if (r < 0.97) {
+      clock.advance(60_000 * Math.floor(10 + rand() * 30)); // hours complete, and get their rollups
     } else {
       await t.services.statisticsRoller.rollOnce();
     }
@@ -309,6 +316,7 @@ describe.each([11, 2027])('cumulative statistics against a recount (seed %i)', (
     for (const e of events) types.set(e.type, (types.get(e.type) ?? 0) + 1);
     // The run is worth checking: rolled minutes, and the figures not all zero.
     expect(await t.store.statisticsRolledUntil()).toBeGreaterThan(run.start + 2 * 60_000);
+    expect((await t.store.statisticsRollups([s.ws], undefined, 60, 0, 1e9)).length).toBeGreaterThan(0);
     for (const type of ['reservation.accepted', 'reservation.rejected', 'task.canceled', 'task.completed']) {
       expect(types.get(type), type).toBeGreaterThan(0);
     }
