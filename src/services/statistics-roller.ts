@@ -18,7 +18,7 @@ export interface StatisticsRollerOptions {
    * can arrive after its roll (PostgreSQL's roll also waits for transactions appending events).
    */
   graceMs?: number;
-  /** Minutes folded per transaction at most, so that catching up never holds writers long (default 60). */
+  /** Minutes folded per transaction at most, so that catching up never holds writers long (default 360: a long-idle log catches up in few transactions). */
   maxMinutesPerRoll?: number;
 }
 
@@ -98,7 +98,7 @@ export class StatisticsRoller {
 
   private async rollSome(tx: StoreTx) {
     const graceMs = this.options.graceMs ?? 5_000;
-    const maxMinutes = this.options.maxMinutesPerRoll ?? 60;
+    const maxMinutes = this.options.maxMinutesPerRoll ?? 360;
     const from = await tx.beginStatisticsRoll();
     const target = Math.floor((this.deps.clock.now() - graceMs) / MINUTE_MS) * MINUTE_MS;
     this.nextDueMs = target + MINUTE_MS + graceMs;
