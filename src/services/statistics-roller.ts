@@ -8,7 +8,7 @@ import {
   tallyToText,
   type CumulativeTally,
 } from '../domain/cumulative-statistics.js';
-import { HOUR_MINUTES, MINUTE_MS, withQueueEntries } from './cumulative-statistics.js';
+import { MINUTE_MS, ROLLUP_SPANS, withQueueEntries } from './cumulative-statistics.js';
 import type { RollupRow, Store, StoreTx } from './ports/store.js';
 
 export interface StatisticsRollerOptions {
@@ -109,7 +109,7 @@ export class StatisticsRoller {
     for (const ws of workspaces) first = Math.min(first, (await tx.firstEventTime(ws, from)) ?? Infinity);
     if (first >= target) {
       await tx.setStatisticsRolledUntil(target);
-      return { rows: await this.rollHours(tx, from, target), more: false };
+      return { rows: await this.rollSpans(tx, from, target), more: false };
     }
     const start = Math.floor(first / MINUTE_MS) * MINUTE_MS;
     const end = Math.min(target, start + maxMinutes * MINUTE_MS);
@@ -134,29 +134,40 @@ export class StatisticsRoller {
     }
     await tx.insertStatisticsRollups(rows);
     await tx.setStatisticsRolledUntil(end);
-    return { rows: rows.length + (await this.rollHours(tx, from, end)), more: end < target };
+    return { rows: rows.length + (await this.rollSpans(tx, from, end)), more: end < target };
   }
 
   /**
-   * The hours that the watermark's move from `from` to `to` completed get their rows: each the
-   * merge of its minutes' rows (the minutes of the hour `from` was in were rolled before or now;
-   * every earlier hour was complete already). Returns how many rows it wrote.
+   * The hours and days that the watermark's move from `from` to `to` completed get their rows:
+   * each the merge of the rows of the span below it (of an hour's minutes, a day's hours). The
+   * minutes of the hour `from` was in were rolled before or now, and every earlier hour was
+   * complete already (the same for days). Returns how many rows it wrote.
    */
-  private async rollHours(tx: StoreTx, from: number, to: number): Promise<number> {
-    const hourMs = HOUR_MINUTES * MINUTE_MS;
-    const firstHour = Math.floor(from / hourMs);
-    const endHour = Math.floor(to / hourMs);
-    if (endHour <= firstHour) return 0;
-    const hours = new Map<string, RollupRow & { merged: CumulativeTally }>();
-    for (const m of await tx.statisticsMinuteRows(firstHour * HOUR_MINUTES, endHour * HOUR_MINUTES)) {
-      const bucket = Math.floor(m.bucket / HOUR_MINUTES);
-      const key = `${m.scopeSid}\n${m.taskChannelSid}\n${bucket}`;
-      const hour = hours.get(key) ?? { ...m, spanMinutes: HOUR_MINUTES, bucket, merged: emptyTally() };
-      hours.set(key, hour);
-      mergeTally(hour.merged, tallyFromText(m.tally));
+  private async rollSpans(tx: StoreTx, from: number, to: number): Promise<number> {
+    let written = 0;
+    for (let i = 1; i < ROLLUP_SPANS.length; i++) {
+      const below = ROLLUP_SPANS[i - 1]!;
+      const span = ROLLUP_SPANS[i]!;
+      const spanMs = span * MINUTE_MS;
+      const first = Math.floor(from / spanMs);
+      const end = Math.floor(to / spanMs);
+      if (end <= first) continue;
+      const merged = new Map<string, RollupRow & { merged: CumulativeTally }>();
+      const per = span / below;
+      for (const r of await tx.statisticsSpanRows(below, first * per, end * per)) {
+        const bucket = Math.floor(r.bucket / per);
+        const key = `${r.scopeSid}\n${r.taskChannelSid}\n${bucket}`;
+        const row = merged.get(key) ?? { ...r, spanMinutes: span, bucket, merged: emptyTally() };
+        merged.set(key, row);
+        mergeTally(row.merged, tallyFromText(r.tally));
+      }
+      const rows = [...merged.values()].map(({ merged: tally, ...row }) => ({
+        ...row,
+        tally: tallyToText(tally),
+      }));
+      await tx.insertStatisticsRollups(rows);
+      written += rows.length;
     }
-    const rows = [...hours.values()].map(({ merged, ...row }) => ({ ...row, tally: tallyToText(merged) }));
-    await tx.insertStatisticsRollups(rows);
-    return rows.length;
+    return written;
   }
 }

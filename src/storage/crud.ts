@@ -86,7 +86,7 @@ import {
   firstEventTimeQuery,
   insertRollupsQuery,
   lastQueueEntryQuery,
-  minuteRowsQuery,
+  spanRowsQuery,
   rolledUntilQuery,
   rollupsQuery,
   ROLLUP_CHUNK,
@@ -1695,9 +1695,9 @@ export abstract class CrudQueries implements Omit<StoreTx, keyof RoutingReads | 
     return rows.map((r) => r.tally as string);
   }
 
-  async statisticsMinuteRows(fromMinute: number, toMinute: number): Promise<RollupRow[]> {
-    if (toMinute <= fromMinute) return [];
-    return (await this.rows(minuteRowsQuery(this.db, fromMinute, toMinute))).map(toRollupRow);
+  async statisticsSpanRows(spanMinutes: number, fromBucket: number, toBucket: number): Promise<RollupRow[]> {
+    if (toBucket <= fromBucket) return [];
+    return (await this.rows(spanRowsQuery(this.db, spanMinutes, fromBucket, toBucket))).map(toRollupRow);
   }
 
   async statisticsEvents(query: StatisticsEventQuery): Promise<LoggedEvent[]> {

@@ -53,13 +53,18 @@ export function rollupsQuery(
   return q;
 }
 
-export function minuteRowsQuery(db: Kysely<Database>, fromMinute: number, toMinute: number) {
+export function spanRowsQuery(
+  db: Kysely<Database>,
+  spanMinutes: number,
+  fromBucket: number,
+  toBucket: number,
+) {
   return tables(db)
     .selectFrom('statistics_rollups')
     .select(['scope_sid', 'span_minutes', 'bucket', 'task_channel_sid', 'tally'])
-    .where('span_minutes', '=', 1)
-    .where('bucket', '>=', fromMinute)
-    .where('bucket', '<', toMinute);
+    .where('span_minutes', '=', spanMinutes)
+    .where('bucket', '>=', fromBucket)
+    .where('bucket', '<', toBucket);
 }
 
 export function toRollupRow(r: Row): RollupRow {

@@ -33,7 +33,7 @@ describe.skipIf(testBackend() !== 'sqlite')('cumulative statistics query plans (
       worker: plan(q.statisticsEventsQuery(b, { ...window, workerSid: 'WK', types: STINT_EVENT_TYPES })),
       entry: plan(q.lastQueueEntryQuery(b, 'WT', 5, QUEUE_ENTRY_TYPES)),
       rollups: plan(q.rollupsQuery(b, ['WS', 'WQ'], 'TC', 60, 0, 10)),
-      minutes: plan(q.minuteRowsQuery(b, 0, 10)),
+      minutes: plan(q.spanRowsQuery(b, 60, 0, 10)),
       first: plan(q.firstEventTimeQuery(b, 'WS', 0)),
     };
     for (const [name, p] of Object.entries(plans)) {

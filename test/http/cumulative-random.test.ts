@@ -235,9 +235,10 @@ async function randomRun(seed: number) {
   const tasks: string[] = [];
   const start = clock.now();
   for (let step = 0; step < 200; step++) {
-    if (step === 100) {
-      // Into the next hour, rolled: the hour before gets its rollups.
-      clock.advance(3_600_000 - (clock.now() % 3_600_000) + 90_000);
+    if (step === 100 || step === 150) {
+      // Into the next hour (then day), rolled: the hour (day) before gets its rollups.
+      const span = step === 100 ? 3_600_000 : 86_400_000;
+      clock.advance(span - (clock.now() % span) + 90_000);
       await t.services.statisticsRoller.rollOnce();
     }
     const r = rand();
@@ -317,6 +318,7 @@ describe.each([11, 2027])('cumulative statistics against a recount (seed %i)', (
     // The run is worth checking: rolled minutes, and the figures not all zero.
     expect(await t.store.statisticsRolledUntil()).toBeGreaterThan(run.start + 2 * 60_000);
     expect((await t.store.statisticsRollups([s.ws], undefined, 60, 0, 1e9)).length).toBeGreaterThan(0);
+    expect((await t.store.statisticsRollups([s.ws], undefined, 1440, 0, 1e9)).length).toBeGreaterThan(0);
     for (const type of ['reservation.accepted', 'reservation.rejected', 'task.canceled', 'task.completed']) {
       expect(types.get(type), type).toBeGreaterThan(0);
     }

@@ -9,7 +9,7 @@ export interface LoggedEvent extends StatisticsEvent {
 export interface RollupRow {
   scopeSid: string;
   taskChannelSid: string;
-  /** 1 (a minute) or 60 (an hour). */
+  /** 1 (a minute), 60 (an hour) or 1440 (a day). */
   spanMinutes: number;
   /** time_ms / (spanMinutes × 60,000), whole. */
   bucket: number;
@@ -41,8 +41,8 @@ export interface StatisticsRollupReads {
     fromBucket: number,
     toBucket: number,
   ): Promise<string[]>;
-  /** Every scope's minute rows for minutes in [fromMinute, toMinute) (the roller makes hours of them). */
-  statisticsMinuteRows(fromMinute: number, toMinute: number): Promise<RollupRow[]>;
+  /** Every scope's rows of this span for buckets in [fromBucket, toBucket) (the roller makes the next span's of them). */
+  statisticsSpanRows(spanMinutes: number, fromBucket: number, toBucket: number): Promise<RollupRow[]>;
   /** Events by time (the workspace's or the worker's time index), oldest first. */
   statisticsEvents(query: StatisticsEventQuery): Promise<LoggedEvent[]>;
   /** A task's last queue entry (task-queue.entered or .moved) logged at or before `atMs`, if the log has it. */

@@ -1,8 +1,8 @@
 -- Cumulative statistics: tallies of the event log's facts (src/domain/cumulative-statistics.ts)
 -- per scope (a workspace, task queue, workflow or worker SID: SIDs are unique), span (1: a minute,
--- 60: an hour), bucket (time_ms / span) and task channel ('' for none). A tally is JSON, merged
+-- 60: an hour, 1440: a day), bucket (time_ms / span) and task channel ('' for none). A tally is JSON, merged
 -- exactly by the reader. Written only by the roller: minutes before statistics_roll.rolled_until_ms,
--- and an hour once all its minutes are; never changed after.
+-- and an hour (a day) once all its minutes (hours) are; never changed after.
 CREATE TABLE statistics_rollups (
   scope_sid text NOT NULL,
   span_minutes integer NOT NULL,
@@ -11,7 +11,7 @@ CREATE TABLE statistics_rollups (
   tally text NOT NULL,
   PRIMARY KEY (scope_sid, span_minutes, bucket, task_channel_sid)
 );
--- The roller folds the minutes of each hour it completes into the hour's rows.
+-- The roller folds the rows of each hour (day) it completes into the hour's (day's) rows.
 CREATE INDEX statistics_rollups_by_bucket ON statistics_rollups (span_minutes, bucket);
 
 -- The roller's watermark: every event before rolled_until_ms is in the rollups (one row, which
