@@ -32,6 +32,8 @@ import { requireTaskChannel } from './task-channels.js';
 import { requireTaskQueue } from './task-queues.js';
 
 export const MINUTE_MS = 60_000;
+/** The spans of rollups, in minutes: each made of the one before it (a day of hours, an hour of minutes). */
+export const ROLLUP_SPANS = [1, 60, 1440] as const;
 /** Scopes per rollup read (an IN list), well under either database's parameter limit. */
 const SCOPE_CHUNK = 500;
 /** Workers read per page while gathering a filtered set. */
@@ -69,9 +71,10 @@ export interface WorkersStatisticsFilter {
 /**
  * Cumulative statistics (issue 14): the figures of a window are the facts of the events logged
  * in it (`factsOf`), summed from the per-minute rollups for the whole minutes the roller has
- * folded and from the raw events for the rest (the window's partial first and last minutes,
- * and minutes not rolled yet). Exact at any time, rolled or not: the rollups only make it
- * cheap, O(minutes in the window) rollup rows plus the events of at most a few minutes.
+ * folded (whole days and hours from daily and hourly rollups) and from the raw events for the
+ * rest (the window's partial first and last minutes, and minutes not rolled yet). Exact at any
+ * time, rolled or not: the rollups only make it cheap, O(days + 2 × 23 hours + 2 × 59 minutes)
+ * rollup rows plus the events of a few minutes.
  * Windows include their end: an event logged at the very time of the read counts.
  */
 export class CumulativeStatisticsService {
@@ -246,20 +249,33 @@ export class CumulativeStatisticsService {
     const plan = planWindow(range, MINUTE_MS);
     const tally = emptyTally();
     const raw: StatisticsWindow[] = [];
+    const merge = async (span: number, from: number, to: number) => {
+      for (let i = 0; i < scopes.length && to > from; i += SCOPE_CHUNK) {
+        const chunk = scopes.slice(i, i + SCOPE_CHUNK);
+        for (const text of await store.statisticsRollups(chunk, channelSid, span, from, to)) {
+          mergeTally(tally, tallyFromText(text));
+        }
+      }
+    };
+    /** Rolled whole minutes [from, to): the longest spans' rows that fit, the shorter ones around them. */
+    const cover = async (from: number, to: number, spans: readonly number[]): Promise<void> => {
+      const [span, ...shorter] = spans;
+      if (span === undefined || to <= from) return;
+      if (shorter.length === 0) return merge(span, from, to);
+      const first = Math.ceil(from / span);
+      const end = Math.floor(to / span);
+      if (end <= first) return cover(from, to, shorter);
+      await merge(span, first, end);
+      await cover(from, first * span, shorter);
+      await cover(end * span, to, shorter);
+    };
     if (plan.endBucket > plan.firstBucket) {
+      // A span's row exists once all its minutes are rolled: every one before rolledEnd.
       const rolledEnd = Math.min(
         plan.endBucket,
         Math.max(plan.firstBucket, Math.floor(rolledUntil / MINUTE_MS)),
       );
-      for (let i = 0; i < scopes.length; i += SCOPE_CHUNK) {
-        const texts = await store.statisticsRollups(
-          scopes.slice(i, i + SCOPE_CHUNK),
-          channelSid,
-          plan.firstBucket,
-          rolledEnd,
-        );
-        for (const text of texts) mergeTally(tally, tallyFromText(text));
-      }
+      await cover(plan.firstBucket, rolledEnd, [...ROLLUP_SPANS].reverse());
       raw.push(
         { startMs: range.startMs, endMs: plan.firstBucket * MINUTE_MS },
         { startMs: rolledEnd * MINUTE_MS, endMs: range.endMs },

@@ -1,7 +1,15 @@
 import type { Clock } from '../domain/clock.js';
-import { FACT_EVENT_TYPES, tallyByMinute, tallyToText } from '../domain/cumulative-statistics.js';
-import { MINUTE_MS, withQueueEntries } from './cumulative-statistics.js';
-import type { RollupRow, Store } from './ports/store.js';
+import {
+  emptyTally,
+  FACT_EVENT_TYPES,
+  mergeTally,
+  tallyByMinute,
+  tallyFromText,
+  tallyToText,
+  type CumulativeTally,
+} from '../domain/cumulative-statistics.js';
+import { MINUTE_MS, ROLLUP_SPANS, withQueueEntries } from './cumulative-statistics.js';
+import type { RollupRow, Store, StoreTx } from './ports/store.js';
 
 export interface StatisticsRollerOptions {
   /**
@@ -10,7 +18,7 @@ export interface StatisticsRollerOptions {
    * can arrive after its roll (PostgreSQL's roll also waits for transactions appending events).
    */
   graceMs?: number;
-  /** Minutes folded per transaction at most, so that catching up never holds writers long (default 60). */
+  /** Minutes folded per transaction at most, so that catching up never holds writers long (default 360: a long-idle log catches up in few transactions). */
   maxMinutesPerRoll?: number;
 }
 
@@ -88,9 +96,9 @@ export class StatisticsRoller {
     }
   }
 
-  private async rollSome(tx: Parameters<Parameters<Store['transaction']>[0]>[0]) {
+  private async rollSome(tx: StoreTx) {
     const graceMs = this.options.graceMs ?? 5_000;
-    const maxMinutes = this.options.maxMinutesPerRoll ?? 60;
+    const maxMinutes = this.options.maxMinutesPerRoll ?? 360;
     const from = await tx.beginStatisticsRoll();
     const target = Math.floor((this.deps.clock.now() - graceMs) / MINUTE_MS) * MINUTE_MS;
     this.nextDueMs = target + MINUTE_MS + graceMs;
@@ -101,7 +109,7 @@ export class StatisticsRoller {
     for (const ws of workspaces) first = Math.min(first, (await tx.firstEventTime(ws, from)) ?? Infinity);
     if (first >= target) {
       await tx.setStatisticsRolledUntil(target);
-      return { rows: 0, more: false };
+      return { rows: await this.rollSpans(tx, from, target), more: false };
     }
     const start = Math.floor(first / MINUTE_MS) * MINUTE_MS;
     const end = Math.min(target, start + maxMinutes * MINUTE_MS);
@@ -118,13 +126,48 @@ export class StatisticsRoller {
         rows.push({
           scopeSid: r.scopeSid,
           taskChannelSid: r.taskChannelSid,
-          minute: r.minute,
+          spanMinutes: 1,
+          bucket: r.minute,
           tally: tallyToText(r.tally),
         });
       }
     }
     await tx.insertStatisticsRollups(rows);
     await tx.setStatisticsRolledUntil(end);
-    return { rows: rows.length, more: end < target };
+    return { rows: rows.length + (await this.rollSpans(tx, from, end)), more: end < target };
+  }
+
+  /**
+   * The hours and days that the watermark's move from `from` to `to` completed get their rows:
+   * each the merge of the rows of the span below it (of an hour's minutes, a day's hours). The
+   * minutes of the hour `from` was in were rolled before or now, and every earlier hour was
+   * complete already (the same for days). Returns how many rows it wrote.
+   */
+  private async rollSpans(tx: StoreTx, from: number, to: number): Promise<number> {
+    let written = 0;
+    for (let i = 1; i < ROLLUP_SPANS.length; i++) {
+      const below = ROLLUP_SPANS[i - 1]!;
+      const span = ROLLUP_SPANS[i]!;
+      const spanMs = span * MINUTE_MS;
+      const first = Math.floor(from / spanMs);
+      const end = Math.floor(to / spanMs);
+      if (end <= first) continue;
+      const merged = new Map<string, RollupRow & { merged: CumulativeTally }>();
+      const per = span / below;
+      for (const r of await tx.statisticsSpanRows(below, first * per, end * per)) {
+        const bucket = Math.floor(r.bucket / per);
+        const key = `${r.scopeSid}\n${r.taskChannelSid}\n${bucket}`;
+        const row = merged.get(key) ?? { ...r, spanMinutes: span, bucket, merged: emptyTally() };
+        merged.set(key, row);
+        mergeTally(row.merged, tallyFromText(r.tally));
+      }
+      const rows = [...merged.values()].map(({ merged: tally, ...row }) => ({
+        ...row,
+        tally: tallyToText(tally),
+      }));
+      await tx.insertStatisticsRollups(rows);
+      written += rows.length;
+    }
+    return written;
   }
 }

@@ -89,12 +89,14 @@ import {
   firstEventTimeQuery,
   insertRollupsQuery,
   lastQueueEntryQuery,
+  spanRowsQuery,
   rolledUntilQuery,
   rollupsQuery,
   ROLLUP_CHUNK,
   setRolledUntilQuery,
   statisticsEventsQuery,
   toLoggedEvent,
+  toRollupRow,
   workspaceSidsQuery,
 } from './statistics-rollups.js';
 import { QUEUE_ENTRY_TYPES } from '../domain/cumulative-statistics.js';
@@ -1765,12 +1767,20 @@ export abstract class CrudQueries implements Omit<StoreTx, keyof RoutingReads | 
   async statisticsRollups(
     scopeSids: readonly string[],
     taskChannelSid: string | undefined,
-    fromMinute: number,
-    toMinute: number,
+    spanMinutes: number,
+    fromBucket: number,
+    toBucket: number,
   ): Promise<string[]> {
-    if (scopeSids.length === 0 || toMinute <= fromMinute) return [];
-    const rows = await this.rows(rollupsQuery(this.db, scopeSids, taskChannelSid, fromMinute, toMinute));
+    if (scopeSids.length === 0 || toBucket <= fromBucket) return [];
+    const rows = await this.rows(
+      rollupsQuery(this.db, scopeSids, taskChannelSid, spanMinutes, fromBucket, toBucket),
+    );
     return rows.map((r) => r.tally as string);
+  }
+
+  async statisticsSpanRows(spanMinutes: number, fromBucket: number, toBucket: number): Promise<RollupRow[]> {
+    if (toBucket <= fromBucket) return [];
+    return (await this.rows(spanRowsQuery(this.db, spanMinutes, fromBucket, toBucket))).map(toRollupRow);
   }
 
   async statisticsEvents(query: StatisticsEventQuery): Promise<LoggedEvent[]> {

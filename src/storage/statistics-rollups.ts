@@ -6,15 +6,21 @@ import type { Database } from './schema.js';
 /**
  * Cumulative statistics' queries (migration 013), for both dialects (CrudQueries runs them).
  * Events are read by name (type, resource_sid, time_ms, data) through the workspace's, worker's
- * or task's (time, id) index; rollups by their primary key (scope, minute, channel).
+ * or task's (time, id) index; rollups by their primary key (scope, span, bucket, channel).
  */
 
 type RollupTables = {
-  statistics_rollups: { scope_sid: string; minute: number; task_channel_sid: string; tally: string };
+  statistics_rollups: {
+    scope_sid: string;
+    span_minutes: number;
+    bucket: number;
+    task_channel_sid: string;
+    tally: string;
+  };
   statistics_roll: { id: number; rolled_until_ms: number };
 };
 
-/** Rollup rows per INSERT: 4 parameters each. */
+/** Rollup rows per INSERT: 5 parameters each. */
 export const ROLLUP_CHUNK = 1_000;
 
 const tables = (db: Kysely<Database>) => db.withTables<RollupTables>();
@@ -32,17 +38,43 @@ export function rollupsQuery(
   db: Kysely<Database>,
   scopeSids: readonly string[],
   taskChannelSid: string | undefined,
-  fromMinute: number,
-  toMinute: number,
+  spanMinutes: number,
+  fromBucket: number,
+  toBucket: number,
 ) {
   let q = tables(db)
     .selectFrom('statistics_rollups')
     .select('tally')
     .where('scope_sid', 'in', [...scopeSids])
-    .where('minute', '>=', fromMinute)
-    .where('minute', '<', toMinute);
+    .where('span_minutes', '=', spanMinutes)
+    .where('bucket', '>=', fromBucket)
+    .where('bucket', '<', toBucket);
   if (taskChannelSid !== undefined) q = q.where('task_channel_sid', '=', taskChannelSid);
   return q;
+}
+
+export function spanRowsQuery(
+  db: Kysely<Database>,
+  spanMinutes: number,
+  fromBucket: number,
+  toBucket: number,
+) {
+  return tables(db)
+    .selectFrom('statistics_rollups')
+    .select(['scope_sid', 'span_minutes', 'bucket', 'task_channel_sid', 'tally'])
+    .where('span_minutes', '=', spanMinutes)
+    .where('bucket', '>=', fromBucket)
+    .where('bucket', '<', toBucket);
+}
+
+export function toRollupRow(r: Row): RollupRow {
+  return {
+    scopeSid: r.scope_sid as string,
+    spanMinutes: Number(r.span_minutes),
+    bucket: Number(r.bucket),
+    taskChannelSid: r.task_channel_sid as string,
+    tally: r.tally as string,
+  };
 }
 
 export function insertRollupsQuery(db: Kysely<Database>, rows: readonly RollupRow[]) {
@@ -51,7 +83,8 @@ export function insertRollupsQuery(db: Kysely<Database>, rows: readonly RollupRo
     .values(
       rows.map((r) => ({
         scope_sid: r.scopeSid,
-        minute: r.minute,
+        span_minutes: r.spanMinutes,
+        bucket: r.bucket,
         task_channel_sid: r.taskChannelSid,
         tally: r.tally,
       })),

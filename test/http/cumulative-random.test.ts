@@ -235,6 +235,12 @@ async function randomRun(seed: number) {
   const tasks: string[] = [];
   const start = clock.now();
   for (let step = 0; step < 200; step++) {
+    if (step === 100 || step === 150) {
+      // Into the next hour (then day), rolled: the hour (day) before gets its rollups.
+      const span = step === 100 ? 3_600_000 : 86_400_000;
+      clock.advance(span - (clock.now() % span) + 90_000);
+      await t.services.statisticsRoller.rollOnce();
+    }
     const r = rand();
     if (r < 0.25) {
       const channel = pick(['default', 'chat'])!;
@@ -289,8 +295,10 @@ async function randomRun(seed: number) {
       ) {
         workers.splice(workers.indexOf(w), 1);
       }
-    } else if (r < 0.97) {
+    } else if (r < 0.955) {
       clock.advance(1000 * Math.floor(rand() * 90));
+    } else if (r < 0.97) {
+      clock.advance(60_000 * Math.floor(10 + rand() * 30)); // hours complete, and get their rollups
     } else {
       await t.services.statisticsRoller.rollOnce();
     }
@@ -309,6 +317,8 @@ describe.each([11, 2027])('cumulative statistics against a recount (seed %i)', (
     for (const e of events) types.set(e.type, (types.get(e.type) ?? 0) + 1);
     // The run is worth checking: rolled minutes, and the figures not all zero.
     expect(await t.store.statisticsRolledUntil()).toBeGreaterThan(run.start + 2 * 60_000);
+    expect((await t.store.statisticsRollups([s.ws], undefined, 60, 0, 1e9)).length).toBeGreaterThan(0);
+    expect((await t.store.statisticsRollups([s.ws], undefined, 1440, 0, 1e9)).length).toBeGreaterThan(0);
     for (const type of ['reservation.accepted', 'reservation.rejected', 'task.canceled', 'task.completed']) {
       expect(types.get(type), type).toBeGreaterThan(0);
     }

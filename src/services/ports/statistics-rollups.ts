@@ -5,11 +5,14 @@ export interface LoggedEvent extends StatisticsEvent {
   id: number;
 }
 
-/** One minute's tally of one scope and task channel, as the roller writes it. */
+/** One minute's (or hour's) tally of one scope and task channel, as the roller writes it. */
 export interface RollupRow {
   scopeSid: string;
   taskChannelSid: string;
-  minute: number;
+  /** 1 (a minute), 60 (an hour) or 1440 (a day). */
+  spanMinutes: number;
+  /** time_ms / (spanMinutes × 60,000), whole. */
+  bucket: number;
   /** `tallyToText` of the tally. */
   tally: string;
 }
@@ -27,15 +30,19 @@ export interface StatisticsRollupReads {
   /** Every event logged before this time (ms, a whole minute) is in the rollups; later ones are not. */
   statisticsRolledUntil(): Promise<number>;
   /**
-   * The tallies (`tallyToText`) of these scopes for minutes in [fromMinute, toMinute), of one
-   * task channel or all: at most scopes × minutes × channels rows, one index range per scope.
+   * The tallies (`tallyToText`) of these scopes for buckets of this span in [fromBucket,
+   * toBucket), of one task channel or all: at most scopes × buckets × channels rows, one index
+   * range per scope.
    */
   statisticsRollups(
     scopeSids: readonly string[],
     taskChannelSid: string | undefined,
-    fromMinute: number,
-    toMinute: number,
+    spanMinutes: number,
+    fromBucket: number,
+    toBucket: number,
   ): Promise<string[]>;
+  /** Every scope's rows of this span for buckets in [fromBucket, toBucket) (the roller makes the next span's of them). */
+  statisticsSpanRows(spanMinutes: number, fromBucket: number, toBucket: number): Promise<RollupRow[]>;
   /** Events by time (the workspace's or the worker's time index), oldest first. */
   statisticsEvents(query: StatisticsEventQuery): Promise<LoggedEvent[]>;
   /** A task's last queue entry (task-queue.entered or .moved) logged at or before `atMs`, if the log has it. */
