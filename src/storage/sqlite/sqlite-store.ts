@@ -19,6 +19,7 @@ import type {
 import { RoutingQueries } from '../crud-routing.js';
 import { isDefaultChannel } from '../../domain/worker-channels.js';
 import { eventRow } from '../event-queries.js';
+import { eventSid } from '../event-sids.js';
 import { Outbox } from '../outbox.js';
 import { nameKey, previousOf, toPreviousActivity, toWorker, type Row } from '../rows.js';
 import { queryBuilder } from '../schema.js';
@@ -250,8 +251,8 @@ class SqliteQueries extends RoutingQueries {
     try {
       for (const e of events) {
         const row = eventRow(e);
-        insert.run(...Object.values(row).map(toSqlite));
-        appended.push({ ...e, sid: row.sid });
+        const id = Number(insert.run(...Object.values(row).map(toSqlite)).lastInsertRowid);
+        appended.push({ ...e, sid: row.sid ?? eventSid(id, e.workspaceSid) });
       }
     } catch (err) {
       throw translate(err, '');
