@@ -1,32 +1,25 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { newSid, SidPrefix } from '../../src/domain/sid.js';
 import { eventSid } from '../../src/storage/event-sids.js';
 import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
+import { sqliteStoreBefore } from '../helpers/migrations.js';
 import { testBackend } from '../helpers/postgres.js';
 
 /**
  * Migration 015 on a store whose events were logged with stored random SIDs: they keep them
  * (fetched and filtered by them as before), while new events get SIDs derived from their ids.
  */
-const MIGRATIONS = join(import.meta.dirname, '../../src/storage/sqlite/migrations');
 const dir = mkdtempSync(join(tmpdir(), 'roster-migration-015-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe.runIf(testBackend() === 'sqlite')('SQLite migration 015 (derived event SIDs)', () => {
   it('keeps the stored SIDs of events logged before it and derives the SIDs of new ones', async () => {
     const path = join(dir, 'roster.db');
-    const db = new Database(path);
-    db.exec('CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
-    for (const file of readdirSync(MIGRATIONS)
-      .filter((f) => f < '015')
-      .sort()) {
-      db.exec(readFileSync(join(MIGRATIONS, file), 'utf8'));
-      db.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(file, '2026-01-01T00:00:00Z');
-    }
+    const db = sqliteStoreBefore(path, '015');
     const account = newSid(SidPrefix.account);
     const ws = newSid(SidPrefix.workspace);
     const old = [newSid(SidPrefix.event), newSid(SidPrefix.event)];
