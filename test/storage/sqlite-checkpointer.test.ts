@@ -1,9 +1,11 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Checkpointer } from '../../src/storage/sqlite/checkpointer.js';
+import { ROOT } from '../helpers/process.js';
 
 /**
  * The WAL is checkpointed on a thread of its own: the writer's commits only ask for it, and
@@ -37,5 +39,28 @@ describe('the WAL checkpointer (sqlite)', () => {
     checkpointer.committed(); // after close: nothing
     expect(writer.prepare('SELECT count(*) FROM t').pluck().get()).toBe(10);
     writer.close();
+  });
+
+  it('lets a process that has nothing else to do close its store: the thread is waited for, then the log is gone', () => {
+    // In a process of its own: under the test runner something else always keeps the process up.
+    const path = join(dir, 'p.db');
+    const script = `
+      import { SqliteStore } from './src/storage/sqlite/sqlite-store.ts';
+      const store = SqliteStore.open({ path: ${JSON.stringify(path)} });
+      for (let i = 0; i < 100; i++) {
+        await store.transaction((tx) =>
+          tx.upsertAccount({ sid: 'AC' + String(i).padStart(32, '0'), authToken: 'token-123456' }, new Date()),
+        );
+      }
+      await store.close();
+      console.log('closed');`;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(out.trim()).toBe('closed');
+    // The writer closed last, so SQLite checkpointed the log and removed it.
+    expect(existsSync(`${path}-wal`)).toBe(false);
   });
 });

@@ -90,6 +90,9 @@ export class Checkpointer {
     if (!thread) return;
     this.thread = null;
     const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
+    // Referenced again until it has exited: the thread is all that keeps the process up while
+    // this is awaited (at shutdown), and the store closes its own connections only after.
+    thread.ref();
     thread.postMessage('close');
     await exited;
   }
