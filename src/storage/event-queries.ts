@@ -104,14 +104,17 @@ export function eventPageQuery(db: Kysely<Database>, workspaceSid: string, f: Ev
   return { query: sel.limit(query.pageSize + 1), start };
 }
 
-/** The event a SID names: by its id when the SID was derived from one, else by its stored SID. */
+/**
+ * The event a SID names: by its id when the SID was derived from one (and the event has no
+ * stored SID, which would be its SID instead), else by its stored SID.
+ */
 export function whereEventSid<Q extends SelectQueryBuilder<Database, 'events', object>>(
   q: Q,
   workspaceSid: string,
   sid: string,
 ): Q {
   const id = eventIdOfSid(sid, workspaceSid);
-  return (id === null ? q.where('sid', '=', sid) : q.where('id', '=', id)) as Q;
+  return (id === null ? q.where('sid', '=', sid) : q.where('id', '=', id).where('sid', 'is', null)) as Q;
 }
 
 export function toEventPage(rows: readonly Row[], start: EventStart, pageSize: number): Page<DomainEvent> {

@@ -34,8 +34,10 @@ describe.runIf(testBackend() === 'sqlite')('SQLite migration 015 (derived event 
 
     const store = SqliteStore.open({ path });
     try {
-      for (const sid of old) {
+      for (const [i, sid] of old.entries()) {
         expect((await store.getEvent(ws, sid))?.sid).toBe(sid);
+        // Its stored SID is its only one: the SID derived from its id names nothing.
+        expect(await store.getEvent(ws, eventSid(i + 1, ws))).toBeNull();
         const page = await store.listEventPage(
           ws,
           { fromMs: T, toMs: T + 10, sid },
