@@ -1377,6 +1377,11 @@ export abstract class CrudQueries implements Omit<StoreTx, keyof RoutingReads | 
     for (const e of events) this.events.push(e);
   }
 
+  /**
+   * No index walks a workspace's events by id since migration 015 (nothing in the server pages
+   * that way): this reads the workspace's events through `events_by_time` and sorts them, fine
+   * for tests and small logs. A reader of a large log pages by (time, id) (`listEventPage`).
+   */
   async listEvents(workspaceSid: string, afterId: number, limit: number): Promise<DomainEvent[]> {
     const rows = await this.rows(
       this.db
