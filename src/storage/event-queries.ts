@@ -1,7 +1,6 @@
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { InvalidParameterError } from '../domain/errors.js';
 import { eventRefs } from '../domain/events.js';
-import { newSid, SidPrefix } from '../domain/sid.js';
 import type {
   DeliveryOutcome,
   DomainEvent,
@@ -11,6 +10,7 @@ import type {
   Page,
   PageQuery,
 } from '../services/ports/store.js';
+import { eventIdOfSid } from './event-sids.js';
 import { checkPageOffset } from './paging.js';
 import { toDomainEvent, type Row } from './rows.js';
 import type { Database } from './schema.js';
@@ -21,7 +21,11 @@ import type { Database } from './schema.js';
  * order (migration 010), so a page costs one index seek however deep it is.
  */
 
-/** An event's row: its columns, its SID (made here unless given) and the SIDs it pertains to. */
+/**
+ * An event's row: its columns and the SIDs it pertains to. Its own SID is derived from its id
+ * once inserted (`eventSid`); the `sid` column holds only a SID given by the caller, and those
+ * of events logged before migration 015.
+ */
 export function eventRow(e: NewDomainEvent) {
   const refs = eventRefs(e);
   return {
@@ -33,7 +37,7 @@ export function eventRow(e: NewDomainEvent) {
     actor: e.actor,
     time_ms: e.timeMs,
     data: JSON.stringify(e.data),
-    sid: e.sid ?? newSid(SidPrefix.event),
+    sid: e.sid ?? null,
     source_ip: e.sourceIp ?? null,
     task_sid: refs.taskSid,
     reservation_sid: refs.reservationSid,
@@ -73,7 +77,7 @@ function decodeEventStart(query: PageQuery): EventStart {
 export function eventPageQuery(db: Kysely<Database>, workspaceSid: string, f: EventFilter, query: PageQuery) {
   const start = decodeEventStart(query);
   let q: SelectQueryBuilder<Database, 'events', object> = db.selectFrom('events');
-  if (f.sid !== undefined) q = q.where('sid', '=', f.sid);
+  if (f.sid !== undefined) q = whereEventSid(q, workspaceSid, f.sid);
   if (f.reservationSid !== undefined) q = q.where('reservation_sid', '=', f.reservationSid);
   if (f.taskSid !== undefined) q = q.where('task_sid', '=', f.taskSid);
   if (f.workerSid !== undefined) q = q.where('worker_sid', '=', f.workerSid);
@@ -98,6 +102,19 @@ export function eventPageQuery(db: Kysely<Database>, workspaceSid: string, f: Ev
       .orderBy('id', 'desc');
   }
   return { query: sel.limit(query.pageSize + 1), start };
+}
+
+/**
+ * The event a SID names: by its id when the SID was derived from one (and the event has no
+ * stored SID, which would be its SID instead), else by its stored SID.
+ */
+export function whereEventSid<Q extends SelectQueryBuilder<Database, 'events', object>>(
+  q: Q,
+  workspaceSid: string,
+  sid: string,
+): Q {
+  const id = eventIdOfSid(sid, workspaceSid);
+  return (id === null ? q.where('sid', '=', sid) : q.where('id', '=', id).where('sid', 'is', null)) as Q;
 }
 
 export function toEventPage(rows: readonly Row[], start: EventStart, pageSize: number): Page<DomainEvent> {

@@ -9,6 +9,7 @@ import type {
   Workspace,
 } from '../domain/types.js';
 import type { DomainEvent } from '../services/ports/events.js';
+import { eventSid } from './event-sids.js';
 import { DEFAULT_WORKER_CHANNEL } from '../domain/defaults.js';
 import { workerChannelSid } from '../domain/worker-channels.js';
 import type { UpdatedWorker } from '../services/ports/workers.js';
@@ -154,7 +155,7 @@ export function toDomainEvent(r: Row): DomainEvent {
     actor: r.actor as string,
     timeMs: Number(r.time_ms),
     data: JSON.parse(r.data as string) as Record<string, unknown>,
-    sid: r.sid as string,
+    sid: (r.sid as string | null) ?? eventSid(Number(r.id), r.workspace_sid as string),
     sourceIp: (r.source_ip as string | null) ?? null,
   };
 }

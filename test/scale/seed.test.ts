@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseSeedArgs, runSeed, seed } from '../../src/cli/seed.js';
+import { parseSeedArgs, runSeed, seed, WORKERS_SEEDED } from '../../src/cli/seed.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
 import { Recounter } from './recount.js';
@@ -40,15 +40,22 @@ describe('roster seed', () => {
       const recounter = new Recounter(path);
       try {
         expect(recounter.totalWorkers(result.workspaceSid)).toBe(20_000);
-        // Each seeded worker has its worker.created event, as one created over HTTP does.
-        const created = recounter.events(result.workspaceSid).filter((e) => e.type === 'worker.created');
-        expect(created).toHaveLength(20_000);
-        const first = (await running.listWorkers(result.workspaceSid, {}, { pageSize: 1, page: 0 }))
-          .items[0]!;
-        expect(created.find((e) => e.resourceSid === first.sid)?.data).toMatchObject({
-          activity_sid: first.activitySid,
-          activity_name: first.activityName,
-          version: 0,
+        // One event per committed batch (3,000 workers each), naming it: its count and its first
+        // and last worker (SIDs and names rise through the seed).
+        const logged = recounter.events(result.workspaceSid);
+        expect(logged.filter((e) => e.type === 'worker.created')).toEqual([]);
+        const seeded = logged.filter((e) => e.type === WORKERS_SEEDED);
+        expect(seeded.map((e) => e.data.workers)).toEqual([3_000, 3_000, 3_000, 3_000, 3_000, 3_000, 2_000]);
+        expect(seeded.every((e) => e.resourceSid === result.workspaceSid)).toBe(true);
+        const all = await running.listWorkers(result.workspaceSid, {}, { pageSize: 20_000, page: 0 });
+        const sids = all.items.map((w) => w.sid);
+        expect(sids).toEqual([...sids].sort());
+        expect(seeded.map((e) => [e.data.first_worker_sid, e.data.last_worker_sid])).toEqual(
+          seeded.map((_, i) => [sids[i * 3_000], sids[Math.min(i * 3_000 + 2_999, 19_999)]]),
+        );
+        expect(seeded[0]!.data).toMatchObject({
+          first_friendly_name: 'Worker 00000',
+          last_friendly_name: 'Worker 02999',
         });
         const counts = await running.activityCounts(result.workspaceSid);
         expect(counts).toEqual(recounter.counts(result.workspaceSid));

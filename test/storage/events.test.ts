@@ -8,6 +8,7 @@ import { newSid, SidPrefix } from '../../src/domain/sid.js';
 import { createServices, type Services } from '../../src/services/index.js';
 import type { WorkspaceChange } from '../../src/services/ports/changes.js';
 import type { NewDomainEvent, Store } from '../../src/services/ports/store.js';
+import { eventIdOfSid, eventSid } from '../../src/storage/event-sids.js';
 import { openTestStore } from '../helpers/app.js';
 import { testBackend } from '../helpers/postgres.js';
 
@@ -125,5 +126,51 @@ describe(`the event log (${testBackend()})`, () => {
     expect(await store.listEvents(ws.sid, 0, 100)).toEqual(before);
     expect(committed.length).toBe(published);
     expect(changes.length).toBe(notified);
+  });
+
+  it('derives each SID from the log id: published, listed and fetched alike; a stored SID still found', async () => {
+    const ws = await services.workspaces.create(account, { friendlyName: 'Sids' });
+    const other = await services.workspaces.create(account, { friendlyName: 'Other' });
+    const published = committed.length;
+    const event = (workspaceSid: string, sid?: string): NewDomainEvent => ({
+      type: 'worker.updated',
+      accountSid: account,
+      workspaceSid,
+      resourceType: 'Worker',
+      resourceSid: newSid(SidPrefix.worker),
+      actor: account,
+      timeMs: clock.now(),
+      data: {},
+      ...(sid === undefined ? {} : { sid }),
+    });
+    // As an event logged before migration 015 keeps its random SID.
+    const stored = newSid(SidPrefix.event);
+    await store.transaction(async (tx) => {
+      await tx.appendEvent(event(ws.sid));
+      await tx.appendEvents([event(ws.sid), event(ws.sid, stored), event(other.sid)]);
+    });
+    const sids = committed
+      .slice(published)
+      .flat()
+      .map((e) => e.sid!);
+    expect(sids).toHaveLength(4);
+    expect(sids[2]).toBe(stored);
+    expect(new Set(sids).size).toBe(4);
+    for (const sid of sids) expect(sid).toMatch(/^EV[0-9a-f]{32}$/);
+
+    const listed = (await store.listEvents(ws.sid, 0, 100)).slice(-3);
+    expect(listed.map((e) => e.sid)).toEqual(sids.slice(0, 3));
+    for (const e of listed) {
+      expect(e.sid).toBe(e.id === listed[2]!.id ? stored : eventSid(e.id, ws.sid));
+      expect(await store.getEvent(ws.sid, e.sid)).toEqual(e);
+    }
+    // Another workspace's event, and the same id under another workspace's key, are not found.
+    const [own] = (await store.listEvents(other.sid, 0, 100)).slice(-1);
+    expect(own!.sid).toBe(sids[3]);
+    expect(await store.getEvent(ws.sid, own!.sid)).toBeNull();
+    expect(await store.getEvent(ws.sid, eventSid(own!.id, other.sid))).toBeNull();
+    expect(eventIdOfSid(eventSid(own!.id, other.sid), ws.sid)).toBeNull();
+    expect(eventIdOfSid(own!.sid, other.sid)).toBe(own!.id);
+    expect(await store.getEvent(ws.sid, newSid(SidPrefix.event))).toBeNull();
   });
 });

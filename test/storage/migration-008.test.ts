@@ -8,6 +8,7 @@ import { workerChannelSid } from '../../src/domain/worker-channels.js';
 import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
 import pg from 'pg';
 import { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
+import { sqliteStoreBefore } from '../helpers/migrations.js';
 import { dropSchema, newSchemaName, requireTestDatabaseUrl, testBackend } from '../helpers/postgres.js';
 
 /**
@@ -15,21 +16,13 @@ import { dropSchema, newSchemaName, requireTestDatabaseUrl, testBackend } from '
  * rows at the defaults go, the others stay with their values, and the statistics by task
  * channel come out the same as the old counts said.
  */
-const MIGRATIONS = join(import.meta.dirname, '../../src/storage/sqlite/migrations');
 const dir = mkdtempSync(join(tmpdir(), 'roster-migration-008-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe.runIf(testBackend() === 'sqlite')('SQLite migration 008 (worker channel deviations)', () => {
   it('keeps only deviating worker channels, with the same statistics', async () => {
     const path = join(dir, 'roster.db');
-    const db = new Database(path);
-    db.exec('CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
-    for (const file of readdirSync(MIGRATIONS)
-      .filter((f) => f < '008')
-      .sort()) {
-      db.exec(readFileSync(join(MIGRATIONS, file), 'utf8'));
-      db.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(file, '2026-01-01T00:00:00Z');
-    }
+    const db = sqliteStoreBefore(path, '008');
     const at = '2026-01-01T00:00:00Z';
     const account = newSid(SidPrefix.account);
     const ws = newSid(SidPrefix.workspace);

@@ -19,7 +19,9 @@ import type {
 import { RoutingQueries } from '../crud-routing.js';
 import { isDefaultChannel } from '../../domain/worker-channels.js';
 import { eventRow } from '../event-queries.js';
+import { eventSid } from '../event-sids.js';
 import { Outbox } from '../outbox.js';
+import { Checkpointer, WRITER_AUTOCHECKPOINT_PAGES } from './checkpointer.js';
 import { nameKey, previousOf, toPreviousActivity, toWorker, type Row } from '../rows.js';
 import { queryBuilder } from '../schema.js';
 
@@ -250,8 +252,8 @@ class SqliteQueries extends RoutingQueries {
     try {
       for (const e of events) {
         const row = eventRow(e);
-        insert.run(...Object.values(row).map(toSqlite));
-        appended.push({ ...e, sid: row.sid });
+        const id = Number(insert.run(...Object.values(row).map(toSqlite)).lastInsertRowid);
+        appended.push({ ...e, sid: row.sid ?? eventSid(id, e.workspaceSid) });
       }
     } catch (err) {
       throw translate(err, '');
@@ -339,6 +341,8 @@ export class SqliteStore extends SqliteQueries implements Store {
 
   /** The database file as it was opened: writes are refused once the path names another file, or none. */
   private readonly file: { path: string; dev: number; ino: number };
+  /** Checkpoints the WAL off the event loop (see checkpointer.ts). */
+  private readonly checkpointer: Checkpointer;
   private fileLost = false;
 
   static open(options: SqliteStoreOptions): SqliteStore {
@@ -349,6 +353,7 @@ export class SqliteStore extends SqliteQueries implements Store {
       writer.pragma('busy_timeout = 5000');
       writer.pragma('foreign_keys = OFF');
       writer.pragma(`cache_size = ${WRITER_CACHE_SIZE}`);
+      writer.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`);
       migrate(writer);
       const reader = new Database(options.path, { readonly: true });
       reader.pragma('busy_timeout = 5000');
@@ -367,6 +372,7 @@ export class SqliteStore extends SqliteQueries implements Store {
   ) {
     super(reader);
     this.file = file;
+    this.checkpointer = new Checkpointer(file.path);
     this.writer = writer;
     this.reader = reader;
     this.writes = new SqliteQueries(writer);
@@ -529,6 +535,7 @@ export class SqliteStore extends SqliteQueries implements Store {
       return failAll(err, []);
     }
     this.versionChecked = false; // the next read looks at data_version again
+    this.checkpointer.committed();
     for (const d of done) {
       for (const effect of d.committed.effects) effect();
       this.outbox.publish(d.committed.events);
@@ -540,6 +547,7 @@ export class SqliteStore extends SqliteQueries implements Store {
     // A batch asked for in this turn is chained on the next; let it run first.
     while (this.pending) await new Promise((resolve) => setImmediate(resolve));
     await this.queue;
+    await this.checkpointer.close();
     this.reader.close();
     this.writer.close();
   }
