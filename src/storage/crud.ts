@@ -16,6 +16,8 @@ import type {
   DomainEvent,
   EventDelivery,
   EventFilter,
+  LogPosition,
+  LoggedEvent,
   NewDomainEvent,
   NewTimer,
   Timer,
@@ -60,6 +62,11 @@ import {
   settleQuery,
   toDelivery,
   toEventPage,
+  eventLogQuery,
+  eventLogHeldBackQuery,
+  eventLogHeadQuery,
+  eventLogTxQuery,
+  toLogPosition,
 } from './event-queries.js';
 import {
   afterToken,
@@ -1505,6 +1512,38 @@ export abstract class CrudQueries implements Omit<StoreTx, keyof RoutingReads | 
     await this.run(this.db.deleteFrom('event_deliveries').where('event_id', 'in', ids));
     await this.run(this.db.deleteFrom('events').where('id', 'in', ids));
     return ids.length;
+  }
+
+  // ---- the event stream's reads of the log (event-queries.ts says why two orders). The stores
+  // that claim with SKIP LOCKED are those with several writers at once, whose ids may commit
+  // out of order.
+
+  async readEventLog(
+    workspaceSid: string,
+    after: LogPosition,
+    limit: number,
+  ): Promise<{ events: LoggedEvent[]; heldBack: boolean }> {
+    const concurrent = this.skipLockedTimers;
+    const rows = await this.rows(eventLogQuery(this.db, concurrent, workspaceSid, after, limit));
+    const events = rows.map((r) => ({ event: toDomainEvent(r), position: toLogPosition(r) }));
+    let heldBack = false;
+    if (concurrent && rows.length < limit) {
+      const from = events.length > 0 ? events[events.length - 1]!.position : after;
+      heldBack = (await this.rows(eventLogHeldBackQuery(this.db, workspaceSid, from))).length > 0;
+    }
+    return { events, heldBack };
+  }
+
+  async eventLogHead(workspaceSid: string): Promise<LogPosition> {
+    const [r] = await this.rows(eventLogHeadQuery(this.db, this.skipLockedTimers, workspaceSid));
+    return r && r.id !== null ? toLogPosition(r) : { tx: 0, id: 0 };
+  }
+
+  async eventLogPositionOf(workspaceSid: string, id: number): Promise<LogPosition> {
+    if (!this.skipLockedTimers) return { tx: 0, id };
+    const [r] = await this.rows(eventLogTxQuery(this.db, workspaceSid, id));
+    if (!r) return this.eventLogHead(workspaceSid);
+    return { tx: toLogPosition(r).tx, id };
   }
 
   // ---- timers

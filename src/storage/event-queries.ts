@@ -7,6 +7,7 @@ import type {
   DomainEvent,
   EventDelivery,
   EventFilter,
+  LogPosition,
   NewDomainEvent,
   Page,
   PageQuery,
@@ -203,4 +204,73 @@ export function settleQuery(db: Kysely<Database>, eventId: number, outcome: Deli
       last_error: outcome.error.slice(0, 500),
     })
     .where('event_id', '=', eventId);
+}
+
+// ---- the event stream's reads of the log (src/live/event-stream.ts)
+//
+// With one writer at a time (SQLite) ids follow commit order: the log is read by id, `tx` is 0.
+// With several (PostgreSQL) a lower id can commit after a higher one; each event records its
+// transaction's id (`tx`, migration 014), the log is read in (tx, id) order, and only below the
+// oldest transaction still running, where nothing more can commit.
+
+const FINAL = sql<boolean>`tx < pg_snapshot_xmin(pg_current_snapshot())`;
+const afterPosition = (p: LogPosition) => sql<boolean>`(tx, id) > (${String(p.tx)}::xid8, ${p.id})`;
+
+/** The events after `after`, in log order, as far as the log is final. */
+export function eventLogQuery(
+  db: Kysely<Database>,
+  concurrentWriters: boolean,
+  workspaceSid: string,
+  after: LogPosition,
+  limit: number,
+) {
+  const q = db.selectFrom('events').selectAll().where('workspace_sid', '=', workspaceSid);
+  if (!concurrentWriters) return q.where('id', '>', after.id).orderBy('id').limit(limit);
+  return q
+    .select(sql<string>`tx::text`.as('log_tx'))
+    .where(afterPosition(after))
+    .where(FINAL)
+    .orderBy(sql`tx`)
+    .orderBy('id')
+    .limit(limit);
+}
+
+/** Whether committed events after `after` wait behind a transaction still running (PostgreSQL). */
+export function eventLogHeldBackQuery(db: Kysely<Database>, workspaceSid: string, after: LogPosition) {
+  return db
+    .selectFrom('events')
+    .select('id')
+    .where('workspace_sid', '=', workspaceSid)
+    .where(afterPosition(after))
+    .where(sql<boolean>`NOT (${FINAL})`)
+    .limit(1);
+}
+
+/** The newest final event's position (one row, or none for an empty log). */
+export function eventLogHeadQuery(db: Kysely<Database>, concurrentWriters: boolean, workspaceSid: string) {
+  // One writer: the log's newest id anywhere is a position every workspace may start after.
+  if (!concurrentWriters) return db.selectFrom('events').select((eb) => eb.fn.max('id').as('id'));
+  return db
+    .selectFrom('events')
+    .select(['id', sql<string>`tx::text`.as('log_tx')])
+    .where('workspace_sid', '=', workspaceSid)
+    .where(FINAL)
+    .orderBy(sql`tx`, 'desc')
+    .orderBy('id', 'desc')
+    .limit(1);
+}
+
+/** The transaction of event `id`, or else of the oldest event after it (PostgreSQL). */
+export function eventLogTxQuery(db: Kysely<Database>, workspaceSid: string, id: number) {
+  return db
+    .selectFrom('events')
+    .select(['id', sql<string>`tx::text`.as('log_tx')])
+    .where('workspace_sid', '=', workspaceSid)
+    .where('id', '>=', id)
+    .orderBy('id')
+    .limit(1);
+}
+
+export function toLogPosition(r: Row): LogPosition {
+  return { tx: r.log_tx === undefined || r.log_tx === null ? 0 : Number(r.log_tx), id: Number(r.id) };
 }

@@ -69,6 +69,21 @@ export type DeliveryOutcome =
       error: string;
     };
 
+/**
+ * Where a reader of a workspace's log stands: it has every event up to here, in log order
+ * ((tx, id): `tx` orders transactions where several write at once, and is 0 where one does).
+ */
+export interface LogPosition {
+  tx: number;
+  id: number;
+}
+
+/** An event read from the log in log order, with its position. */
+export interface LoggedEvent {
+  event: DomainEvent;
+  position: LogPosition;
+}
+
 export interface EventReads {
   /** A workspace's events after `afterId`, oldest first. */
   listEvents(workspaceSid: string, afterId: number, limit: number): Promise<DomainEvent[]>;
@@ -85,6 +100,23 @@ export interface EventReads {
   countDeliveries(): Promise<{ pending: number; failed: number }>;
   /** When the earliest pending delivery is due (null when none is). */
   nextDeliveryDue(): Promise<number | null>;
+  /**
+   * The log after `after`, in log order, and only as far as it is final: no event can commit
+   * later at a position before the last one returned. `heldBack` says that committed events
+   * wait behind a transaction still running (read again soon; nothing will announce them).
+   */
+  readEventLog(
+    workspaceSid: string,
+    after: LogPosition,
+    limit: number,
+  ): Promise<{ events: LoggedEvent[]; heldBack: boolean }>;
+  /** The position of the newest final event of the log (a reader starting there sees what follows). */
+  eventLogHead(workspaceSid: string): Promise<LogPosition>;
+  /**
+   * The position of event `id` of this workspace's log (a reader resumes after it), or when the
+   * log no longer holds it (retention), the position just before the oldest event logged after it.
+   */
+  eventLogPositionOf(workspaceSid: string, id: number): Promise<LogPosition>;
 }
 
 export interface EventWrites {
