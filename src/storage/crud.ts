@@ -67,6 +67,10 @@ import {
   eventLogHeadQuery,
   eventLogTxQuery,
   toLogPosition,
+  dueAssignmentCallbacks,
+  leaseAssignmentCallbacks,
+  settleAssignmentCallbacksQuery,
+  eventsByIds,
 } from './event-queries.js';
 import {
   afterToken,
@@ -1544,6 +1548,26 @@ export abstract class CrudQueries implements Omit<StoreTx, keyof RoutingReads | 
     const [r] = await this.rows(eventLogTxQuery(this.db, workspaceSid, id));
     if (!r) return this.eventLogHead(workspaceSid);
     return { tx: toLogPosition(r).tx, id };
+  }
+
+  // ---- assignment callbacks' queue (migration 014)
+
+  async claimAssignmentCallbacks(nowMs: number, leaseMs: number, limit: number): Promise<DomainEvent[]> {
+    let due = dueAssignmentCallbacks(this.db, nowMs, limit);
+    if (this.skipLockedTimers) due = due.forUpdate().skipLocked();
+    const ids = (await this.rows(due)).map((r) => Number(r.event_id));
+    if (ids.length === 0) return [];
+    await this.run(leaseAssignmentCallbacks(this.db, ids, nowMs + leaseMs));
+    const events = (await this.rows(eventsByIds(this.db, ids))).map(toDomainEvent);
+    // Retention took the event: there is nothing left to call back about.
+    const gone = ids.filter((id) => !events.some((e) => e.id === id));
+    if (gone.length > 0) await this.run(settleAssignmentCallbacksQuery(this.db, gone, true));
+    return events;
+  }
+
+  async settleAssignmentCallbacks(eventIds: readonly number[], done: boolean): Promise<void> {
+    if (eventIds.length === 0) return;
+    await this.run(settleAssignmentCallbacksQuery(this.db, eventIds, done));
   }
 
   // ---- timers

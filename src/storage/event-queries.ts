@@ -274,3 +274,44 @@ export function eventLogTxQuery(db: Kysely<Database>, workspaceSid: string, id: 
 export function toLogPosition(r: Row): LogPosition {
   return { tx: r.log_tx === undefined || r.log_tx === null ? 0 : Number(r.log_tx), id: Number(r.id) };
 }
+
+// ---- assignment callbacks' queue (migration 014; src/events/assignment-callbacks.ts)
+
+type AssignmentQueue = {
+  assignment_callbacks: { event_id: number; leased_until_ms: number };
+};
+
+const assignmentQueue = (db: Kysely<Database>) => db.withTables<AssignmentQueue>();
+
+/** Queued callbacks not leased at `nowMs`, oldest reservation first. */
+export function dueAssignmentCallbacks(db: Kysely<Database>, nowMs: number, limit: number) {
+  return assignmentQueue(db)
+    .selectFrom('assignment_callbacks')
+    .select('event_id')
+    .where('leased_until_ms', '<=', nowMs)
+    .orderBy('event_id')
+    .limit(limit);
+}
+
+export function leaseAssignmentCallbacks(db: Kysely<Database>, eventIds: readonly number[], untilMs: number) {
+  return assignmentQueue(db)
+    .updateTable('assignment_callbacks')
+    .set({ leased_until_ms: untilMs })
+    .where('event_id', 'in', eventIds);
+}
+
+/** Done: the rows go. Released: they may be claimed again at once. */
+export function settleAssignmentCallbacksQuery(
+  db: Kysely<Database>,
+  eventIds: readonly number[],
+  done: boolean,
+) {
+  const q = assignmentQueue(db);
+  return done
+    ? q.deleteFrom('assignment_callbacks').where('event_id', 'in', eventIds)
+    : q.updateTable('assignment_callbacks').set({ leased_until_ms: 0 }).where('event_id', 'in', eventIds);
+}
+
+export function eventsByIds(db: Kysely<Database>, ids: readonly number[]) {
+  return db.selectFrom('events').selectAll().where('id', 'in', ids).orderBy('id');
+}

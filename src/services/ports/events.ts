@@ -148,6 +148,14 @@ export interface EventWrites {
    * their deliveries. Returns how many went; 0 once the oldest left is recent.
    */
   deleteEventsBefore(beforeMs: number, limit: number): Promise<number>;
+  /**
+   * Takes up to `limit` queued assignment callbacks (each a reservation.created whose workflow
+   * had an AssignmentCallbackUrl, queued in the reservation's transaction) not leased at `nowMs`,
+   * for `leaseMs`; returns their events, oldest first. Another node passes leased ones by.
+   */
+  claimAssignmentCallbacks(nowMs: number, leaseMs: number, limit: number): Promise<DomainEvent[]>;
+  /** Their callbacks are over (`done`: the rows go), or were cut short (released to be claimed again). */
+  settleAssignmentCallbacks(eventIds: readonly number[], done: boolean): Promise<void>;
 }
 
 /** Hears the events of each committed transaction, in order, after its commit. */
