@@ -68,6 +68,9 @@ import {
   eventLogTxQuery,
   toLogPosition,
   dueAssignmentCallbacks,
+  followingDeliveries,
+  releaseDeliveries,
+  deleteDeliveries,
   leaseAssignmentCallbacks,
   settleAssignmentCallbacksQuery,
   eventsByIds,
@@ -1446,11 +1449,26 @@ export abstract class CrudQueries implements Omit<StoreTx, keyof RoutingReads | 
     return r?.due === null || r?.due === undefined ? null : Number(r.due);
   }
 
-  async claimDeliveries(nowMs: number, leaseMs: number, limit: number): Promise<EventDelivery[]> {
-    let due = dueDeliveries(this.db, nowMs, limit);
+  async claimDeliveries(nowMs: number, leaseMs: number, limit: number, batch = 1): Promise<EventDelivery[]> {
+    let due = dueDeliveries(this.db, nowMs, limit).select('d.workspace_sid');
     if (this.skipLockedTimers) due = due.forUpdate().skipLocked();
-    const ids = (await this.rows(due)).map((r) => Number(r.event_id));
-    if (ids.length === 0) return [];
+    const heads = await this.rows(due);
+    if (heads.length === 0) return [];
+    const ids: number[] = [];
+    for (const head of heads) {
+      const headId = Number(head.event_id);
+      if (batch <= 1) {
+        ids.push(headId);
+        continue;
+      }
+      // The head, then those after it as long as each is due and free (none was tried yet, so
+      // they are): one claim, one lease, for a run of the workspace's events.
+      const run = await this.rows(followingDeliveries(this.db, head.workspace_sid as string, headId, batch));
+      for (const r of run) {
+        if (Number(r.next_attempt_ms) > nowMs || Number(r.leased_until_ms) > nowMs) break;
+        ids.push(Number(r.event_id));
+      }
+    }
     await this.run(
       this.db
         .updateTable('event_deliveries')
@@ -1465,6 +1483,16 @@ export abstract class CrudQueries implements Omit<StoreTx, keyof RoutingReads | 
 
   async settleDelivery(eventId: number, outcome: DeliveryOutcome): Promise<void> {
     await this.run(settleQuery(this.db, eventId, outcome));
+  }
+
+  async settleDeliveries(
+    delivered: readonly number[],
+    failure: { eventId: number; outcome: DeliveryOutcome } | null,
+    released: readonly number[],
+  ): Promise<void> {
+    if (delivered.length > 0) await this.run(deleteDeliveries(this.db, delivered));
+    if (failure) await this.run(settleQuery(this.db, failure.eventId, failure.outcome));
+    if (released.length > 0) await this.run(releaseDeliveries(this.db, released));
   }
 
   async queueDeliveries(

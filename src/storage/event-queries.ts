@@ -315,3 +315,31 @@ export function settleAssignmentCallbacksQuery(
 export function eventsByIds(db: Kysely<Database>, ids: readonly number[]) {
   return db.selectFrom('events').selectAll().where('id', 'in', ids).orderBy('id');
 }
+
+// ---- event callbacks in batches: a workspace's head and the pending ones after it
+
+/** A workspace's pending deliveries from `fromEventId` on, in order (its head first). */
+export function followingDeliveries(
+  db: Kysely<Database>,
+  workspaceSid: string,
+  fromEventId: number,
+  limit: number,
+) {
+  return db
+    .selectFrom('event_deliveries')
+    .select(['event_id', 'next_attempt_ms', 'leased_until_ms'])
+    .where('workspace_sid', '=', workspaceSid)
+    .where('state', '=', 'pending')
+    .where('event_id', '>=', fromEventId)
+    .orderBy('event_id')
+    .limit(limit);
+}
+
+/** Deliveries whose lease is given back (the rest of a batch after a failure, or a stop). */
+export function releaseDeliveries(db: Kysely<Database>, eventIds: readonly number[]) {
+  return db.updateTable('event_deliveries').set({ leased_until_ms: 0 }).where('event_id', 'in', eventIds);
+}
+
+export function deleteDeliveries(db: Kysely<Database>, eventIds: readonly number[]) {
+  return db.deleteFrom('event_deliveries').where('event_id', 'in', eventIds);
+}

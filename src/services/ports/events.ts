@@ -127,10 +127,20 @@ export interface EventWrites {
   /**
    * Takes up to `limit` deliveries due at `nowMs` for `leaseMs`, at most one per workspace and
    * only a workspace's oldest pending one (so each workspace's events go out in order, one at a
-   * time). Another node passes leased ones by (PostgreSQL: FOR UPDATE SKIP LOCKED).
+   * time). Another node passes leased ones by (PostgreSQL: FOR UPDATE SKIP LOCKED). With `batch`,
+   * each such head comes with up to `batch - 1` of its workspace's pending ones after it, in order.
    */
-  claimDeliveries(nowMs: number, leaseMs: number, limit: number): Promise<EventDelivery[]>;
+  claimDeliveries(nowMs: number, leaseMs: number, limit: number, batch?: number): Promise<EventDelivery[]>;
   settleDelivery(eventId: number, outcome: DeliveryOutcome): Promise<void>;
+  /**
+   * What became of a batch (claimed with `batch` > 1): the delivered ones go, a failed one is
+   * settled as `settleDelivery` would, and the ones not tried are released for the next claim.
+   */
+  settleDeliveries(
+    delivered: readonly number[],
+    failure: { eventId: number; outcome: DeliveryOutcome } | null,
+    released: readonly number[],
+  ): Promise<void>;
   /**
    * Queues the events of a time range for delivery again to `url` (replay); events pending
    * already are left as they are, failed ones are tried again. Returns how many were queued.
