@@ -145,6 +145,10 @@ export class AssignmentCallbacks {
       const leaseMs = 2 * this.options.timeoutMs + 30_000;
       let events: DomainEvent[];
       try {
+        // A read first: reservations of workflows without a callback URL queue nothing, and
+        // must not cost a write.
+        const due = await this.deps.store.nextAssignmentCallbackDue();
+        if (due === null || due > this.clock.now()) continue; // (unless woken meanwhile)
         events = await this.deps.store.transaction((tx) =>
           tx.claimAssignmentCallbacks(this.clock.now(), leaseMs, room),
         );

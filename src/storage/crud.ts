@@ -68,6 +68,7 @@ import {
   eventLogTxQuery,
   toLogPosition,
   dueAssignmentCallbacks,
+  nextAssignmentCallbackQuery,
   followingDeliveries,
   releaseDeliveries,
   deleteDeliveries,
@@ -1591,6 +1592,11 @@ export abstract class CrudQueries implements Omit<StoreTx, keyof RoutingReads | 
     const gone = ids.filter((id) => !events.some((e) => e.id === id));
     if (gone.length > 0) await this.run(settleAssignmentCallbacksQuery(this.db, gone, true));
     return events;
+  }
+
+  async nextAssignmentCallbackDue(): Promise<number | null> {
+    const [r] = await this.rows(nextAssignmentCallbackQuery(this.db));
+    return r?.due === null || r?.due === undefined ? null : Number(r.due);
   }
 
   async settleAssignmentCallbacks(eventIds: readonly number[], done: boolean): Promise<void> {

@@ -343,3 +343,10 @@ export function releaseDeliveries(db: Kysely<Database>, eventIds: readonly numbe
 export function deleteDeliveries(db: Kysely<Database>, eventIds: readonly number[]) {
   return db.deleteFrom('event_deliveries').where('event_id', 'in', eventIds);
 }
+
+/** When the next queued assignment callback may be claimed (its lease's end; 0 when free). */
+export function nextAssignmentCallbackQuery(db: Kysely<Database>) {
+  return assignmentQueue(db)
+    .selectFrom('assignment_callbacks')
+    .select((eb) => eb.fn.min('leased_until_ms').as('due'));
+}

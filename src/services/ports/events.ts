@@ -100,6 +100,8 @@ export interface EventReads {
   countDeliveries(): Promise<{ pending: number; failed: number }>;
   /** When the earliest pending delivery is due (null when none is). */
   nextDeliveryDue(): Promise<number | null>;
+  /** When the next queued assignment callback may be claimed (null when none is queued). */
+  nextAssignmentCallbackDue(): Promise<number | null>;
   /**
    * The log after `after`, in log order, and only as far as it is final: no event can commit
    * later at a position before the last one returned. `heldBack` says that committed events
