@@ -34,6 +34,8 @@ import { statisticsRoutes } from './http/routes/v1/statistics.js';
 import { requestContext } from './services/context.js';
 import { workspaceRoutes } from './http/routes/v1/workspaces.js';
 import { registerLive, type LiveOptions } from './live/index.js';
+import { registerEventStreams, type EventStreamOptions } from './live/event-stream.js';
+import { toEventJson } from './twilio/events.js';
 
 /** Socket limits of a listening server (injected requests have no socket). */
 export interface HttpLimits {
@@ -66,6 +68,8 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   /** Statistics streams, /metrics and the dashboard (src/live). */
   live?: LiveOptions;
+  /** Event streams (src/live/event-stream.ts); heartbeat and stall timeout as `live.stream`'s. */
+  eventStream?: Partial<EventStreamOptions>;
 }
 
 /** Builds the HTTP app; never listens (tests inject, main.ts listens). */
@@ -125,6 +129,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const allowed = registerMethodNotAllowed(app);
   registerPreflight(app);
   registerLive(app, options.services.changes, options.live);
+  registerEventStreams(app, options.services, (e, name) => JSON.stringify(toEventJson(e, name, urls)), {
+    ...options.live?.stream,
+    ...options.eventStream,
+  });
   // The client's address goes into the events a request makes (source_ip_address). Set once
   // the body is read, so that the handler and everything it awaits run within it.
   app.addHook('preHandler', (req, _reply, done) => requestContext.run({ sourceIp: req.ip }, done));

@@ -47,6 +47,7 @@ export async function serve(
     {
       store,
       port: routingAssignmentPort(store, services, services.clock),
+      clock: services.clock,
       onError: (err) => process.stderr.write(`roster: assignment callbacks: ${(err as Error).message}\n`),
     },
     { timeoutMs: config.callbacks.timeoutMs },

@@ -18,6 +18,8 @@ export interface EventCallbackOptions {
   concurrency: number;
   /** Look for deliveries other nodes queued at least this often. */
   pollMs: number;
+  /** A claim takes up to this many of a workspace's pending deliveries, sent in order. */
+  batch: number;
 }
 
 export const DEFAULT_EVENT_CALLBACK_OPTIONS: EventCallbackOptions = {
@@ -27,6 +29,7 @@ export const DEFAULT_EVENT_CALLBACK_OPTIONS: EventCallbackOptions = {
   horizonMs: 3_600_000,
   concurrency: 8,
   pollMs: 1_000,
+  batch: 100,
 };
 
 /** Counts since start, for /metrics. */
@@ -54,7 +57,7 @@ export class EventCallbacks {
   private wakeSignal: Promise<void> = Promise.resolve();
   private cancelTimer: (() => void) | undefined;
   private unsubscribe: (() => void) | undefined;
-  private readonly stopping = new AbortController();
+  private stopping = new AbortController();
   /** Loops looking for work; when it falls to 0 the next due time is armed on the clock. */
   private busy = 0;
 
@@ -69,8 +72,12 @@ export class EventCallbacks {
   start(): void {
     if (this.started) return;
     this.started = true;
+    this.stopping = new AbortController();
     this.resetSignal();
-    this.unsubscribe = this.deps.store.onEvents(() => this.wake());
+    this.unsubscribe = this.deps.store.onEvents((events) => {
+      // A workspace this node is sending a run of: its loop claims what follows when done.
+      if (events.some((e) => !this.delivering.has(e.workspaceSid))) this.wake();
+    });
     for (let i = 0; i < this.options.concurrency; i++) this.loops.push(this.loop());
   }
 
@@ -158,31 +165,68 @@ export class EventCallbacks {
     }
   }
 
-  /** Claims the next due delivery, sends it and settles it; false when nothing was due. */
+  /**
+   * Claims the next due run of a workspace's deliveries (its oldest pending one and up to
+   * `batch - 1` after it), sends them in order and settles them in one write; false when
+   * nothing was due. The run stops at a failure (what follows waits behind it), at a stop, or
+   * when what is left of the lease could not cover another attempt.
+   */
   private async deliverOne(): Promise<boolean> {
     const now = this.deps.clock.now();
     const leaseMs = this.options.timeoutMs + 30_000;
-    const [delivery] = await this.deps.store.transaction((tx) => tx.claimDeliveries(now, leaseMs, 1));
-    if (!delivery) return false;
-    const result = await this.send(delivery);
-    if (!this.started && !result.ok && result.error === 'stopped') return true;
-    const outcome = this.outcomeOf(delivery, result);
-    await this.deps.store.transaction((tx) => tx.settleDelivery(delivery.eventId, outcome));
-    this.stats.attempts++;
-    if (outcome.kind === 'delivered') this.stats.delivered++;
-    else if (outcome.kind === 'retry') this.stats.retried++;
-    else this.stats.failed++;
+    const run = await this.deps.store.transaction((tx) =>
+      tx.claimDeliveries(now, leaseMs, 1, this.options.batch),
+    );
+    if (run.length === 0) return false;
+    const workspace = run[0]!.workspaceSid;
+    this.delivering.add(workspace);
+    try {
+      const delivered: number[] = [];
+      let failure: { eventId: number; outcome: DeliveryOutcome } | null = null;
+      let next = 0;
+      const sender = await this.senderFor(run[0]!);
+      for (; next < run.length; next++) {
+        if (next > 0 && (!this.started || this.deps.clock.now() + this.options.timeoutMs > now + leaseMs))
+          break;
+        const d = run[next]!;
+        const result = sender ? await sender(d) : ({ ok: false, error: 'the account is gone' } as const);
+        // Cut short by a stop: released below, sent again after a restart.
+        if (!this.started && !result.ok && result.error === 'stopped') break;
+        const outcome = this.outcomeOf(d, result);
+        this.stats.attempts++;
+        if (outcome.kind === 'delivered') {
+          this.stats.delivered++;
+          delivered.push(d.eventId);
+          continue;
+        }
+        if (outcome.kind === 'retry') this.stats.retried++;
+        else this.stats.failed++;
+        failure = { eventId: d.eventId, outcome };
+        next++;
+        break;
+      }
+      const released = run.slice(next).map((d) => d.eventId);
+      await this.deps.store.transaction((tx) => tx.settleDeliveries(delivered, failure, released));
+    } finally {
+      this.delivering.delete(workspace);
+    }
     return true;
   }
 
-  private async send(d: EventDelivery): Promise<PostResult> {
-    const account = await this.deps.store.getAccount(d.event.accountSid);
-    if (!account) return { ok: false, error: 'the account is gone' };
-    const workspace = await this.deps.store.getWorkspace(d.event.accountSid, d.workspaceSid);
-    const params = eventCallbackParams(d.event, workspace?.friendlyName ?? '');
-    const { headers, body } = signedForm(account.authToken, d.url, params);
-    headers['i-twilio-idempotency-token'] = d.event.sid;
-    return postForm(d.url, headers, body, this.options.timeoutMs, this.stopping.signal);
+  /** Workspaces whose run this node is sending: their new events join its next claim. */
+  private readonly delivering = new Set<string>();
+
+  /** Sends a workspace's deliveries, its account and name read once for a run; null when the account is gone. */
+  private async senderFor(first: EventDelivery): Promise<((d: EventDelivery) => Promise<PostResult>) | null> {
+    const account = await this.deps.store.getAccount(first.event.accountSid);
+    if (!account) return null;
+    const workspace = await this.deps.store.getWorkspace(first.event.accountSid, first.workspaceSid);
+    const name = workspace?.friendlyName ?? '';
+    return (d) => {
+      const { headers, body } = signedForm(account.authToken, d.url, eventCallbackParams(d.event, name));
+      headers['i-twilio-idempotency-token'] = d.event.sid;
+      return postForm(d.url, headers, body, this.options.timeoutMs, this.stopping.signal);
+    };
   }
 
   private outcomeOf(d: EventDelivery, result: PostResult): DeliveryOutcome {

@@ -1,7 +1,10 @@
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { NotFoundError } from '../domain/errors.js';
 import type { ChangeBus, WorkspaceChange } from '../services/changes.js';
+import { HEARTBEAT, lastEventIdOf, RETRY, startEventStream } from './sse.js';
+
+export { wantsEventStream } from './sse.js';
 
 /**
  * What a stream is about: one real-time statistics resource of one workspace of one account,
@@ -170,7 +173,6 @@ export class StatisticsStreams {
   private readonly versions = new Map<string, number>();
   private readonly unsubscribe: () => void;
   private readonly heartbeat: NodeJS.Timeout;
-  private static readonly HEARTBEAT = Buffer.from(': heartbeat\n\n');
   private closing = false;
 
   constructor(
@@ -245,20 +247,7 @@ export class StatisticsStreams {
     }
     if (this.closing || topic.closed) throw new NotFoundError('Workspace', key.workspaceSid);
 
-    reply.hijack();
-    const raw = reply.raw;
-    const headers: Record<string, string | number | string[]> = {};
-    for (const [name, value] of Object.entries(reply.getHeaders())) {
-      if (value !== undefined) headers[name] = value;
-    }
-    raw.writeHead(200, {
-      ...headers,
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    raw.socket?.setNoDelay(true);
+    const raw = startEventStream(reply);
     const sub = new Subscriber(raw, this.clock);
     topic.subscribers.add(sub);
     this.observer.opened?.();
@@ -270,7 +259,7 @@ export class StatisticsStreams {
     raw.on('close', gone);
 
     // Tell EventSource-like clients how soon to come back, then the state unless they have it.
-    sub.send(Buffer.from(`retry: 1000\n\n`));
+    sub.send(RETRY);
     const lastEventId = lastEventIdOf(req);
     if (lastEventId === undefined || lastEventId !== String(topic.id)) {
       sub.send(topic.frame!);
@@ -293,7 +282,7 @@ export class StatisticsStreams {
     for (const topic of this.topics.values()) {
       for (const s of topic.subscribers) {
         if (s.blockedSince && now - s.blockedSince > this.options.stallTimeoutMs) s.raw.destroy();
-        else if (!s.blockedSince) s.send(StatisticsStreams.HEARTBEAT);
+        else if (!s.blockedSince) s.send(HEARTBEAT);
       }
     }
   }
@@ -305,19 +294,4 @@ export class StatisticsStreams {
     clearInterval(this.heartbeat);
     for (const topic of [...this.topics.values()]) this.endTopic(topic);
   }
-}
-
-function lastEventIdOf(req: FastifyRequest): string | undefined {
-  const h = req.headers['last-event-id'];
-  const v = Array.isArray(h) ? h[0] : h;
-  if (v !== undefined && v.trim() !== '') return v.trim();
-  // EventSource polyfills that cannot set headers pass it in the query.
-  const q = (req.query as Record<string, unknown> | undefined)?.lastEventId;
-  return typeof q === 'string' && q !== '' ? q : undefined;
-}
-
-/** Whether the client asked for the event stream rather than JSON. */
-export function wantsEventStream(req: { headers: IncomingHttpHeaders }): boolean {
-  const accept = req.headers.accept;
-  return typeof accept === 'string' && accept.toLowerCase().includes('text/event-stream');
 }

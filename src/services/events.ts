@@ -1,5 +1,14 @@
 import { InvalidParameterError, NotFoundError } from '../domain/errors.js';
-import type { DomainEvent, EventDelivery, EventFilter, Page, PageQuery } from './ports/store.js';
+import { eventRefs } from '../domain/events.js';
+import type {
+  DomainEvent,
+  EventDelivery,
+  EventFilter,
+  LoggedEvent,
+  LogPosition,
+  Page,
+  PageQuery,
+} from './ports/store.js';
 import { requireWorkspace, type ServiceDeps } from './context.js';
 
 /** The Events list's filters as asked: a window (Minutes, or StartDate/EndDate) and resource SIDs. */
@@ -86,6 +95,57 @@ export class EventService {
     return () => this.replayed.delete(listener);
   }
 
+  /**
+   * An event stream of the workspace with the Events list's filters. It resumes after
+   * `lastEventId` (an event's log id) when given; otherwise it starts with the events since
+   * StartDate or Minutes ago when one is given, else with the events that follow.
+   */
+  async stream(
+    accountSid: string,
+    workspaceSid: string,
+    q: EventQuery,
+    lastEventId: string | undefined,
+  ): Promise<EventStreamRequest> {
+    const ws = await requireWorkspace(this.deps.store, accountSid, workspaceSid);
+    if (q.endDate !== undefined) {
+      throw new InvalidParameterError('EndDate', 'EndDate does not apply to an event stream');
+    }
+    const filter = await this.filterOf(workspaceSid, q);
+    const matches = filter ? (e: DomainEvent) => eventMatches(filter, e) : () => false;
+    let start: LogPosition | undefined;
+    if (lastEventId !== undefined) {
+      if (!/^\d{1,15}$/.test(lastEventId)) {
+        throw new InvalidParameterError(
+          'Last-Event-ID',
+          `Invalid Last-Event-ID: ${lastEventId.slice(0, 32)}`,
+        );
+      }
+      start = await this.deps.store.eventLogPositionOf(workspaceSid, Number(lastEventId));
+    } else if (filter && (q.startDate !== undefined || q.minutes !== undefined)) {
+      start = await this.positionAt(workspaceSid, filter.fromMs);
+    }
+    return { workspaceSid, workspaceName: ws.friendlyName, start, matches };
+  }
+
+  /** The log position just before its first event at or after `fromMs` (the head when none is). */
+  private async positionAt(workspaceSid: string, fromMs: number): Promise<LogPosition> {
+    const first = await this.deps.store.listEventPage(
+      workspaceSid,
+      { fromMs, toMs: Number.MAX_SAFE_INTEGER },
+      { pageSize: 1, page: 0 },
+    );
+    const event = first.items[0];
+    if (!event) return this.deps.store.eventLogHead(workspaceSid);
+    const at = await this.deps.store.eventLogPositionOf(workspaceSid, event.id);
+    return { tx: at.tx, id: event.id - 1 };
+  }
+
+  /** The log as streams read it. */
+  readonly log: EventLog = {
+    read: (workspaceSid, after, limit) => this.deps.store.readEventLog(workspaceSid, after, limit),
+    head: (workspaceSid) => this.deps.store.eventLogHead(workspaceSid),
+  };
+
   /** The store's filter, or null when it can match nothing (an unknown task channel). */
   private async filterOf(workspaceSid: string, q: EventQuery): Promise<EventFilter | null> {
     const now = this.deps.clock.now();
@@ -117,6 +177,40 @@ export class EventService {
     }
     return filter;
   }
+}
+
+/** What an event stream follows: which events, and where in the log it starts. */
+export interface EventStreamRequest {
+  workspaceSid: string;
+  workspaceName: string;
+  /** After this position; undefined: from now. */
+  start: LogPosition | undefined;
+  matches: (e: DomainEvent) => boolean;
+}
+
+/** A workspace's event log as streams read it (src/live/event-stream.ts). */
+export interface EventLog {
+  read(
+    workspaceSid: string,
+    after: LogPosition,
+    limit: number,
+  ): Promise<{ events: LoggedEvent[]; heldBack: boolean }>;
+  head(workspaceSid: string): Promise<LogPosition>;
+}
+
+/** Whether an event passes the Events list's resource and type filters. */
+export function eventMatches(f: Omit<EventFilter, 'fromMs' | 'toMs'>, e: DomainEvent): boolean {
+  if (f.type !== undefined && e.type !== f.type) return false;
+  if (f.sid !== undefined && e.sid !== f.sid) return false;
+  const refs = eventRefs(e);
+  return (
+    (f.taskSid === undefined || refs.taskSid === f.taskSid) &&
+    (f.reservationSid === undefined || refs.reservationSid === f.reservationSid) &&
+    (f.workerSid === undefined || refs.workerSid === f.workerSid) &&
+    (f.taskQueueSid === undefined || refs.taskQueueSid === f.taskQueueSid) &&
+    (f.workflowSid === undefined || refs.workflowSid === f.workflowSid) &&
+    (f.taskChannelSid === undefined || refs.taskChannelSid === f.taskChannelSid)
+  );
 }
 
 function emptyPage<T>(): Page<T> {

@@ -18,6 +18,8 @@ import type {
   DomainEvent,
   EventDelivery,
   EventFilter,
+  LogPosition,
+  LoggedEvent,
   NewDomainEvent,
   NewTimer,
   Timer,
@@ -64,6 +66,19 @@ import {
   settleQuery,
   toDelivery,
   toEventPage,
+  eventLogQuery,
+  eventLogHeldBackQuery,
+  eventLogHeadQuery,
+  eventLogTxQuery,
+  toLogPosition,
+  dueAssignmentCallbacks,
+  nextAssignmentCallbackQuery,
+  followingDeliveries,
+  releaseDeliveries,
+  deleteDeliveries,
+  leaseAssignmentCallbacks,
+  settleAssignmentCallbacksQuery,
+  eventsByIds,
 } from './event-queries.js';
 import { eventSid } from './event-sids.js';
 import {
@@ -1547,11 +1562,26 @@ export abstract class CrudQueries implements Omit<StoreTx, keyof RoutingReads | 
     return r?.due === null || r?.due === undefined ? null : Number(r.due);
   }
 
-  async claimDeliveries(nowMs: number, leaseMs: number, limit: number): Promise<EventDelivery[]> {
-    let due = dueDeliveries(this.db, nowMs, limit);
+  async claimDeliveries(nowMs: number, leaseMs: number, limit: number, batch = 1): Promise<EventDelivery[]> {
+    let due = dueDeliveries(this.db, nowMs, limit).select('d.workspace_sid');
     if (this.skipLockedTimers) due = due.forUpdate().skipLocked();
-    const ids = (await this.rows(due)).map((r) => Number(r.event_id));
-    if (ids.length === 0) return [];
+    const heads = await this.rows(due);
+    if (heads.length === 0) return [];
+    const ids: number[] = [];
+    for (const head of heads) {
+      const headId = Number(head.event_id);
+      if (batch <= 1) {
+        ids.push(headId);
+        continue;
+      }
+      // The head, then those after it as long as each is due and free (none was tried yet, so
+      // they are): one claim, one lease, for a run of the workspace's events.
+      const run = await this.rows(followingDeliveries(this.db, head.workspace_sid as string, headId, batch));
+      for (const r of run) {
+        if (Number(r.next_attempt_ms) > nowMs || Number(r.leased_until_ms) > nowMs) break;
+        ids.push(Number(r.event_id));
+      }
+    }
     await this.run(
       this.db
         .updateTable('event_deliveries')
@@ -1566,6 +1596,16 @@ export abstract class CrudQueries implements Omit<StoreTx, keyof RoutingReads | 
 
   async settleDelivery(eventId: number, outcome: DeliveryOutcome): Promise<void> {
     await this.run(settleQuery(this.db, eventId, outcome));
+  }
+
+  async settleDeliveries(
+    delivered: readonly number[],
+    failure: { eventId: number; outcome: DeliveryOutcome } | null,
+    released: readonly number[],
+  ): Promise<void> {
+    if (delivered.length > 0) await this.run(deleteDeliveries(this.db, delivered));
+    if (failure) await this.run(settleQuery(this.db, failure.eventId, failure.outcome));
+    if (released.length > 0) await this.run(releaseDeliveries(this.db, released));
   }
 
   async queueDeliveries(
@@ -1617,6 +1657,63 @@ export abstract class CrudQueries implements Omit<StoreTx, keyof RoutingReads | 
     await this.run(this.db.deleteFrom('event_deliveries').where('event_id', 'in', ids));
     await this.run(this.db.deleteFrom('events').where('id', 'in', ids));
     return ids.length;
+  }
+
+  // ---- the event stream's reads of the log (event-queries.ts says why two orders). The stores
+  // that claim with SKIP LOCKED are those with several writers at once, whose ids may commit
+  // out of order.
+
+  async readEventLog(
+    workspaceSid: string,
+    after: LogPosition,
+    limit: number,
+  ): Promise<{ events: LoggedEvent[]; heldBack: boolean }> {
+    const concurrent = this.skipLockedTimers;
+    const rows = await this.rows(eventLogQuery(this.db, concurrent, workspaceSid, after, limit));
+    const events = rows.map((r) => ({ event: toDomainEvent(r), position: toLogPosition(r) }));
+    let heldBack = false;
+    if (concurrent && rows.length < limit) {
+      const from = events.length > 0 ? events[events.length - 1]!.position : after;
+      heldBack = (await this.rows(eventLogHeldBackQuery(this.db, workspaceSid, from))).length > 0;
+    }
+    return { events, heldBack };
+  }
+
+  async eventLogHead(workspaceSid: string): Promise<LogPosition> {
+    const [r] = await this.rows(eventLogHeadQuery(this.db, this.skipLockedTimers, workspaceSid));
+    return r && r.id !== null ? toLogPosition(r) : { tx: 0, id: 0 };
+  }
+
+  async eventLogPositionOf(workspaceSid: string, id: number): Promise<LogPosition> {
+    if (!this.skipLockedTimers) return { tx: 0, id };
+    const [r] = await this.rows(eventLogTxQuery(this.db, workspaceSid, id));
+    if (!r) return this.eventLogHead(workspaceSid);
+    return { tx: toLogPosition(r).tx, id };
+  }
+
+  // ---- assignment callbacks' queue (migration 014)
+
+  async claimAssignmentCallbacks(nowMs: number, leaseMs: number, limit: number): Promise<DomainEvent[]> {
+    let due = dueAssignmentCallbacks(this.db, nowMs, limit);
+    if (this.skipLockedTimers) due = due.forUpdate().skipLocked();
+    const ids = (await this.rows(due)).map((r) => Number(r.event_id));
+    if (ids.length === 0) return [];
+    await this.run(leaseAssignmentCallbacks(this.db, ids, nowMs + leaseMs));
+    const events = (await this.rows(eventsByIds(this.db, ids))).map(toDomainEvent);
+    // Retention took the event: there is nothing left to call back about.
+    const gone = ids.filter((id) => !events.some((e) => e.id === id));
+    if (gone.length > 0) await this.run(settleAssignmentCallbacksQuery(this.db, gone, true));
+    return events;
+  }
+
+  async nextAssignmentCallbackDue(): Promise<number | null> {
+    const [r] = await this.rows(nextAssignmentCallbackQuery(this.db));
+    return r?.due === null || r?.due === undefined ? null : Number(r.due);
+  }
+
+  async settleAssignmentCallbacks(eventIds: readonly number[], done: boolean): Promise<void> {
+    if (eventIds.length === 0) return;
+    await this.run(settleAssignmentCallbacksQuery(this.db, eventIds, done));
   }
 
   // ---- timers

@@ -6,6 +6,7 @@ import type {
   DomainEvent,
   EventDelivery,
   EventFilter,
+  LogPosition,
   NewDomainEvent,
   Page,
   PageQuery,
@@ -220,4 +221,149 @@ export function settleQuery(db: Kysely<Database>, eventId: number, outcome: Deli
       last_error: outcome.error.slice(0, 500),
     })
     .where('event_id', '=', eventId);
+}
+
+// ---- the event stream's reads of the log (src/live/event-stream.ts)
+//
+// With one writer at a time (SQLite) ids follow commit order: the log is read by id, `tx` is 0.
+// With several (PostgreSQL) a lower id can commit after a higher one; each event records its
+// transaction's id (`tx`, migration 014), the log is read in (tx, id) order, and only below the
+// oldest transaction still running, where nothing more can commit.
+
+const FINAL = sql<boolean>`tx < pg_snapshot_xmin(pg_current_snapshot())`;
+const afterPosition = (p: LogPosition) => sql<boolean>`(tx, id) > (${String(p.tx)}::xid8, ${p.id})`;
+
+/** The events after `after`, in log order, as far as the log is final. */
+export function eventLogQuery(
+  db: Kysely<Database>,
+  concurrentWriters: boolean,
+  workspaceSid: string,
+  after: LogPosition,
+  limit: number,
+) {
+  const q = db.selectFrom('events').selectAll().where('workspace_sid', '=', workspaceSid);
+  if (!concurrentWriters) return q.where('id', '>', after.id).orderBy('id').limit(limit);
+  return q
+    .select(sql<string>`tx::text`.as('log_tx'))
+    .where(afterPosition(after))
+    .where(FINAL)
+    .orderBy(sql`tx`)
+    .orderBy('id')
+    .limit(limit);
+}
+
+/** Whether committed events after `after` wait behind a transaction still running (PostgreSQL). */
+export function eventLogHeldBackQuery(db: Kysely<Database>, workspaceSid: string, after: LogPosition) {
+  return db
+    .selectFrom('events')
+    .select('id')
+    .where('workspace_sid', '=', workspaceSid)
+    .where(afterPosition(after))
+    .where(sql<boolean>`NOT (${FINAL})`)
+    .limit(1);
+}
+
+/** The newest final event's position (one row, or none for an empty log). */
+export function eventLogHeadQuery(db: Kysely<Database>, concurrentWriters: boolean, workspaceSid: string) {
+  // One writer: the log's newest id anywhere is a position every workspace may start after.
+  if (!concurrentWriters) return db.selectFrom('events').select((eb) => eb.fn.max('id').as('id'));
+  return db
+    .selectFrom('events')
+    .select(['id', sql<string>`tx::text`.as('log_tx')])
+    .where('workspace_sid', '=', workspaceSid)
+    .where(FINAL)
+    .orderBy(sql`tx`, 'desc')
+    .orderBy('id', 'desc')
+    .limit(1);
+}
+
+/** The transaction of event `id`, or else of the oldest event after it (PostgreSQL). */
+export function eventLogTxQuery(db: Kysely<Database>, workspaceSid: string, id: number) {
+  return db
+    .selectFrom('events')
+    .select(['id', sql<string>`tx::text`.as('log_tx')])
+    .where('workspace_sid', '=', workspaceSid)
+    .where('id', '>=', id)
+    .orderBy('id')
+    .limit(1);
+}
+
+export function toLogPosition(r: Row): LogPosition {
+  return { tx: r.log_tx === undefined || r.log_tx === null ? 0 : Number(r.log_tx), id: Number(r.id) };
+}
+
+// ---- assignment callbacks' queue (migration 014; src/events/assignment-callbacks.ts)
+
+type AssignmentQueue = {
+  assignment_callbacks: { event_id: number; leased_until_ms: number };
+};
+
+const assignmentQueue = (db: Kysely<Database>) => db.withTables<AssignmentQueue>();
+
+/** Queued callbacks not leased at `nowMs`, oldest reservation first. */
+export function dueAssignmentCallbacks(db: Kysely<Database>, nowMs: number, limit: number) {
+  return assignmentQueue(db)
+    .selectFrom('assignment_callbacks')
+    .select('event_id')
+    .where('leased_until_ms', '<=', nowMs)
+    .orderBy('event_id')
+    .limit(limit);
+}
+
+export function leaseAssignmentCallbacks(db: Kysely<Database>, eventIds: readonly number[], untilMs: number) {
+  return assignmentQueue(db)
+    .updateTable('assignment_callbacks')
+    .set({ leased_until_ms: untilMs })
+    .where('event_id', 'in', eventIds);
+}
+
+/** Done: the rows go. Released: they may be claimed again at once. */
+export function settleAssignmentCallbacksQuery(
+  db: Kysely<Database>,
+  eventIds: readonly number[],
+  done: boolean,
+) {
+  const q = assignmentQueue(db);
+  return done
+    ? q.deleteFrom('assignment_callbacks').where('event_id', 'in', eventIds)
+    : q.updateTable('assignment_callbacks').set({ leased_until_ms: 0 }).where('event_id', 'in', eventIds);
+}
+
+export function eventsByIds(db: Kysely<Database>, ids: readonly number[]) {
+  return db.selectFrom('events').selectAll().where('id', 'in', ids).orderBy('id');
+}
+
+// ---- event callbacks in batches: a workspace's head and the pending ones after it
+
+/** A workspace's pending deliveries from `fromEventId` on, in order (its head first). */
+export function followingDeliveries(
+  db: Kysely<Database>,
+  workspaceSid: string,
+  fromEventId: number,
+  limit: number,
+) {
+  return db
+    .selectFrom('event_deliveries')
+    .select(['event_id', 'next_attempt_ms', 'leased_until_ms'])
+    .where('workspace_sid', '=', workspaceSid)
+    .where('state', '=', 'pending')
+    .where('event_id', '>=', fromEventId)
+    .orderBy('event_id')
+    .limit(limit);
+}
+
+/** Deliveries whose lease is given back (the rest of a batch after a failure, or a stop). */
+export function releaseDeliveries(db: Kysely<Database>, eventIds: readonly number[]) {
+  return db.updateTable('event_deliveries').set({ leased_until_ms: 0 }).where('event_id', 'in', eventIds);
+}
+
+export function deleteDeliveries(db: Kysely<Database>, eventIds: readonly number[]) {
+  return db.deleteFrom('event_deliveries').where('event_id', 'in', eventIds);
+}
+
+/** When the next queued assignment callback may be claimed (its lease's end; 0 when free). */
+export function nextAssignmentCallbackQuery(db: Kysely<Database>) {
+  return assignmentQueue(db)
+    .selectFrom('assignment_callbacks')
+    .select((eb) => eb.fn.min('leased_until_ms').as('due'));
 }

@@ -24,6 +24,8 @@ let store: Store;
 let primary: Receiver;
 let fallback: Receiver;
 const account = { sid: newSid(SidPrefix.account), token: newAuthToken() };
+const workspaceSid = newSid(SidPrefix.workspace);
+const workflowSid = newSid(SidPrefix.workflow);
 const applied: { context: AssignmentContext; instruction: AssignmentInstruction }[] = [];
 const outcomes: AssignmentOutcome[] = [];
 let urls: { primary: string | null; fallback: string | null };
@@ -50,6 +52,20 @@ beforeAll(async () => {
   store = openTestStore(dir);
   await store.transaction((tx) =>
     tx.upsertAccount({ sid: account.sid, authToken: account.token }, new Date()),
+  );
+  // A workflow with an AssignmentCallbackUrl: its reservations are queued for a callback.
+  await store.transaction((tx) =>
+    tx.insertWorkflow({
+      sid: workflowSid,
+      accountSid: account.sid,
+      workspaceSid,
+      friendlyName: 'Called back',
+      configuration: '{"task_routing":{"filters":[]}}',
+      assignmentCallbackUrl: 'http://127.0.0.1:9/stands-in',
+      fallbackAssignmentCallbackUrl: null,
+      taskReservationTimeout: 120,
+      now: new Date(),
+    }),
   );
   primary = await new Receiver().start('/assign');
   fallback = await new Receiver().start('/assign-fallback');
@@ -85,12 +101,17 @@ async function reserve(taskSid = newSid(SidPrefix.task)): Promise<AssignmentOutc
     tx.appendEvent({
       type: 'reservation.created',
       accountSid: account.sid,
-      workspaceSid: newSid(SidPrefix.workspace),
+      workspaceSid,
       resourceType: 'Reservation',
       resourceSid: newSid(SidPrefix.reservation),
       actor: 'system',
       timeMs: Date.parse('2026-03-01T00:00:00Z'),
-      data: { task_sid: taskSid, worker_sid: newSid(SidPrefix.worker), reservation_status: 'pending' },
+      data: {
+        task_sid: taskSid,
+        worker_sid: newSid(SidPrefix.worker),
+        workflow_sid: workflowSid,
+        reservation_status: 'pending',
+      },
     }),
   );
   await callbacks.idle();

@@ -183,6 +183,42 @@ describe(`event callbacks (${testBackend()})`, () => {
     ).toEqual([]);
   });
 
+  it('sends a run of queued events in one claim; a failure inside it holds the rest back, in order', async () => {
+    await callbacks.stop();
+    const before = receiver.received.length;
+    for (const name of ['M1', 'M2', 'M3', 'M4', 'M5']) {
+      expect((await post(`/v1/Workspaces/${ws}/Workers`, { FriendlyName: name })).statusCode).toBe(201);
+    }
+    let failed = false;
+    receiver.respond = (r) => {
+      if (r.params.WorkerName !== 'M3' || failed) return { status: 204 };
+      failed = true;
+      return { status: 500 };
+    };
+    callbacks.start(); // all five are pending: one claim takes them as a run
+    await receiver.until(before + 3);
+    await settle();
+    expect(receiver.received.slice(before).map((r) => r.params.WorkerName)).toEqual(['M1', 'M2', 'M3']);
+    const waiting = (await t.request({ url: `/roster/v1/Workspaces/${ws}/EventCallbacks` })).json()
+      .event_callbacks as { parameters: Record<string, string>; attempts: number }[];
+    expect(waiting.map((d) => [d.parameters.WorkerName, d.attempts])).toEqual([
+      ['M3', 1],
+      ['M4', 0],
+      ['M5', 0],
+    ]);
+    clock.advance(1_000);
+    await receiver.until(before + 6);
+    await settle();
+    expect(receiver.received.slice(before).map((r) => r.params.WorkerName)).toEqual([
+      'M1',
+      'M2',
+      'M3',
+      'M3',
+      'M4',
+      'M5',
+    ]);
+  });
+
   it('gives a delivery up after the horizon, keeps it as failed, and goes on with the next', async () => {
     const before = receiver.received.length;
     receiver.respond = (r) => ({ status: r.params.WorkerName === 'Doomed' ? 500 : 204 });

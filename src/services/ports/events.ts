@@ -69,6 +69,21 @@ export type DeliveryOutcome =
       error: string;
     };
 
+/**
+ * Where a reader of a workspace's log stands: it has every event up to here, in log order
+ * ((tx, id): `tx` orders transactions where several write at once, and is 0 where one does).
+ */
+export interface LogPosition {
+  tx: number;
+  id: number;
+}
+
+/** An event read from the log in log order, with its position. */
+export interface LoggedEvent {
+  event: DomainEvent;
+  position: LogPosition;
+}
+
 export interface EventReads {
   /** A workspace's events after `afterId`, oldest first. */
   listEvents(workspaceSid: string, afterId: number, limit: number): Promise<DomainEvent[]>;
@@ -85,6 +100,25 @@ export interface EventReads {
   countDeliveries(): Promise<{ pending: number; failed: number }>;
   /** When the earliest pending delivery is due (null when none is). */
   nextDeliveryDue(): Promise<number | null>;
+  /** When the next queued assignment callback may be claimed (null when none is queued). */
+  nextAssignmentCallbackDue(): Promise<number | null>;
+  /**
+   * The log after `after`, in log order, and only as far as it is final: no event can commit
+   * later at a position before the last one returned. `heldBack` says that committed events
+   * wait behind a transaction still running (read again soon; nothing will announce them).
+   */
+  readEventLog(
+    workspaceSid: string,
+    after: LogPosition,
+    limit: number,
+  ): Promise<{ events: LoggedEvent[]; heldBack: boolean }>;
+  /** The position of the newest final event of the log (a reader starting there sees what follows). */
+  eventLogHead(workspaceSid: string): Promise<LogPosition>;
+  /**
+   * The position of event `id` of this workspace's log (a reader resumes after it), or when the
+   * log no longer holds it (retention), the position just before the oldest event logged after it.
+   */
+  eventLogPositionOf(workspaceSid: string, id: number): Promise<LogPosition>;
 }
 
 export interface EventWrites {
@@ -95,10 +129,20 @@ export interface EventWrites {
   /**
    * Takes up to `limit` deliveries due at `nowMs` for `leaseMs`, at most one per workspace and
    * only a workspace's oldest pending one (so each workspace's events go out in order, one at a
-   * time). Another node passes leased ones by (PostgreSQL: FOR UPDATE SKIP LOCKED).
+   * time). Another node passes leased ones by (PostgreSQL: FOR UPDATE SKIP LOCKED). With `batch`,
+   * each such head comes with up to `batch - 1` of its workspace's pending ones after it, in order.
    */
-  claimDeliveries(nowMs: number, leaseMs: number, limit: number): Promise<EventDelivery[]>;
+  claimDeliveries(nowMs: number, leaseMs: number, limit: number, batch?: number): Promise<EventDelivery[]>;
   settleDelivery(eventId: number, outcome: DeliveryOutcome): Promise<void>;
+  /**
+   * What became of a batch (claimed with `batch` > 1): the delivered ones go, a failed one is
+   * settled as `settleDelivery` would, and the ones not tried are released for the next claim.
+   */
+  settleDeliveries(
+    delivered: readonly number[],
+    failure: { eventId: number; outcome: DeliveryOutcome } | null,
+    released: readonly number[],
+  ): Promise<void>;
   /**
    * Queues the events of a time range for delivery again to `url` (replay); events pending
    * already are left as they are, failed ones are tried again. Returns how many were queued.
@@ -116,6 +160,14 @@ export interface EventWrites {
    * their deliveries. Returns how many went; 0 once the oldest left is recent.
    */
   deleteEventsBefore(beforeMs: number, limit: number): Promise<number>;
+  /**
+   * Takes up to `limit` queued assignment callbacks (each a reservation.created whose workflow
+   * had an AssignmentCallbackUrl, queued in the reservation's transaction) not leased at `nowMs`,
+   * for `leaseMs`; returns their events, oldest first. Another node passes leased ones by.
+   */
+  claimAssignmentCallbacks(nowMs: number, leaseMs: number, limit: number): Promise<DomainEvent[]>;
+  /** Their callbacks are over (`done`: the rows go), or were cut short (released to be claimed again). */
+  settleAssignmentCallbacks(eventIds: readonly number[], done: boolean): Promise<void>;
 }
 
 /** Hears the events of each committed transaction, in order, after its commit. */

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidParameterError } from '../../../domain/errors.js';
+import { lastEventIdOf, wantsEventStream } from '../../../live/sse.js';
 import { SidPrefix } from '../../../domain/sid.js';
 import type { EventDelivery } from '../../../services/ports/store.js';
 import { eventCallbackParams, toEventJson } from '../../../twilio/events.js';
@@ -62,9 +63,14 @@ export function eventRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const sidOf = (req: FastifyRequest) => pathSid(pathParams(req).Sid, SidPrefix.event, 'Event');
   const base = '/v1/Workspaces/:WorkspaceSid/Events';
 
-  app.get(base, async (req) => {
+  app.get(base, async (req, reply) => {
     const ws = workspaceOf(req);
     const q = queryParams(req);
+    // HEAD is answered as the GET it stands for, never as a stream that would never end.
+    if (req.method === 'GET' && wantsEventStream(req)) {
+      const stream = await events.stream(req.accountSid, ws, eventQuery(q), lastEventIdOf(req));
+      return app.eventStreams.open(reply, stream);
+    }
     const page = parsePageQuery(q);
     const result = await events.list(req.accountSid, ws, eventQuery(q), page);
     return listResponse('events', result.page, listRequest(req, deps, echoFilters(q, FILTERS), page), (e) =>
