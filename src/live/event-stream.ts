@@ -4,7 +4,7 @@ import { Counter } from 'prom-client';
 import type { ChangeBus, WorkspaceChange } from '../services/changes.js';
 import type { EventLog, EventStreamRequest } from '../services/events.js';
 import type { Services } from '../services/index.js';
-import type { DomainEvent, LoggedEvent, LogPosition } from '../services/ports/store.js';
+import type { DomainEvent, PositionedEvent, LogPosition } from '../services/ports/store.js';
 import { HEARTBEAT, RETRY, startEventStream } from './sse.js';
 
 export interface EventStreamOptions {
@@ -45,7 +45,7 @@ export function comparePositions(a: LogPosition, b: LogPosition): number {
   return a.tx - b.tx || a.id - b.id;
 }
 
-interface Buffered extends LoggedEvent {
+interface Buffered extends PositionedEvent {
   frame: Buffer | null;
 }
 
@@ -109,7 +109,7 @@ class Feed {
     }, this.streams.options.heldBackRetryMs);
   }
 
-  private append(e: LoggedEvent): void {
+  private append(e: PositionedEvent): void {
     this.buffer.push({ ...e, frame: null });
     this.position = e.position;
     if (e.event.type === 'workspace.updated' && typeof e.event.data.friendly_name === 'string') {

@@ -4,7 +4,7 @@ import type {
   DomainEvent,
   EventDelivery,
   EventFilter,
-  LoggedEvent,
+  PositionedEvent,
   LogPosition,
   Page,
   PageQuery,
@@ -194,7 +194,7 @@ export interface EventLog {
     workspaceSid: string,
     after: LogPosition,
     limit: number,
-  ): Promise<{ events: LoggedEvent[]; heldBack: boolean }>;
+  ): Promise<{ events: PositionedEvent[]; heldBack: boolean }>;
   head(workspaceSid: string): Promise<LogPosition>;
 }
 

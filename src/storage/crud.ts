@@ -19,7 +19,7 @@ import type {
   EventDelivery,
   EventFilter,
   LogPosition,
-  LoggedEvent,
+  PositionedEvent,
   NewDomainEvent,
   NewTimer,
   Timer,
@@ -1667,7 +1667,7 @@ export abstract class CrudQueries implements Omit<StoreTx, keyof RoutingReads | 
     workspaceSid: string,
     after: LogPosition,
     limit: number,
-  ): Promise<{ events: LoggedEvent[]; heldBack: boolean }> {
+  ): Promise<{ events: PositionedEvent[]; heldBack: boolean }> {
     const concurrent = this.skipLockedTimers;
     const rows = await this.rows(eventLogQuery(this.db, concurrent, workspaceSid, after, limit));
     const events = rows.map((r) => ({ event: toDomainEvent(r), position: toLogPosition(r) }));

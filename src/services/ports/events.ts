@@ -79,7 +79,7 @@ export interface LogPosition {
 }
 
 /** An event read from the log in log order, with its position. */
-export interface LoggedEvent {
+export interface PositionedEvent {
   event: DomainEvent;
   position: LogPosition;
 }
@@ -111,7 +111,7 @@ export interface EventReads {
     workspaceSid: string,
     after: LogPosition,
     limit: number,
-  ): Promise<{ events: LoggedEvent[]; heldBack: boolean }>;
+  ): Promise<{ events: PositionedEvent[]; heldBack: boolean }>;
   /** The position of the newest final event of the log (a reader starting there sees what follows). */
   eventLogHead(workspaceSid: string): Promise<LogPosition>;
   /**
