@@ -87,21 +87,23 @@ INSERT INTO queue_activity_counts
    GROUP BY m.queue_id, k.activity_sid;
 
 -- Members come and go by the statement (a queue's pass adds thousands at once): one upsert per
--- (queue, activity) a statement touches. The workers are locked FOR SHARE (in id order) before
--- their activity is read, so that a concurrent move either commits first (and its activity is
--- read) or waits for this transaction (and then finds these members, or their absence).
+-- (queue, activity) a statement touches, with the activity each worker has when it is read.
+--
+-- A member row is written either by a transaction that holds its worker's row (the worker's own
+-- create, update or delete) or by one that holds the workspace's membership lock exclusively (a
+-- queue's pass: `holdWorkspace(…, 'exclusive')`, an advisory lock). A worker's move holds its row
+-- and takes that lock shared (below) before it shifts its memberships, so a move and a pass never
+-- cross: whichever commits second sees the other's work (READ COMMITTED reads anew per statement).
+-- (Locking the workers FOR SHARE here instead deadlocks a pass against a worker's update, which
+-- holds the worker's row and then asks for the membership lock.)
 CREATE FUNCTION roster_members_count() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   sign integer := CASE WHEN TG_OP = 'INSERT' THEN 1 ELSE -1 END;
 BEGIN
   INSERT INTO queue_activity_counts (queue_id, activity_sid, slot, workers)
-  SELECT c.queue_id, c.activity_sid, roster_count_slot(), sign * c.n
-    FROM (SELECT m.queue_id, k.activity_sid, count(*)::int AS n
-            FROM changed_members m
-            JOIN (SELECT id, activity_sid FROM workers
-                   WHERE id IN (SELECT worker_id FROM changed_members) ORDER BY id FOR SHARE) k
-              ON k.id = m.worker_id
-           GROUP BY 1, 2) c
+  SELECT m.queue_id, k.activity_sid, roster_count_slot(), sign * count(*)::int
+    FROM changed_members m JOIN workers k ON k.id = m.worker_id
+   GROUP BY 1, 2
    ORDER BY 1, 2
   ON CONFLICT (queue_id, activity_sid, slot)
   DO UPDATE SET workers = queue_activity_counts.workers + EXCLUDED.workers;
@@ -114,9 +116,11 @@ CREATE TRIGGER task_queue_members_count_delete AFTER DELETE ON task_queue_member
   REFERENCING OLD TABLE AS changed_members
   FOR EACH STATEMENT EXECUTE FUNCTION roster_members_count();
 
--- A worker's move: out of the old activity and into the new one, for each queue it is in.
+-- A worker's move: out of the old activity and into the new one, for each queue it is in, after
+-- any pass under way in the workspace (see roster_members_count).
 CREATE FUNCTION roster_workers_move_queues() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  PERFORM pg_advisory_xact_lock_shared(hashtext(NEW.workspace_sid));
   INSERT INTO queue_activity_counts (queue_id, activity_sid, slot, workers)
   SELECT m.queue_id, a.activity_sid, roster_count_slot(), a.delta
     FROM task_queue_members m
