@@ -41,6 +41,45 @@ function option(name: string, fallback: number): number {
 }
 const flag = (name: string) => process.argv.includes(`--${name}`);
 
+const USAGE = `npm run bench [-- options]: Roster against a bare Fastify ceiling on 127.0.0.1; results into BENCHMARKS.md
+
+  --duration S --rounds N --slices N --connections N   load shape (defaults 5, 5, 5, 10)
+  --workers N                 workers in the big seeded workspace (default 1,000,000)
+  --scale-postgres-workers N  workers seeded into PostgreSQL for the scale section (default 100,000)
+  --profile                   CPU-profile the server during the worker-update runs
+  --no-write                  print the results, leave BENCHMARKS.md alone
+  --no-postgres --no-streams --no-queues --no-routing --no-scale --no-rt-statistics
+                              skip a section
+  --only-routing              only the routing section (bench/routing.ts)
+  --help                      this text`;
+const VALUED = new Set(['duration', 'rounds', 'slices', 'connections', 'workers', 'scale-postgres-workers']);
+const FLAGS = new Set([
+  'profile',
+  'no-write',
+  'no-postgres',
+  'no-streams',
+  'no-queues',
+  'no-routing',
+  'no-scale',
+  'no-rt-statistics',
+  'only-routing',
+]);
+{
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i]!.replace(/^--/, '');
+    if (VALUED.has(name)) i++;
+    else if (!FLAGS.has(name)) {
+      console.error(`Unknown option ${args[i]}\n\n${USAGE}`);
+      process.exit(2);
+    }
+  }
+}
+
 const DURATION = option('duration', 5);
 const ROUNDS = option('rounds', 5);
 const SLICES = option('slices', 5);
