@@ -7,7 +7,7 @@
  * TaskQueue CumulativeStatistics through the app (inject: the HTTP pipeline without sockets) over
  * the last 15 minutes and the last 30 days, and reports p50/p99 per read. SQLite only.
  *
- *   npx tsx bench/statistics-cumulative.ts [--events 1000000] [--reads 200] [--no-cumulative]
+ *   npx tsx bench/statistics-cumulative.ts [--events 1000000] [--days 30] [--reads 200] [--no-cumulative]
  *
  * Prints `RESULT {json}` last.
  */
@@ -27,9 +27,11 @@ function option(name: string, fallback: number): number {
 }
 const EVENTS = option('events', 1_000_000);
 const READS = option('reads', 200);
+/** Days the events are spread over (3 days of 1M events is 10M in 30 days' density per minute). */
+const DAYS = option('days', 30);
 const DAY = 86_400_000;
 const END = Date.UTC(2026, 10, 1, 12, 0, 0);
-const START = END - 30 * DAY;
+const START = END - DAYS * DAY;
 
 async function main() {
   if (process.argv.includes('--no-cumulative')) return;
@@ -145,6 +147,7 @@ async function main() {
   const base = `/v1/Workspaces/${ws}`;
   const result = {
     events: tasks * 7,
+    days: DAYS,
     seedSeconds: Math.round(seedSeconds),
     rollSeconds: Math.round(rollSeconds * 10) / 10,
     rollupRows: rows,

@@ -18,8 +18,10 @@ export interface StatisticsRollerOptions {
    * can arrive after its roll (PostgreSQL's roll also waits for transactions appending events).
    */
   graceMs?: number;
-  /** Minutes folded per transaction at most, so that catching up never holds writers long (default 360: a long-idle log catches up in few transactions). */
+  /** Minutes folded per transaction at most (default 360: a long log catches up in few transactions). */
   maxMinutesPerRoll?: number;
+  /** About how many events a roll's transaction folds: its minutes adapt to it (default 10,000). */
+  eventsPerRoll?: number;
 }
 
 /**
@@ -40,6 +42,8 @@ export class StatisticsRoller {
   /** When the next minute closes (after the grace), so that a commit then starts a roll. */
   private nextDueMs = -Infinity;
   private unsubscribe: (() => void) | undefined;
+  /** Minutes per roll: halved after a roll that read too many events, doubled after one that read few. */
+  private chunkMinutes = 60;
 
   constructor(
     private readonly deps: { store: Store; clock: Clock; onError?: (err: unknown) => void },
@@ -112,8 +116,9 @@ export class StatisticsRoller {
       return { rows: await this.rollSpans(tx, from, target), more: false };
     }
     const start = Math.floor(first / MINUTE_MS) * MINUTE_MS;
-    const end = Math.min(target, start + maxMinutes * MINUTE_MS);
+    const end = Math.min(target, start + Math.min(maxMinutes, this.chunkMinutes) * MINUTE_MS);
     const rows: RollupRow[] = [];
+    let read = 0;
     for (const workspaceSid of workspaces) {
       const events = await tx.statisticsEvents({
         workspaceSid,
@@ -121,6 +126,7 @@ export class StatisticsRoller {
         toMs: end,
         types: FACT_EVENT_TYPES,
       });
+      read += events.length;
       if (events.length === 0) continue;
       for (const r of tallyByMinute(workspaceSid, await withQueueEntries(tx, events), MINUTE_MS).values()) {
         rows.push({
@@ -134,6 +140,10 @@ export class StatisticsRoller {
     }
     await tx.insertStatisticsRollups(rows);
     await tx.setStatisticsRolledUntil(end);
+    // Catching up keeps each transaction short (writers wait for it), whatever the events' density.
+    const budget = this.options.eventsPerRoll ?? 10_000;
+    if (read > budget) this.chunkMinutes = Math.max(1, Math.floor(this.chunkMinutes / 2));
+    else if (read < budget / 4) this.chunkMinutes = Math.min(maxMinutes, this.chunkMinutes * 2);
     return { rows: rows.length + (await this.rollSpans(tx, from, end)), more: end < target };
   }
 
