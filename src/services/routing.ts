@@ -53,7 +53,7 @@ import { timeOfDayFields } from '../domain/workflows/time-of-day.js';
 import type { TimerService } from '../timers/timer-service.js';
 import { record, wholeSeconds, type ServiceDeps } from './context.js';
 import type { QueueMembership } from './membership.js';
-import type { StoreTx, TaskPatch } from './ports/store.js';
+import type { IdleCursor, StoreTx, TaskPatch } from './ports/store.js';
 import { recordWorkerChange } from './workers.js';
 
 /** Timer kinds routing schedules. */
@@ -437,16 +437,37 @@ export class RoutingEngine {
     const excluded = new Set(seen.map((r) => r.workerSid));
     const step = this.step(ws, target);
     const doc = this.taskDocument(task);
+    let current = task;
+    let made = 0;
+    // Without order_by the worker order is the index's (longest idle first, then SID): the
+    // members are walked a page at a time and the first eligible ones take the task, so an
+    // offer reads a few members, not the whole queue.
+    if (queueSid !== null && !this.targetsWorker(task) && target?.orderBy === undefined) {
+      for (let after: IdleCursor | null = null; ;) {
+        const page = await tx.idleQueueMembersOn(queueSid, task.taskChannelSid, after);
+        const members = page.members.filter((m) => !excluded.has(m.worker.sid));
+        const loads = await this.loadsOf(tx, members);
+        for (const { worker, channel } of members) {
+          const c = this.candidateOf(
+            worker,
+            loads.get(worker.sid) ?? [],
+            channel,
+            task.taskChannelSid,
+            false,
+          );
+          if (!isEligible(c, doc, step)) continue;
+          current = await this.reserve(tx, ws, current, worker, queue);
+          if (++made >= room) return true;
+        }
+        if (page.next === null) return made > 0;
+        after = page.next;
+      }
+    }
     const members = (await this.membersFor(tx, ws, task, queueSid)).filter(
       (m) => !excluded.has(m.worker.sid),
     );
     if (members.length === 0) return false;
-    const loads = new Map<string, WorkerLoad[]>();
-    for (const l of await tx.workerLoadsOf(members.map((m) => m.worker.sid))) {
-      const list = loads.get(l.workerSid);
-      if (list) list.push(l);
-      else loads.set(l.workerSid, [l]);
-    }
+    const loads = await this.loadsOf(tx, members);
     // Every check with what the two reads gave (members with their channel, their loads); the
     // target expression runs last, and only order_by reads attributes again.
     const compare = workerComparator(target?.orderBy);
@@ -460,14 +481,27 @@ export class RoutingEngine {
       ranked.push({ worker, rank: rankWorker(target?.orderBy, c, c.idleSince) });
     }
     ranked.sort((a, b) => compare(a.rank, b.rank));
-    let current = task;
-    let made = 0;
     for (const { worker } of ranked) {
       if (made >= room) break;
       current = await this.reserve(tx, ws, current, worker, queue);
       made++;
     }
     return made > 0;
+  }
+
+  /** The load rows of these members, by worker SID (none read when there are no members). */
+  private async loadsOf(
+    tx: StoreTx,
+    members: readonly { worker: Worker }[],
+  ): Promise<Map<string, WorkerLoad[]>> {
+    const loads = new Map<string, WorkerLoad[]>();
+    if (members.length === 0) return loads;
+    for (const l of await tx.workerLoadsOf(members.map((m) => m.worker.sid))) {
+      const list = loads.get(l.workerSid);
+      if (list) list.push(l);
+      else loads.set(l.workerSid, [l]);
+    }
+    return loads;
   }
 
   /** Whether the task was sent to one worker (RoutingTarget WK…), queue or not. */

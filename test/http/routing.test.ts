@@ -138,6 +138,37 @@ describe('Routing', () => {
     expect((await h.get(`/v1/Workspaces/${s3.ws}/Tasks/${older.sid}`)).assignment_status).toBe('pending');
   });
 
+  it('without order_by: longest idle first (activity change or last freed task), ties by SID, past a page of busy members', async () => {
+    const s = await h.workspace();
+    const workers: string[] = [];
+    // All made available in the same second: equally idle, so offered in SID order.
+    for (let i = 0; i < 20; i++) workers.push(await h.worker(s, `w${i}`, s.idle));
+    const bySid = [...workers].sort();
+    const tasks: string[] = [];
+    // 18 tasks: the first 16 members (the walk's first page) are busy by the 17th.
+    for (let i = 0; i < 18; i++) {
+      const task = await h.post(`/v1/Workspaces/${s.ws}/Tasks`, {});
+      tasks.push(task.sid);
+      expect(await h.offers(s, task.sid)).toEqual([[bySid[i], 'pending']]);
+    }
+    // bySid[18] changes activity a second later: now bySid[19] has been idle longest.
+    clock.advance(1000);
+    await h.post(`/v1/Workspaces/${s.ws}/Workers/${bySid[18]}`, { ActivitySid: s.offline });
+    await h.post(`/v1/Workspaces/${s.ws}/Workers/${bySid[18]}`, { ActivitySid: s.idle });
+    const next = await h.post(`/v1/Workspaces/${s.ws}/Tasks`, {});
+    expect(await h.offers(s, next.sid)).toEqual([[bySid[19], 'pending']]);
+    // bySid[0] is freed another second later (its task canceled): bySid[18] is idle longer.
+    clock.advance(1000);
+    await h.post(`/v1/Workspaces/${s.ws}/Tasks/${tasks[0]}`, {
+      AssignmentStatus: 'canceled',
+      Reason: 'gone',
+    });
+    const last = await h.post(`/v1/Workspaces/${s.ws}/Tasks`, {});
+    expect(await h.offers(s, last.sid)).toEqual([[bySid[18], 'pending']]);
+    const after = await h.post(`/v1/Workspaces/${s.ws}/Tasks`, {});
+    expect(await h.offers(s, after.sid)).toEqual([[bySid[0], 'pending']]);
+  });
+
   it('skip_if skips a step nobody can take; known_worker_sid offers the named worker only; target expressions read task.*', async () => {
     const s = await h.workspace({
       config: (q) =>

@@ -161,6 +161,12 @@ describe(`routing against a reference model (${testBackend()})`, () => {
             targets: [{ queue: queue.fr, timeout: 45, order_by: 'worker.level ASC' }],
           },
           {
+            // No order_by: longest idle first, along routing's candidate index.
+            filter_friendly_name: 'German',
+            expression: "lang == 'de'",
+            targets: [{ queue: queue.any, timeout: 70 }, { queue: queue.en }],
+          },
+          {
             filter_friendly_name: 'Rest',
             expression: '1==1',
             targets: [{ queue: queue.any, order_by: 'worker.level DESC' }],
@@ -198,6 +204,13 @@ describe(`routing against a reference model (${testBackend()})`, () => {
             ],
           },
           { matches: (a) => a.lang === 'fr', steps: [{ queue: queue.fr, timeout: 45, order: 'asc' }] },
+          {
+            matches: (a) => a.lang === 'de',
+            steps: [
+              { queue: queue.any, timeout: 70, order: 'idle' },
+              { queue: queue.en, order: 'idle' },
+            ],
+          },
           { matches: () => true, steps: [{ queue: queue.any, order: 'desc' }] },
         ],
         reservationTimeoutS: RESERVATION_TIMEOUT_S,

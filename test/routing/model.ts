@@ -5,7 +5,7 @@
  *
  * It covers what the model test's workspace uses: a multitasking workspace, workflow filters
  * with steps (queue, cumulative timeout by task age, priority override, `order_by` on a numeric
- * worker attribute), queues whose membership is a predicate on the worker, one reservation per
+ * worker attribute or none: longest idle first), queues whose membership is a predicate on the worker, one reservation per
  * task at a time (`max_reserved_workers` 1), reservation timeouts, task TTLs and workflow
  * timeouts. Time is in ms.
  */
@@ -22,6 +22,10 @@ export interface ModelWorker {
   skills: string[];
   activity: ActivityName;
   capacity: Record<Channel, number>;
+  /** When its activity last changed (whole seconds, as Roster keeps date_status_changed). */
+  statusChangedAt?: number;
+  /** When it last let go of a task (a reservation of its ended), ms. */
+  freedAt?: number;
 }
 
 export interface ModelStep {
@@ -29,8 +33,8 @@ export interface ModelStep {
   /** Seconds; the step ends when the task's age reaches the sum of this and the earlier steps' timeouts. */
   timeout?: number;
   priority?: number;
-  /** order_by `worker.level DESC` or `ASC`. */
-  order: 'asc' | 'desc';
+  /** order_by `worker.level DESC` or `ASC`; `idle`: no order_by, longest idle first. */
+  order: 'asc' | 'desc' | 'idle';
 }
 
 export interface ModelFilter {
@@ -70,6 +74,8 @@ export interface ModelReservation {
   createdAt: number;
 }
 
+const wholeSecond = (ms: number) => Math.floor(ms / 1000) * 1000;
+
 const AVAILABLE: Record<ActivityName, boolean> = { Offline: false, Available: true, Unavailable: false };
 
 type Route = { kind: 'step'; filter: number; step: number } | { kind: 'timed-out' } | { kind: 'unrouted' };
@@ -87,6 +93,8 @@ export class RoutingModel {
   // ---- the steps
 
   addWorker(w: ModelWorker): void {
+    w.statusChangedAt = wholeSecond(this.now);
+    w.freedAt = 0;
     this.workers.set(w.sid, w);
     this.settle();
   }
@@ -100,7 +108,7 @@ export class RoutingModel {
 
   setActivity(workerSid: string, activity: ActivityName): void {
     const w = this.workers.get(workerSid)!;
-    w.activity = activity;
+    this.move(w, activity);
     if (!AVAILABLE[activity]) {
       // Sent with RejectPendingReservations=true when it has any.
       for (const r of this.pendingOf(workerSid)) this.endReservation(r, 'rejected');
@@ -115,8 +123,8 @@ export class RoutingModel {
   }
 
   reject(r: ModelReservation, activity?: ActivityName): void {
-    if (activity) this.workers.get(r.workerSid)!.activity = activity;
     this.endReservation(r, 'rejected');
+    if (activity) this.move(this.workers.get(r.workerSid)!, activity);
     this.settle();
   }
 
@@ -128,6 +136,7 @@ export class RoutingModel {
 
   complete(r: ModelReservation): void {
     r.status = 'completed';
+    this.workers.get(r.workerSid)!.freedAt = this.now;
     this.tasks.get(r.taskSid)!.status = 'completed';
     this.settle();
   }
@@ -204,6 +213,14 @@ export class RoutingModel {
     return this.stepOf(task)?.priority ?? task.priority;
   }
 
+  /**
+   * When the worker became idle, for "longest idle first" (Roster decides, docs/routing.md): the
+   * later of its last activity change and the last time a reservation of its ended.
+   */
+  idleSince(w: ModelWorker): number {
+    return Math.max(w.statusChangedAt ?? 0, w.freedAt ?? 0);
+  }
+
   eligible(w: ModelWorker, task: ModelTask): boolean {
     const step = this.stepOf(task);
     if (!step) return false;
@@ -259,12 +276,22 @@ export class RoutingModel {
   private cancel(task: ModelTask): void {
     task.status = 'canceled';
     const pending = this.pendingOfTask(task.sid);
-    if (pending) pending.status = 'canceled';
+    if (pending) {
+      pending.status = 'canceled';
+      this.workers.get(pending.workerSid)!.freedAt = this.now;
+    }
+  }
+
+  /** A worker's activity changes (its status change time only when it is another activity). */
+  private move(w: ModelWorker, activity: ActivityName): void {
+    if (w.activity !== activity) w.statusChangedAt = wholeSecond(this.now);
+    w.activity = activity;
   }
 
   /** A pending reservation ends without acceptance: the task goes back to waiting. */
   private endReservation(r: ModelReservation, status: ReservationStatus): void {
     r.status = status;
+    this.workers.get(r.workerSid)!.freedAt = this.now;
     const task = this.tasks.get(r.taskSid)!;
     if (task.status === 'reserved') task.status = 'pending';
   }
@@ -277,8 +304,8 @@ export class RoutingModel {
     for (const r of this.reservations) {
       if (r.status !== 'pending') continue;
       consider(r.createdAt + this.config.reservationTimeoutS * 1000, 0, () => {
-        this.workers.get(r.workerSid)!.activity = this.config.timeoutActivity;
         this.endReservation(r, 'timeout');
+        this.move(this.workers.get(r.workerSid)!, this.config.timeoutActivity);
       });
     }
     for (const task of this.tasks.values()) {
@@ -299,7 +326,8 @@ export class RoutingModel {
   /**
    * Routes until nothing more can be: the waiting task that comes first (higher effective
    * priority, then older, then the smaller SID) that some worker can take gets the worker that
-   * comes first by the step's order_by (then the smaller SID), and again.
+   * comes first by the step's order_by, or longest idle first without one (then the smaller SID),
+   * and again.
    */
   private settle(): void {
     for (;;) {
@@ -318,7 +346,11 @@ export class RoutingModel {
           .filter((w) => this.eligible(w, task))
           .sort(
             (a, b) =>
-              (step.order === 'desc' ? b.level - a.level : a.level - b.level) || (a.sid < b.sid ? -1 : 1),
+              (step.order === 'idle'
+                ? this.idleSince(a) - this.idleSince(b)
+                : step.order === 'desc'
+                  ? b.level - a.level
+                  : a.level - b.level) || (a.sid < b.sid ? -1 : 1),
           );
         const worker = candidates[0];
         if (!worker) continue;
