@@ -128,7 +128,9 @@ async function runNode(job: Job): Promise<NodeResult> {
     r.firstError ??= what;
   };
 
-  // Durable worker updates: each loop flips its own workers between two available activities.
+  // Durable worker updates: each loop flips its own workers between two available activities,
+  // the other one first (the workers start in activities[0]; setting that would change nothing,
+  // which writes nothing and records no event).
   await sleepUntil(job.updatesAt);
   let end = job.updatesAt + job.seconds * 1000;
   await Promise.all(
@@ -137,7 +139,7 @@ async function runNode(job: Job): Promise<NodeResult> {
       for (let n = 0; Date.now() < end; n++) {
         const res = await post(
           `/Workers/${mine[n % mine.length]!}`,
-          `ActivitySid=${job.activities[Math.floor(n / mine.length) % 2]}`,
+          `ActivitySid=${job.activities[(Math.floor(n / mine.length) + 1) % 2]}`,
         );
         if (res.statusCode === 200) r.updates++;
         else {
