@@ -161,6 +161,14 @@ function routingLookups(db: Kysely<Database>, select: ReturnType<typeof rowQueri
     task: compiledOnce((workspaceSid, sid) =>
       taskSelect(db).where('t.sid', '=', sid).where('t.workspace_sid', '=', workspaceSid),
     ),
+    workflowSids: compiledOnce((workspaceSid) =>
+      db
+        .selectFrom('workflows')
+        .select('sid')
+        .where('workspace_sid', '=', workspaceSid)
+        .orderBy('id')
+        .limit(2),
+    ),
     hasWaiting: compiledOnce((workspaceSid) =>
       db
         .selectFrom('tasks')
@@ -253,6 +261,10 @@ export abstract class RoutingQueries extends CrudQueries implements StoreTx {
   async getTask(workspaceSid: string, sid: string): Promise<Task | null> {
     const [r] = await this.rows(this.routing.task(workspaceSid, sid));
     return r ? toTask(r) : null;
+  }
+
+  async firstWorkflowSids(workspaceSid: string): Promise<string[]> {
+    return (await this.rows(this.routing.workflowSids(workspaceSid))).map((r) => r.sid as string);
   }
 
   async hasWaitingTasks(workspaceSid: string): Promise<boolean> {

@@ -169,6 +169,23 @@ describe('Routing', () => {
     expect(await h.offers(s, after.sid)).toEqual([[bySid[0], 'pending']]);
   });
 
+  it('a task without WorkflowSid takes the only workflow of its workspace; none or several is a 400', async () => {
+    const s = await h.workspace();
+    const task = await h.post(`/v1/Workspaces/${s.ws}/Tasks`, {});
+    expect(task.workflow_sid).toBe(s.workflow);
+    await h.post(`/v1/Workspaces/${s.ws}/Workflows`, {
+      FriendlyName: 'Second',
+      Configuration: JSON.stringify({ task_routing: { filters: [], default_filter: { queue: s.queue } } }),
+    });
+    const two = await t.request({ method: 'POST', url: `/v1/Workspaces/${s.ws}/Tasks`, form: {} });
+    expect(two.statusCode).toBe(400);
+    expect(two.json().message).toMatch(/more than one Workflow/);
+    const bare = (await h.post('/v1/Workspaces', { FriendlyName: `bare-${Math.random()}` })).sid as string;
+    const none = await t.request({ method: 'POST', url: `/v1/Workspaces/${bare}/Tasks`, form: {} });
+    expect(none.statusCode).toBe(400);
+    expect(none.json().message).toMatch(/has no Workflow/);
+  });
+
   it('skip_if skips a step nobody can take; known_worker_sid offers the named worker only; target expressions read task.*', async () => {
     const s = await h.workspace({
       config: (q) =>

@@ -90,6 +90,8 @@ export interface IdleQueueMember {
 
 export interface RoutingReads {
   getTask(workspaceSid: string, sid: string): Promise<Task | null>;
+  /** The SIDs of the workspace's first two workflows (enough to tell whether it has exactly one). */
+  firstWorkflowSids(workspaceSid: string): Promise<string[]>;
   /** Whether any task of the workspace is pending (waits for a worker). */
   hasWaitingTasks(workspaceSid: string): Promise<boolean>;
   /** Whether a reserved task of the workspace is in a queue with max_reserved_workers above 1. */
