@@ -56,7 +56,8 @@ const WORKERS: { name: string; skills: string[]; level: number; chat: number }[]
   { name: 'Di', skills: ['fr'], level: 2, chat: 1 },
   { name: 'Ed', skills: ['en', 'fr'], level: 4, chat: 0 },
 ];
-const LANGUAGES = ['en', 'es', 'fr', 'de'];
+const LANGUAGES = ['en', 'es', 'fr', 'de', 'it', 'pt'];
+const SKILLS = ['en', 'es', 'fr'];
 
 /** mulberry32: a small seeded generator, enough to replay a run. */
 function random(seed: number) {
@@ -158,7 +159,31 @@ describe(`routing against a reference model (${testBackend()})`, () => {
           {
             filter_friendly_name: 'French',
             expression: "lang == 'fr'",
-            targets: [{ queue: queue.fr, timeout: 45, order_by: 'worker.level ASC' }],
+            targets: [
+              {
+                queue: queue.fr,
+                timeout: 45,
+                order_by: 'worker.level ASC',
+                skip_if: 'workers.available == 0',
+              },
+              { queue: queue.any, timeout: 60, order_by: 'worker.level DESC' },
+            ],
+          },
+          {
+            filter_friendly_name: 'Italian',
+            expression: "lang == 'it'",
+            targets: [
+              { queue: queue.any, known_worker_sid: 'task.agent', timeout: 40 },
+              { queue: queue.any },
+            ],
+          },
+          {
+            filter_friendly_name: 'Portuguese',
+            expression: "lang == 'pt'",
+            targets: [
+              { queue: queue.es, known_worker_friendly_name: 'task.agent_name', timeout: 35 },
+              { queue: queue.any, timeout: 100, order_by: 'worker.level ASC' },
+            ],
           },
           {
             // No order_by: longest idle first, along routing's candidate index.
@@ -203,7 +228,27 @@ describe(`routing against a reference model (${testBackend()})`, () => {
               { queue: queue.any, timeout: 120, order: 'desc' },
             ],
           },
-          { matches: (a) => a.lang === 'fr', steps: [{ queue: queue.fr, timeout: 45, order: 'asc' }] },
+          {
+            matches: (a) => a.lang === 'fr',
+            steps: [
+              { queue: queue.fr, timeout: 45, order: 'asc', skipIfNoneAvailable: true },
+              { queue: queue.any, timeout: 60, order: 'desc' },
+            ],
+          },
+          {
+            matches: (a) => a.lang === 'it',
+            steps: [
+              { queue: queue.any, timeout: 40, order: 'idle', known: 'sid' },
+              { queue: queue.any, order: 'idle' },
+            ],
+          },
+          {
+            matches: (a) => a.lang === 'pt',
+            steps: [
+              { queue: queue.es, timeout: 35, order: 'idle', known: 'name' },
+              { queue: queue.any, timeout: 100, order: 'asc' },
+            ],
+          },
           {
             matches: (a) => a.lang === 'de',
             steps: [
@@ -230,6 +275,7 @@ describe(`routing against a reference model (${testBackend()})`, () => {
       await call('POST', v1(`/Workers/${sid}/Channels/chat`), { Capacity: String(w.chat) });
       const mw: ModelWorker = {
         sid,
+        name: w.name,
         level: w.level,
         skills: w.skills,
         activity: 'Offline',
@@ -239,6 +285,15 @@ describe(`routing against a reference model (${testBackend()})`, () => {
       model.addWorker(mw);
     }
     return { model, workers };
+  }
+
+  /** A task's attributes: a language, and for known-worker steps the worker they name (sometimes none). */
+  function taskAttributes(rnd: Random, workers: ModelWorker[]): Record<string, unknown> {
+    const lang = rnd.pick(LANGUAGES);
+    const attributes: Record<string, unknown> = { lang, n: rnd.int(0, 999) };
+    if (lang === 'it') attributes.agent = rnd.chance(0.9) ? rnd.pick(workers).sid : 'WK' + '0'.repeat(32);
+    if (lang === 'pt') attributes.agent_name = rnd.chance(0.9) ? rnd.pick(workers).name : 'Nobody';
+    return attributes;
   }
 
   /** One random step, on Roster and on the model; returns what it did, for the failure message. */
@@ -259,11 +314,10 @@ describe(`routing against a reference model (${testBackend()})`, () => {
     const choice = rnd.int(0, 99);
 
     if (choice < 22) {
-      const lang = rnd.pick(LANGUAGES);
+      const attributes = taskAttributes(rnd, workers);
       const channel: Channel = rnd.chance(0.6) ? 'voice' : 'chat';
       const priority = rnd.int(0, 3);
       const ttlS = rnd.pick([86_400, 200, 400]);
-      const attributes = { lang, n: rnd.int(0, 999) };
       const created = await call<{ sid: string }>('POST', v1('/Tasks'), {
         Attributes: JSON.stringify(attributes),
         TaskChannel: channel,
@@ -323,12 +377,21 @@ describe(`routing against a reference model (${testBackend()})`, () => {
       model.cancelTask(task.sid);
       return `${did}; cancel task ${task.sid}`;
     }
-    if (choice < 96 && waiting.length > 0) {
+    if (choice < 94 && waiting.length > 0) {
       const task = rnd.pick(waiting);
-      const attributes = { lang: rnd.pick(LANGUAGES), n: rnd.int(0, 999) };
+      const attributes = taskAttributes(rnd, workers);
       await call('POST', v1(`/Tasks/${task.sid}`), { Attributes: JSON.stringify(attributes) });
       model.updateAttributes(task.sid, attributes);
       return `${did}; task ${task.sid} attributes ${JSON.stringify(attributes)}`;
+    }
+    if (choice < 98) {
+      // New attributes: the worker moves in or out of the language queues; its level changes.
+      const w = rnd.pick(workers);
+      const skills = SKILLS.filter(() => rnd.chance(0.5));
+      const level = rnd.int(1, 6);
+      await call('POST', v1(`/Workers/${w.sid}`), { Attributes: JSON.stringify({ skills, level }) });
+      model.updateWorker(w.sid, { skills, level });
+      return `${did}; worker ${w.sid} attributes skills ${skills.join(',')} level ${level}`;
     }
     // Past the next timeout.
     const ms2 = rnd.int(20_000, 70_000);

@@ -5,7 +5,9 @@
  *
  * It covers what the model test's workspace uses: a multitasking workspace, workflow filters
  * with steps (queue, cumulative timeout by task age, priority override, `order_by` on a numeric
- * worker attribute or none: longest idle first), queues whose membership is a predicate on the worker, one reservation per
+ * worker attribute, then longest idle first), known-worker steps (by SID or friendly name),
+ * `skip_if` on the queue's available members, worker attribute updates that move workers in and
+ * out of queues, queues whose membership is a predicate on the worker, one reservation per
  * task at a time (`max_reserved_workers` 1), reservation timeouts, task TTLs and workflow
  * timeouts. Time is in ms.
  */
@@ -18,6 +20,7 @@ export type ReservationStatus =
 
 export interface ModelWorker {
   sid: string;
+  name: string;
   level: number;
   skills: string[];
   activity: ActivityName;
@@ -33,8 +36,12 @@ export interface ModelStep {
   /** Seconds; the step ends when the task's age reaches the sum of this and the earlier steps' timeouts. */
   timeout?: number;
   priority?: number;
-  /** order_by `worker.level DESC` or `ASC`; `idle`: no order_by, longest idle first. */
+  /** order_by `worker.level DESC` or `ASC` (then longest idle first); `idle`: no order_by, longest idle first. */
   order: 'asc' | 'desc' | 'idle';
+  /** known_worker_sid `task.agent` or known_worker_friendly_name `task.agent_name`: only that worker. */
+  known?: 'sid' | 'name';
+  /** skip_if `workers.available == 0`: skipped on entry when no member of the queue is in an available activity. */
+  skipIfNoneAvailable?: boolean;
 }
 
 export interface ModelFilter {
@@ -146,6 +153,14 @@ export class RoutingModel {
     this.settle();
   }
 
+  /** New attributes for a worker: its queues and its level change (its pending reservations stay). */
+  updateWorker(workerSid: string, change: { skills: string[]; level: number }): void {
+    const w = this.workers.get(workerSid)!;
+    w.skills = change.skills;
+    w.level = change.level;
+    this.settle();
+  }
+
   /** New attributes for a task: it is routed again from the first filter, at its age. */
   updateAttributes(sid: string, attributes: Record<string, unknown>): void {
     const task = this.tasks.get(sid)!;
@@ -231,6 +246,8 @@ export class RoutingModel {
         (r) => r.taskSid === task.sid && r.workerSid === w.sid && r.status === 'rejected',
       ) &&
       this.config.queues[step.queue]!(w) &&
+      (step.known === undefined ||
+        (step.known === 'sid' ? task.attributes.agent === w.sid : task.attributes.agent_name === w.name)) &&
       AVAILABLE[w.activity] &&
       this.load(w.sid, task.channel) < w.capacity[task.channel]
     );
@@ -253,11 +270,29 @@ export class RoutingModel {
     return { kind: 'timed-out' };
   }
 
-  /** Where the task is now, by its attributes and age; past the last step it is canceled. */
+  /**
+   * Where the task is now, by its attributes and age; past the last step it is canceled. A step
+   * it enters with `skip_if` true (no member of the queue available) passes it to the next step
+   * of its filter (the model never skips a filter's last step).
+   */
   private reroute(task: ModelTask): void {
     const route = this.route(task);
-    if (route.kind === 'timed-out') this.cancel(task);
-    else task.route = route.kind === 'step' ? { filter: route.filter, step: route.step } : null;
+    if (route.kind === 'timed-out') {
+      this.cancel(task);
+      return;
+    }
+    if (route.kind !== 'step') {
+      task.route = null;
+      return;
+    }
+    const steps = this.config.filters[route.filter]!.steps;
+    let step = route.step;
+    while (steps[step]!.skipIfNoneAvailable && !this.anyMemberAvailable(steps[step]!.queue)) step++;
+    task.route = { filter: route.filter, step };
+  }
+
+  private anyMemberAvailable(queue: string): boolean {
+    return [...this.workers.values()].some((w) => this.config.queues[queue]!(w) && AVAILABLE[w.activity]);
   }
 
   /** When the task's step ends, or undefined when it never does. */
@@ -326,8 +361,7 @@ export class RoutingModel {
   /**
    * Routes until nothing more can be: the waiting task that comes first (higher effective
    * priority, then older, then the smaller SID) that some worker can take gets the worker that
-   * comes first by the step's order_by, or longest idle first without one (then the smaller SID),
-   * and again.
+   * comes first by the step's order_by, then longest idle first, then the smaller SID; and again.
    */
   private settle(): void {
     for (;;) {
@@ -346,11 +380,9 @@ export class RoutingModel {
           .filter((w) => this.eligible(w, task))
           .sort(
             (a, b) =>
-              (step.order === 'idle'
-                ? this.idleSince(a) - this.idleSince(b)
-                : step.order === 'desc'
-                  ? b.level - a.level
-                  : a.level - b.level) || (a.sid < b.sid ? -1 : 1),
+              (step.order === 'idle' ? 0 : step.order === 'desc' ? b.level - a.level : a.level - b.level) ||
+              this.idleSince(a) - this.idleSince(b) ||
+              (a.sid < b.sid ? -1 : 1),
           );
         const worker = candidates[0];
         if (!worker) continue;
