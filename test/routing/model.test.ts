@@ -18,8 +18,8 @@ import {
  * reference model (./model.ts), and after every step the invariants of routing and the model's
  * state against Roster's.
  *
- * A failure prints its seed and step; replay it with
- *   ROSTER_MODEL_SEED=<seed> npx vitest run test/routing/model.test.ts
+ * A failure prints its seed, mode and step; replay it with
+ *   ROSTER_MODEL_SEED=<seed> ROSTER_MODEL_MODE=<mode> npx vitest run test/routing/model.test.ts
  * (ROSTER_MODEL_STEPS sets the number of steps, ROSTER_MODEL_SEEDS=n runs n random seeds).
  */
 
@@ -31,23 +31,36 @@ const STEPS = Number(process.env.ROSTER_MODEL_STEPS ?? 60);
  * task over a better waiting task (2071249367, 1821576246); then, with that fixed, gave the freed
  * worker the moved task when that task's new step ranks another free worker first (2002135605).
  */
-const FIXED_SEEDS: { seed: number; steps: number }[] = [
-  { seed: 1, steps: STEPS },
-  { seed: 2, steps: STEPS },
-  { seed: 3, steps: STEPS },
-  { seed: 4, steps: STEPS },
-  { seed: 2071249367, steps: 125 },
-  { seed: 1821576246, steps: 75 },
-  { seed: 2002135605, steps: 173 },
+/**
+ * The workspace a run drives: `multi` multitasking, one reservation per task; `single`
+ * single-tasking, with queues that move a reserved or assigned worker to another activity;
+ * `multi-reserve` multitasking with queues whose max_reserved_workers is above 1.
+ */
+type Mode = 'multi' | 'single' | 'multi-reserve';
+const MODES: Mode[] = ['multi', 'single', 'multi-reserve'];
+const FIXED_SEEDS: { seed: number; steps: number; mode: Mode }[] = [
+  { seed: 1, steps: STEPS, mode: 'multi' },
+  { seed: 2, steps: STEPS, mode: 'multi' },
+  { seed: 3, steps: STEPS, mode: 'multi' },
+  { seed: 4, steps: STEPS, mode: 'multi' },
+  { seed: 2071249367, steps: 125, mode: 'multi' },
+  { seed: 1821576246, steps: 75, mode: 'multi' },
+  { seed: 2002135605, steps: 173, mode: 'multi' },
+  ...[5, 6, 7].map((seed) => ({ seed, steps: STEPS, mode: 'single' as const })),
+  // 150 steps: fewer runs reach two free workers for one task.
+  ...[8, 9, 10].map((seed) => ({ seed, steps: 150, mode: 'multi-reserve' as const })),
 ];
-const SEEDS: { seed: number; steps: number }[] = process.env.ROSTER_MODEL_SEED
-  ? [{ seed: Number(process.env.ROSTER_MODEL_SEED), steps: STEPS }]
+/** ROSTER_MODEL_MODE runs only that mode; random seeds take the modes in turn. */
+const ONLY_MODE = process.env.ROSTER_MODEL_MODE as Mode | undefined;
+const SEEDS: { seed: number; steps: number; mode: Mode }[] = process.env.ROSTER_MODEL_SEED
+  ? [{ seed: Number(process.env.ROSTER_MODEL_SEED), steps: STEPS, mode: ONLY_MODE ?? 'multi' }]
   : process.env.ROSTER_MODEL_SEEDS
-    ? Array.from({ length: Number(process.env.ROSTER_MODEL_SEEDS) }, () => ({
+    ? Array.from({ length: Number(process.env.ROSTER_MODEL_SEEDS) }, (_, i) => ({
         seed: Math.floor(Math.random() * 2 ** 31),
         steps: STEPS,
+        mode: ONLY_MODE ?? MODES[i % MODES.length]!,
       }))
-    : FIXED_SEEDS;
+    : FIXED_SEEDS.filter((x) => ONLY_MODE === undefined || x.mode === ONLY_MODE);
 const RESERVATION_TIMEOUT_S = 25;
 const WORKERS: { name: string; skills: string[]; level: number; chat: number }[] = [
   { name: 'Ana', skills: ['en'], level: 3, chat: 2 },
@@ -117,8 +130,13 @@ describe(`routing against a reference model (${testBackend()})`, () => {
   const v1 = (path: string) => `/v1/Workspaces/${ws}${path}`;
 
   /** A fresh workspace, its workers and the model that mirrors it. */
-  async function setUp(): Promise<{ model: RoutingModel; workers: ModelWorker[] }> {
-    ws = (await call<{ sid: string }>('POST', '/v1/Workspaces', { FriendlyName: 'Model' })).sid;
+  async function setUp(mode: Mode): Promise<{ model: RoutingModel; workers: ModelWorker[] }> {
+    ws = (
+      await call<{ sid: string }>('POST', '/v1/Workspaces', {
+        FriendlyName: 'Model',
+        MultiTaskEnabled: mode === 'single' ? 'false' : 'true',
+      })
+    ).sid;
     const acts = await call<{ activities: { sid: string; friendly_name: ActivityName }[] }>(
       'GET',
       v1('/Activities'),
@@ -129,11 +147,25 @@ describe(`routing against a reference model (${testBackend()})`, () => {
     }
     await call('POST', `/v1/Workspaces/${ws}`, { TimeoutActivitySid: activity.Unavailable });
     const targets = { en: "skills HAS 'en'", es: "skills HAS 'es'", fr: "skills HAS 'fr'", any: '1==1' };
+    // single: en moves a reserved worker to Unavailable and an assigned one to Offline; es moves a
+    // reserved one to Unavailable. multi-reserve: any offers a task to 2 workers at once, es to 3.
+    const queueActivities: Partial<
+      Record<keyof typeof queue, { reservation?: ActivityName; assignment?: ActivityName }>
+    > =
+      mode === 'single'
+        ? { en: { reservation: 'Unavailable', assignment: 'Offline' }, es: { reservation: 'Unavailable' } }
+        : {};
+    const maxReserved: Partial<Record<keyof typeof queue, number>> =
+      mode === 'multi-reserve' ? { any: 2, es: 3 } : {};
     for (const [key, expression] of Object.entries(targets) as [keyof typeof queue, string][]) {
+      const moves = queueActivities[key];
       queue[key] = (
         await call<{ sid: string }>('POST', v1('/TaskQueues'), {
           FriendlyName: `Q-${key}`,
           TargetWorkers: expression,
+          ...(moves?.reservation ? { ReservationActivitySid: activity[moves.reservation] } : {}),
+          ...(moves?.assignment ? { AssignmentActivitySid: activity[moves.assignment] } : {}),
+          ...(maxReserved[key] ? { MaxReservedWorkers: String(maxReserved[key]) } : {}),
         })
       ).sid;
     }
@@ -261,6 +293,13 @@ describe(`routing against a reference model (${testBackend()})`, () => {
         reservationTimeoutS: RESERVATION_TIMEOUT_S,
         timeoutActivity: 'Unavailable',
         movedReservationStatus: 'canceled',
+        multitasking: mode !== 'single',
+        queueActivities: Object.fromEntries(
+          Object.entries(queueActivities).map(([key, moves]) => [queue[key as keyof typeof queue], moves]),
+        ),
+        maxReserved: Object.fromEntries(
+          Object.entries(maxReserved).map(([key, n]) => [queue[key as keyof typeof queue], n]),
+        ),
       },
       clock.now(),
     );
@@ -462,7 +501,17 @@ describe(`routing against a reference model (${testBackend()})`, () => {
       }
     }
     for (const [task, n] of holding) expect(n, `accepted reservations of ${task}`).toBeLessThanOrEqual(1);
-    // A worker never holds more than its channel's capacity; assigned_tasks counts its assigned tasks.
+    // Single-tasking: a worker holds one task at most, whatever its channels.
+    if (!model.config.multitasking) {
+      for (const w of workers) {
+        const holds = reservations.filter(
+          (r) => r.worker_sid === w.sid && ['pending', 'accepted', 'wrapping'].includes(r.reservation_status),
+        ).length;
+        expect(holds, `tasks held by ${w.sid} (single-tasking)`).toBeLessThanOrEqual(1);
+      }
+    }
+    // A worker never holds more than its channel's capacity (multitasking); assigned_tasks counts
+    // its assigned tasks.
     for (const w of workers) {
       for (const c of channels.get(w.sid)!) {
         const mine = reservations.filter(
@@ -471,7 +520,9 @@ describe(`routing against a reference model (${testBackend()})`, () => {
         const holds = mine.filter((r) =>
           ['pending', 'accepted', 'wrapping'].includes(r.reservation_status),
         ).length;
-        expect(holds, `tasks held by ${w.sid} on ${c.unique}`).toBeLessThanOrEqual(c.capacity);
+        if (model.config.multitasking) {
+          expect(holds, `tasks held by ${w.sid} on ${c.unique}`).toBeLessThanOrEqual(c.capacity);
+        }
         const assigned = mine.filter((r) => ['accepted', 'wrapping'].includes(r.reservation_status)).length;
         expect(c.assigned, `assigned_tasks of ${w.sid} on ${c.unique}`).toBe(assigned);
       }
@@ -543,10 +594,10 @@ describe(`routing against a reference model (${testBackend()})`, () => {
     }
   }
 
-  for (const { seed, steps } of SEEDS) {
-    it(`seed ${seed}: ${steps} steps`, async () => {
+  for (const { seed, steps, mode } of SEEDS) {
+    it(`seed ${seed}: ${steps} steps (${mode})`, async () => {
       const rnd = random(seed);
-      const { model, workers } = await setUp();
+      const { model, workers } = await setUp(mode);
       const log: string[] = [];
       let eventsSeen = 0;
       for (let i = 0; i < steps; i++) {
@@ -566,7 +617,7 @@ describe(`routing against a reference model (${testBackend()})`, () => {
             );
           const message = `${err instanceof Error ? err.message : String(err)}\nRoster's events in that step:\n  ${events.join('\n  ')}`;
           throw new Error(
-            `Model test failed at step ${i} of seed ${seed} (replay: ROSTER_MODEL_SEED=${seed} npx vitest run test/routing/model.test.ts)\n` +
+            `Model test failed at step ${i} of seed ${seed} (replay: ROSTER_MODEL_SEED=${seed} ROSTER_MODEL_MODE=${mode} npx vitest run test/routing/model.test.ts)\n` +
               `last steps:\n  ${log.slice(-8).join('\n  ')}\n${message}`,
             { cause: err },
           );

@@ -58,6 +58,12 @@ export interface ModelConfig {
   timeoutActivity: ActivityName;
   /** What a pending reservation becomes when its task moves to the next step. */
   movedReservationStatus: ReservationStatus;
+  /** The workspace's multi_task_enabled (default true); single-tasking: a worker holds one task at most. */
+  multitasking?: boolean;
+  /** Single-tasking: the activities a queue moves a worker to when reserved and when assigned. */
+  queueActivities?: Record<string, { reservation?: ActivityName; assignment?: ActivityName }>;
+  /** Queues' max_reserved_workers above 1 (others: 1). */
+  maxReserved?: Record<string, number>;
 }
 
 export interface ModelTask {
@@ -125,7 +131,15 @@ export class RoutingModel {
 
   accept(r: ModelReservation): void {
     r.status = 'accepted';
-    this.tasks.get(r.taskSid)!.status = 'assigned';
+    const task = this.tasks.get(r.taskSid)!;
+    task.status = 'assigned';
+    // The task's other pending reservations (max_reserved_workers > 1) are rescinded.
+    for (const other of this.pendingOfTask(task.sid)) {
+      other.status = 'rescinded';
+      this.workers.get(other.workerSid)!.freedAt = this.now;
+    }
+    const assignment = this.queueActivity(task, 'assignment');
+    if (assignment) this.move(this.workers.get(r.workerSid)!, assignment);
     this.settle();
   }
 
@@ -189,8 +203,8 @@ export class RoutingModel {
     return this.reservations.filter((r) => r.workerSid === workerSid && r.status === 'pending');
   }
 
-  pendingOfTask(taskSid: string): ModelReservation | undefined {
-    return this.reservations.find((r) => r.taskSid === taskSid && r.status === 'pending');
+  pendingOfTask(taskSid: string): ModelReservation[] {
+    return this.reservations.filter((r) => r.taskSid === taskSid && r.status === 'pending');
   }
 
   /** The reservation through which a task is assigned or wrapping. */
@@ -236,20 +250,34 @@ export class RoutingModel {
     return Math.max(w.statusChangedAt ?? 0, w.freedAt ?? 0);
   }
 
+  /** Every task the worker holds, on any channel (single-tasking's measure). */
+  held(workerSid: string): number {
+    return this.reservations.filter(
+      (r) =>
+        r.workerSid === workerSid &&
+        (r.status === 'pending' || r.status === 'accepted' || r.status === 'wrapping'),
+    ).length;
+  }
+
   eligible(w: ModelWorker, task: ModelTask): boolean {
     const step = this.stepOf(task);
     if (!step) return false;
     return (
       // A worker who turned the task down is not offered it again (Roster decides: Twilio "moves
-      // on to the next worker in the event of a rejection").
+      // on to the next worker in the event of a rejection"); nor one it is already offered to.
       !this.reservations.some(
-        (r) => r.taskSid === task.sid && r.workerSid === w.sid && r.status === 'rejected',
+        (r) =>
+          r.taskSid === task.sid &&
+          r.workerSid === w.sid &&
+          (r.status === 'rejected' || r.status === 'pending'),
       ) &&
       this.config.queues[step.queue]!(w) &&
       (step.known === undefined ||
         (step.known === 'sid' ? task.attributes.agent === w.sid : task.attributes.agent_name === w.name)) &&
       AVAILABLE[w.activity] &&
-      this.load(w.sid, task.channel) < w.capacity[task.channel]
+      (this.config.multitasking === false
+        ? this.held(w.sid) === 0
+        : this.load(w.sid, task.channel) < w.capacity[task.channel])
     );
   }
 
@@ -310,11 +338,22 @@ export class RoutingModel {
 
   private cancel(task: ModelTask): void {
     task.status = 'canceled';
-    const pending = this.pendingOfTask(task.sid);
-    if (pending) {
+    for (const pending of this.pendingOfTask(task.sid)) {
       pending.status = 'canceled';
       this.workers.get(pending.workerSid)!.freedAt = this.now;
     }
+  }
+
+  /** The activity the task's queue moves a worker to (single-tasking only). */
+  private queueActivity(task: ModelTask, when: 'reservation' | 'assignment'): ActivityName | undefined {
+    if (this.config.multitasking !== false) return undefined;
+    const queue = this.stepOf(task)?.queue;
+    return queue === undefined ? undefined : this.config.queueActivities?.[queue]?.[when];
+  }
+
+  private maxReserved(task: ModelTask): number {
+    const queue = this.stepOf(task)?.queue;
+    return (queue === undefined ? undefined : this.config.maxReserved?.[queue]) ?? 1;
   }
 
   /** A worker's activity changes (its status change time only when it is another activity). */
@@ -323,12 +362,12 @@ export class RoutingModel {
     w.activity = activity;
   }
 
-  /** A pending reservation ends without acceptance: the task goes back to waiting. */
+  /** A pending reservation ends without acceptance: the task waits again unless another is pending. */
   private endReservation(r: ModelReservation, status: ReservationStatus): void {
     r.status = status;
     this.workers.get(r.workerSid)!.freedAt = this.now;
     const task = this.tasks.get(r.taskSid)!;
-    if (task.status === 'reserved') task.status = 'pending';
+    if (task.status === 'reserved' && this.pendingOfTask(task.sid).length === 0) task.status = 'pending';
   }
 
   private nextEvent(): { at: number; fire: () => void } | undefined {
@@ -348,8 +387,9 @@ export class RoutingModel {
       const end = this.stepEnd(task);
       if (end !== undefined) {
         consider(end, 1, () => {
-          const pending = this.pendingOfTask(task.sid);
-          if (pending) this.endReservation(pending, this.config.movedReservationStatus);
+          for (const pending of this.pendingOfTask(task.sid)) {
+            this.endReservation(pending, this.config.movedReservationStatus);
+          }
           this.reroute(task);
         });
       }
@@ -360,44 +400,58 @@ export class RoutingModel {
 
   /**
    * Routes until nothing more can be: the waiting task that comes first (higher effective
-   * priority, then older, then the smaller SID) that some worker can take gets the worker that
-   * comes first by the step's order_by, then longest idle first, then the smaller SID; and again.
+   * priority, then older, then the smaller SID) that some worker can take gets the workers that
+   * come first by the step's order_by, then longest idle first, then the smaller SID (as many as
+   * its queue's max_reserved_workers); once no waiting task can be offered, a reserved task with
+   * fewer pending reservations than that takes one more, in the same task order; and again.
    */
   private settle(): void {
+    const taskOrder = (a: ModelTask, b: ModelTask) =>
+      this.effectivePriority(b) - this.effectivePriority(a) ||
+      a.createdAt - b.createdAt ||
+      (a.sid < b.sid ? -1 : 1);
     for (;;) {
-      const waiting = [...this.tasks.values()]
-        .filter((t) => t.status === 'pending' && t.route)
-        .sort(
-          (a, b) =>
-            this.effectivePriority(b) - this.effectivePriority(a) ||
-            a.createdAt - b.createdAt ||
-            (a.sid < b.sid ? -1 : 1),
-        );
+      const open = [...this.tasks.values()].filter(
+        (t) => (t.status === 'pending' || t.status === 'reserved') && t.route,
+      );
+      const waiting = open.filter((t) => t.status === 'pending').sort(taskOrder);
+      const reserved = open
+        .filter((t) => t.status === 'reserved' && this.pendingOfTask(t.sid).length < this.maxReserved(t))
+        .sort(taskOrder);
       let offered = false;
-      for (const task of waiting) {
-        const step = this.stepOf(task)!;
-        const candidates = [...this.workers.values()]
-          .filter((w) => this.eligible(w, task))
-          .sort(
-            (a, b) =>
-              (step.order === 'idle' ? 0 : step.order === 'desc' ? b.level - a.level : a.level - b.level) ||
-              this.idleSince(a) - this.idleSince(b) ||
-              (a.sid < b.sid ? -1 : 1),
-          );
-        const worker = candidates[0];
-        if (!worker) continue;
-        this.reservations.push({
-          sid: undefined,
-          taskSid: task.sid,
-          workerSid: worker.sid,
-          status: 'pending',
-          createdAt: this.now,
-        });
+      for (const task of [...waiting, ...reserved]) {
+        const room = this.maxReserved(task) - this.pendingOfTask(task.sid).length;
+        const workers = this.candidates(task).slice(0, task.status === 'pending' ? room : 1);
+        if (workers.length === 0) continue;
+        for (const worker of workers) {
+          this.reservations.push({
+            sid: undefined,
+            taskSid: task.sid,
+            workerSid: worker.sid,
+            status: 'pending',
+            createdAt: this.now,
+          });
+          const activity = this.queueActivity(task, 'reservation');
+          if (activity) this.move(worker, activity);
+        }
         task.status = 'reserved';
         offered = true;
         break;
       }
       if (!offered) return;
     }
+  }
+
+  /** The workers eligible for the task, best first. */
+  private candidates(task: ModelTask): ModelWorker[] {
+    const step = this.stepOf(task)!;
+    return [...this.workers.values()]
+      .filter((w) => this.eligible(w, task))
+      .sort(
+        (a, b) =>
+          (step.order === 'idle' ? 0 : step.order === 'desc' ? b.level - a.level : a.level - b.level) ||
+          this.idleSince(a) - this.idleSince(b) ||
+          (a.sid < b.sid ? -1 : 1),
+      );
   }
 }
