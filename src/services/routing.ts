@@ -56,6 +56,14 @@ import type { QueueMembership } from './membership.js';
 import type { IdleCursor, StoreTx, TaskPatch } from './ports/store.js';
 import { recordWorkerChange } from './workers.js';
 
+/**
+ * A reservation as `updateReservation` leaves it after a change of status at `now` (its version
+ * up by one): what a read back would give, without the read.
+ */
+function changed(r: Reservation, status: ReservationStatus, now: Date): Reservation {
+  return { ...r, reservationStatus: status, version: r.version + 1, dateUpdated: now };
+}
+
 /** Timer kinds routing schedules. */
 export const TimerKind = {
   ttl: 'task.ttl',
@@ -761,8 +769,7 @@ export class RoutingEngine {
           freedMs: this.nowMs(),
         });
       }
-      const after = (await tx.getReservation(r.workspaceSid, r.sid))!;
-      if (eventType !== '') await this.recordReservation(tx, eventType, after, task);
+      if (eventType !== '') await this.recordReservation(tx, eventType, changed(r, status, now), task);
       freed.push(r.workerSid);
     }
     return freed;
@@ -790,8 +797,7 @@ export class RoutingEngine {
     await this.timers.cancel(tx, TimerKind.step, task.sid);
     await this.timers.cancel(tx, TimerKind.ttl, task.sid);
     task = await this.requireTask(tx, ws.sid, task.sid);
-    const accepted = (await tx.getReservation(ws.sid, reservation.sid))!;
-    await this.recordReservation(tx, 'reservation.accepted', accepted, task);
+    await this.recordReservation(tx, 'reservation.accepted', changed(reservation, 'accepted', now), task);
     const others = (await tx.reservationsOf({ taskSid: task.sid }, ['pending'])).filter(
       (r) => r.sid !== reservation.sid,
     );
@@ -850,7 +856,7 @@ export class RoutingEngine {
     await this.recordTask(tx, 'task.wrapup', task);
     for (const r of await tx.reservationsOf({ taskSid: task.sid }, ['accepted'])) {
       await tx.updateReservation(r.sid, { status: 'wrapping' }, now);
-      await this.recordReservation(tx, 'reservation.wrapup', (await tx.getReservation(ws.sid, r.sid))!, task);
+      await this.recordReservation(tx, 'reservation.wrapup', changed(r, 'wrapping', now), task);
     }
   }
 

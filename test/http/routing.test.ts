@@ -186,6 +186,26 @@ describe('Routing', () => {
     expect(none.json().message).toMatch(/has no Workflow/);
   });
 
+  it("a reservation's events carry its status and version as stored, each change one version up", async () => {
+    const s = await h.workspace();
+    const ann = await h.worker(s, 'ann', s.idle);
+    const task = await h.post(`/v1/Workspaces/${s.ws}/Tasks`, {});
+    const [r] = (await h.get(`/v1/Workspaces/${s.ws}/Workers/${ann}/Reservations`)).reservations;
+    const url = `/v1/Workspaces/${s.ws}/Tasks/${task.sid}/Reservations/${r.sid}`;
+    await h.post(url, { Instruction: 'dequeue', DequeueFrom: '+15551234567' });
+    await h.post(url, { ReservationStatus: 'wrapping' });
+    await h.post(url, { ReservationStatus: 'completed' });
+    const events = (await t.store.listEvents(s.ws, 0, 10_000)).filter((e) => e.resourceSid === r.sid);
+    expect(events.map((e) => [e.type, e.data.reservation_status, e.data.version])).toEqual([
+      ['reservation.created', 'pending', 0],
+      ['reservation.accepted', 'accepted', 2],
+      ['reservation.wrapup', 'wrapping', 3],
+      ['reservation.completed', 'completed', 4],
+    ]);
+    expect((events[1]!.data.instruction as { instruction: string }).instruction).toBe('dequeue');
+    expect((await t.store.getReservation(s.ws, r.sid))?.version).toBe(4);
+  });
+
   it('skip_if skips a step nobody can take; known_worker_sid offers the named worker only; target expressions read task.*', async () => {
     const s = await h.workspace({
       config: (q) =>
