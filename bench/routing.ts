@@ -13,6 +13,7 @@
  * lifecycles (create, reserve, accept, complete) per second.
  *
  *   npx tsx bench/routing.ts [--seconds 5] [--concurrency 8] [--workers 10000] [--no-postgres]
+ *                            [--cpu-prof DIR]   (each node process writes a V8 CPU profile into DIR)
  *
  * Prints `RESULT {json}` last, which bench/run.ts puts into BENCHMARKS.md.
  */
@@ -38,6 +39,8 @@ const SECONDS = option('seconds', 5);
 const CONCURRENCY = option('concurrency', 8);
 const WORKERS = option('workers', 10_000);
 const QUEUES = 100;
+const cpuProfAt = process.argv.indexOf('--cpu-prof');
+const CPU_PROF_DIR = cpuProfAt === -1 ? undefined : process.argv[cpuProfAt + 1];
 const url = process.env.ROSTER_BENCH_DATABASE_URL ?? process.env.ROSTER_TEST_DATABASE_URL;
 
 type Where = { kind: 'sqlite'; path: string } | { kind: 'postgres'; schema: string };
@@ -125,7 +128,9 @@ async function runNode(job: Job): Promise<NodeResult> {
     r.firstError ??= what;
   };
 
-  // Durable worker updates: each loop flips its own workers between two available activities.
+  // Durable worker updates: each loop flips its own workers between two available activities,
+  // the other one first (the workers start in activities[0]; setting that would change nothing,
+  // which writes nothing and records no event).
   await sleepUntil(job.updatesAt);
   let end = job.updatesAt + job.seconds * 1000;
   await Promise.all(
@@ -134,7 +139,7 @@ async function runNode(job: Job): Promise<NodeResult> {
       for (let n = 0; Date.now() < end; n++) {
         const res = await post(
           `/Workers/${mine[n % mine.length]!}`,
-          `ActivitySid=${job.activities[Math.floor(n / mine.length) % 2]}`,
+          `ActivitySid=${job.activities[(Math.floor(n / mine.length) + 1) % 2]}`,
         );
         if (res.statusCode === 200) r.updates++;
         else {
@@ -258,9 +263,14 @@ async function setUp(where: Where) {
 }
 
 function spawnNode(job: Job): Promise<NodeResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--node'], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const profile = CPU_PROF_DIR === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', CPU_PROF_DIR];
+  const child = spawn(
+    process.execPath,
+    [...profile, '--import', 'tsx', fileURLToPath(import.meta.url), '--node'],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   child.stdin.end(JSON.stringify(job));
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));

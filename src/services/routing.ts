@@ -53,8 +53,16 @@ import { timeOfDayFields } from '../domain/workflows/time-of-day.js';
 import type { TimerService } from '../timers/timer-service.js';
 import { record, wholeSeconds, type ServiceDeps } from './context.js';
 import type { QueueMembership } from './membership.js';
-import type { StoreTx, TaskPatch } from './ports/store.js';
+import type { IdleCursor, StoreTx, TaskPatch } from './ports/store.js';
 import { recordWorkerChange } from './workers.js';
+
+/**
+ * A reservation as `updateReservation` leaves it after a change of status at `now` (its version
+ * up by one): what a read back would give, without the read.
+ */
+function changed(r: Reservation, status: ReservationStatus, now: Date): Reservation {
+  return { ...r, reservationStatus: status, version: r.version + 1, dateUpdated: now };
+}
 
 /** Timer kinds routing schedules. */
 export const TimerKind = {
@@ -437,16 +445,37 @@ export class RoutingEngine {
     const excluded = new Set(seen.map((r) => r.workerSid));
     const step = this.step(ws, target);
     const doc = this.taskDocument(task);
+    let current = task;
+    let made = 0;
+    // Without order_by the worker order is the index's (longest idle first, then SID): the
+    // members are walked a page at a time and the first eligible ones take the task, so an
+    // offer reads a few members, not the whole queue.
+    if (queueSid !== null && !this.targetsWorker(task) && target?.orderBy === undefined) {
+      for (let after: IdleCursor | null = null; ;) {
+        const page = await tx.idleQueueMembersOn(queueSid, task.taskChannelSid, after);
+        const members = page.members.filter((m) => !excluded.has(m.worker.sid));
+        const loads = await this.loadsOf(tx, members);
+        for (const { worker, channel } of members) {
+          const c = this.candidateOf(
+            worker,
+            loads.get(worker.sid) ?? [],
+            channel,
+            task.taskChannelSid,
+            false,
+          );
+          if (!isEligible(c, doc, step)) continue;
+          current = await this.reserve(tx, ws, current, worker, queue);
+          if (++made >= room) return true;
+        }
+        if (page.next === null) return made > 0;
+        after = page.next;
+      }
+    }
     const members = (await this.membersFor(tx, ws, task, queueSid)).filter(
       (m) => !excluded.has(m.worker.sid),
     );
     if (members.length === 0) return false;
-    const loads = new Map<string, WorkerLoad[]>();
-    for (const l of await tx.workerLoadsOf(members.map((m) => m.worker.sid))) {
-      const list = loads.get(l.workerSid);
-      if (list) list.push(l);
-      else loads.set(l.workerSid, [l]);
-    }
+    const loads = await this.loadsOf(tx, members);
     // Every check with what the two reads gave (members with their channel, their loads); the
     // target expression runs last, and only order_by reads attributes again.
     const compare = workerComparator(target?.orderBy);
@@ -460,14 +489,27 @@ export class RoutingEngine {
       ranked.push({ worker, rank: rankWorker(target?.orderBy, c, c.idleSince) });
     }
     ranked.sort((a, b) => compare(a.rank, b.rank));
-    let current = task;
-    let made = 0;
     for (const { worker } of ranked) {
       if (made >= room) break;
       current = await this.reserve(tx, ws, current, worker, queue);
       made++;
     }
     return made > 0;
+  }
+
+  /** The load rows of these members, by worker SID (none read when there are no members). */
+  private async loadsOf(
+    tx: StoreTx,
+    members: readonly { worker: Worker }[],
+  ): Promise<Map<string, WorkerLoad[]>> {
+    const loads = new Map<string, WorkerLoad[]>();
+    if (members.length === 0) return loads;
+    for (const l of await tx.workerLoadsOf(members.map((m) => m.worker.sid))) {
+      const list = loads.get(l.workerSid);
+      if (list) list.push(l);
+      else loads.set(l.workerSid, [l]);
+    }
+    return loads;
   }
 
   /** Whether the task was sent to one worker (RoutingTarget WK…), queue or not. */
@@ -727,8 +769,7 @@ export class RoutingEngine {
           freedMs: this.nowMs(),
         });
       }
-      const after = (await tx.getReservation(r.workspaceSid, r.sid))!;
-      if (eventType !== '') await this.recordReservation(tx, eventType, after, task);
+      if (eventType !== '') await this.recordReservation(tx, eventType, changed(r, status, now), task);
       freed.push(r.workerSid);
     }
     return freed;
@@ -756,8 +797,7 @@ export class RoutingEngine {
     await this.timers.cancel(tx, TimerKind.step, task.sid);
     await this.timers.cancel(tx, TimerKind.ttl, task.sid);
     task = await this.requireTask(tx, ws.sid, task.sid);
-    const accepted = (await tx.getReservation(ws.sid, reservation.sid))!;
-    await this.recordReservation(tx, 'reservation.accepted', accepted, task);
+    await this.recordReservation(tx, 'reservation.accepted', changed(reservation, 'accepted', now), task);
     const others = (await tx.reservationsOf({ taskSid: task.sid }, ['pending'])).filter(
       (r) => r.sid !== reservation.sid,
     );
@@ -816,7 +856,7 @@ export class RoutingEngine {
     await this.recordTask(tx, 'task.wrapup', task);
     for (const r of await tx.reservationsOf({ taskSid: task.sid }, ['accepted'])) {
       await tx.updateReservation(r.sid, { status: 'wrapping' }, now);
-      await this.recordReservation(tx, 'reservation.wrapup', (await tx.getReservation(ws.sid, r.sid))!, task);
+      await this.recordReservation(tx, 'reservation.wrapup', changed(r, 'wrapping', now), task);
     }
   }
 

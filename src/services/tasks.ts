@@ -159,16 +159,16 @@ export class TaskService {
         );
       return { workflowSid: input.workflowSid, taskQueueSid: null };
     }
-    const workflows = await tx.listWorkflows(ws.sid, {}, { pageSize: 2, page: 0 });
-    if (workflows.items.length !== 1) {
+    const workflows = await tx.firstWorkflowSids(ws.sid);
+    if (workflows.length !== 1) {
       throw new InvalidParameterError(
         'WorkflowSid',
-        workflows.items.length === 0
+        workflows.length === 0
           ? 'Missing required parameter WorkflowSid: the workspace has no Workflow'
           : 'Missing required parameter WorkflowSid: the workspace has more than one Workflow',
       );
     }
-    return { workflowSid: workflows.items[0]!.sid, taskQueueSid: null };
+    return { workflowSid: workflows[0]!, taskQueueSid: null };
   }
 
   private virtualStart(given: Date | undefined, nowMs: number): number {

@@ -9,6 +9,8 @@ import type {
   WorkerLoad,
 } from '../domain/types.js';
 import type {
+  IdleCursor,
+  IdleQueueMember,
   NewReservation,
   NewTask,
   Page,
@@ -18,7 +20,7 @@ import type {
   TaskFilter,
   TaskPatch,
 } from '../services/ports/store.js';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { compiledOnce, CrudQueries, type rowQueries } from './crud.js';
 import type { Database } from './schema.js';
 import { checkPageOffset, MAX_PAGE_OFFSET } from './paging.js';
@@ -77,6 +79,13 @@ export function toReservation(r: Row): Reservation {
   };
 }
 
+/** A member's channel as read beside it: only channels that deviate from the default have a row (migration 008). */
+function channelOf(r: Row): { available: boolean; capacity: number } {
+  return r.channel_capacity === null || r.channel_capacity === undefined
+    ? { ...DEFAULT_WORKER_CHANNEL }
+    : { available: bool(r.channel_available), capacity: num(r.channel_capacity) };
+}
+
 function toWorkerLoad(r: Row): WorkerLoad {
   return {
     workerSid: r.worker_sid as string,
@@ -117,12 +126,48 @@ function taskSelect(db: Kysely<Database>) {
     ]);
 }
 
+/** Members read by the first page of an idle-ordered walk (most offers take the first eligible). */
+const IDLE_FIRST_PAGE = 16;
+/** Members read by each further page. */
+const IDLE_PAGE = 256;
+
+/**
+ * A queue's available members, longest idle first then by SID, along routing_candidates'
+ * (queue, available, idle, SID) index (migration 016), each with its channel for the task channel.
+ */
+function idleMembersOn(
+  db: Kysely<Database>,
+  select: ReturnType<typeof rowQueries>,
+  queueSid: string,
+  taskChannelSid: string,
+) {
+  return select.worker
+    .innerJoin('routing_candidates as c', 'c.worker_id', 'k.id')
+    .innerJoin('task_queues as q', 'q.id', 'c.queue_id')
+    .leftJoin('worker_channels as wc', (j) =>
+      j.onRef('wc.worker_sid', '=', 'k.sid').on('wc.task_channel_sid', '=', taskChannelSid),
+    )
+    .select(['wc.available as channel_available', 'wc.capacity as channel_capacity', 'c.idle_ms'])
+    .where('q.sid', '=', queueSid)
+    .where('c.available', '=', true)
+    .orderBy('c.idle_ms')
+    .orderBy('c.worker_sid');
+}
+
 /** Routing's hot reads, compiled once per builder: only their parameters change per call. */
 function routingLookups(db: Kysely<Database>, select: ReturnType<typeof rowQueries>) {
   const reservationsBy = new Map<string, (sid: string) => ReturnType<ReturnType<typeof compiledOnce>>>();
   return {
     task: compiledOnce((workspaceSid, sid) =>
       taskSelect(db).where('t.sid', '=', sid).where('t.workspace_sid', '=', workspaceSid),
+    ),
+    workflowSids: compiledOnce((workspaceSid) =>
+      db
+        .selectFrom('workflows')
+        .select('sid')
+        .where('workspace_sid', '=', workspaceSid)
+        .orderBy('id')
+        .limit(2),
     ),
     hasWaiting: compiledOnce((workspaceSid) =>
       db
@@ -163,6 +208,14 @@ function routingLookups(db: Kysely<Database>, select: ReturnType<typeof rowQueri
         .where('a.available', '=', true)
         // The membership key's order (queue_id, worker_id): no sort step.
         .orderBy('m.worker_id'),
+    ),
+    idleMembersFirst: compiledOnce((queueSid, taskChannelSid) =>
+      idleMembersOn(db, select, queueSid, taskChannelSid).limit(IDLE_FIRST_PAGE),
+    ),
+    idleMembersAfter: compiledOnce((queueSid, taskChannelSid, idleMs, workerSid) =>
+      idleMembersOn(db, select, queueSid, taskChannelSid)
+        .where(sql<boolean>`(c.idle_ms, c.worker_sid) > (cast(${idleMs} as bigint), ${workerSid})`)
+        .limit(IDLE_PAGE),
     ),
     workerLoads: compiledOnce((workerSid) =>
       db.selectFrom('worker_loads').selectAll().where('worker_sid', '=', workerSid),
@@ -208,6 +261,10 @@ export abstract class RoutingQueries extends CrudQueries implements StoreTx {
   async getTask(workspaceSid: string, sid: string): Promise<Task | null> {
     const [r] = await this.rows(this.routing.task(workspaceSid, sid));
     return r ? toTask(r) : null;
+  }
+
+  async firstWorkflowSids(workspaceSid: string): Promise<string[]> {
+    return (await this.rows(this.routing.workflowSids(workspaceSid))).map((r) => r.sid as string);
   }
 
   async hasWaitingTasks(workspaceSid: string): Promise<boolean> {
@@ -382,19 +439,35 @@ export abstract class RoutingQueries extends CrudQueries implements StoreTx {
     return (await this.rows(this.routing.availableMembers(queueSid))).map(toWorker);
   }
 
+  async idleQueueMembersOn(
+    queueSid: string,
+    taskChannelSid: string,
+    after: IdleCursor | null,
+  ): Promise<{ members: IdleQueueMember[]; next: IdleCursor | null }> {
+    const q =
+      after === null
+        ? this.routing.idleMembersFirst(queueSid, taskChannelSid)
+        : this.routing.idleMembersAfter(queueSid, taskChannelSid, String(after.idleMs), after.workerSid);
+    const rows = await this.rows(q);
+    const members = rows.map((r) => ({
+      worker: toWorker(r),
+      channel: channelOf(r),
+      idleMs: num(r.idle_ms),
+    }));
+    const last = members.at(-1);
+    const full = rows.length === (after === null ? IDLE_FIRST_PAGE : IDLE_PAGE);
+    return {
+      members,
+      next: full && last ? { idleMs: last.idleMs, workerSid: last.worker.sid } : null,
+    };
+  }
+
   async availableQueueMembersOn(
     queueSid: string,
     taskChannelSid: string,
   ): Promise<{ worker: Worker; channel: { available: boolean; capacity: number } | null }[]> {
     const rows = await this.rows(this.routing.availableMembersOn(queueSid, taskChannelSid));
-    return rows.map((r) => ({
-      worker: toWorker(r),
-      // Only channels that deviate from the default have a row (migration 008).
-      channel:
-        r.channel_capacity === null || r.channel_capacity === undefined
-          ? { ...DEFAULT_WORKER_CHANNEL }
-          : { available: bool(r.channel_available), capacity: num(r.channel_capacity) },
-    }));
+    return rows.map((r) => ({ worker: toWorker(r), channel: channelOf(r) }));
   }
 
   async queueMemberActivities(queueSid: string): Promise<{ activitySid: string; available: boolean }[]> {

@@ -157,6 +157,16 @@ export interface Database {
     date_created: Date;
     date_updated: Date;
   };
+  /** Kept by migration 016's triggers: routing walks it, never writes it. */
+  routing_candidates: {
+    queue_id: number;
+    worker_id: number;
+    worker_sid: string;
+    available: boolean;
+    status_ms: number;
+    freed_ms: number;
+    idle_ms: number;
+  };
   worker_loads: {
     worker_sid: string;
     task_channel_sid: string;

@@ -138,6 +138,74 @@ describe('Routing', () => {
     expect((await h.get(`/v1/Workspaces/${s3.ws}/Tasks/${older.sid}`)).assignment_status).toBe('pending');
   });
 
+  it('without order_by: longest idle first (activity change or last freed task), ties by SID, past a page of busy members', async () => {
+    const s = await h.workspace();
+    const workers: string[] = [];
+    // All made available in the same second: equally idle, so offered in SID order.
+    for (let i = 0; i < 20; i++) workers.push(await h.worker(s, `w${i}`, s.idle));
+    const bySid = [...workers].sort();
+    const tasks: string[] = [];
+    // 18 tasks: the first 16 members (the walk's first page) are busy by the 17th.
+    for (let i = 0; i < 18; i++) {
+      const task = await h.post(`/v1/Workspaces/${s.ws}/Tasks`, {});
+      tasks.push(task.sid);
+      expect(await h.offers(s, task.sid)).toEqual([[bySid[i], 'pending']]);
+    }
+    // bySid[18] changes activity a second later: now bySid[19] has been idle longest.
+    clock.advance(1000);
+    await h.post(`/v1/Workspaces/${s.ws}/Workers/${bySid[18]}`, { ActivitySid: s.offline });
+    await h.post(`/v1/Workspaces/${s.ws}/Workers/${bySid[18]}`, { ActivitySid: s.idle });
+    const next = await h.post(`/v1/Workspaces/${s.ws}/Tasks`, {});
+    expect(await h.offers(s, next.sid)).toEqual([[bySid[19], 'pending']]);
+    // bySid[0] is freed another second later (its task canceled): bySid[18] is idle longer.
+    clock.advance(1000);
+    await h.post(`/v1/Workspaces/${s.ws}/Tasks/${tasks[0]}`, {
+      AssignmentStatus: 'canceled',
+      Reason: 'gone',
+    });
+    const last = await h.post(`/v1/Workspaces/${s.ws}/Tasks`, {});
+    expect(await h.offers(s, last.sid)).toEqual([[bySid[18], 'pending']]);
+    const after = await h.post(`/v1/Workspaces/${s.ws}/Tasks`, {});
+    expect(await h.offers(s, after.sid)).toEqual([[bySid[0], 'pending']]);
+  });
+
+  it('a task without WorkflowSid takes the only workflow of its workspace; none or several is a 400', async () => {
+    const s = await h.workspace();
+    const task = await h.post(`/v1/Workspaces/${s.ws}/Tasks`, {});
+    expect(task.workflow_sid).toBe(s.workflow);
+    await h.post(`/v1/Workspaces/${s.ws}/Workflows`, {
+      FriendlyName: 'Second',
+      Configuration: JSON.stringify({ task_routing: { filters: [], default_filter: { queue: s.queue } } }),
+    });
+    const two = await t.request({ method: 'POST', url: `/v1/Workspaces/${s.ws}/Tasks`, form: {} });
+    expect(two.statusCode).toBe(400);
+    expect(two.json().message).toMatch(/more than one Workflow/);
+    const bare = (await h.post('/v1/Workspaces', { FriendlyName: `bare-${Math.random()}` })).sid as string;
+    const none = await t.request({ method: 'POST', url: `/v1/Workspaces/${bare}/Tasks`, form: {} });
+    expect(none.statusCode).toBe(400);
+    expect(none.json().message).toMatch(/has no Workflow/);
+  });
+
+  it("a reservation's events carry its status and version as stored, each change one version up", async () => {
+    const s = await h.workspace();
+    const ann = await h.worker(s, 'ann', s.idle);
+    const task = await h.post(`/v1/Workspaces/${s.ws}/Tasks`, {});
+    const [r] = (await h.get(`/v1/Workspaces/${s.ws}/Workers/${ann}/Reservations`)).reservations;
+    const url = `/v1/Workspaces/${s.ws}/Tasks/${task.sid}/Reservations/${r.sid}`;
+    await h.post(url, { Instruction: 'dequeue', DequeueFrom: '+15551234567' });
+    await h.post(url, { ReservationStatus: 'wrapping' });
+    await h.post(url, { ReservationStatus: 'completed' });
+    const events = (await t.store.listEvents(s.ws, 0, 10_000)).filter((e) => e.resourceSid === r.sid);
+    expect(events.map((e) => [e.type, e.data.reservation_status, e.data.version])).toEqual([
+      ['reservation.created', 'pending', 0],
+      ['reservation.accepted', 'accepted', 2],
+      ['reservation.wrapup', 'wrapping', 3],
+      ['reservation.completed', 'completed', 4],
+    ]);
+    expect((events[1]!.data.instruction as { instruction: string }).instruction).toBe('dequeue');
+    expect((await t.store.getReservation(s.ws, r.sid))?.version).toBe(4);
+  });
+
   it('skip_if skips a step nobody can take; known_worker_sid offers the named worker only; target expressions read task.*', async () => {
     const s = await h.workspace({
       config: (q) =>

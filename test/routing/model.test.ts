@@ -18,8 +18,8 @@ import {
  * reference model (./model.ts), and after every step the invariants of routing and the model's
  * state against Roster's.
  *
- * A failure prints its seed and step; replay it with
- *   ROSTER_MODEL_SEED=<seed> npx vitest run test/routing/model.test.ts
+ * A failure prints its seed, mode and step; replay it with
+ *   ROSTER_MODEL_SEED=<seed> ROSTER_MODEL_MODE=<mode> npx vitest run test/routing/model.test.ts
  * (ROSTER_MODEL_STEPS sets the number of steps, ROSTER_MODEL_SEEDS=n runs n random seeds).
  */
 
@@ -31,23 +31,36 @@ const STEPS = Number(process.env.ROSTER_MODEL_STEPS ?? 60);
  * task over a better waiting task (2071249367, 1821576246); then, with that fixed, gave the freed
  * worker the moved task when that task's new step ranks another free worker first (2002135605).
  */
-const FIXED_SEEDS: { seed: number; steps: number }[] = [
-  { seed: 1, steps: STEPS },
-  { seed: 2, steps: STEPS },
-  { seed: 3, steps: STEPS },
-  { seed: 4, steps: STEPS },
-  { seed: 2071249367, steps: 125 },
-  { seed: 1821576246, steps: 75 },
-  { seed: 2002135605, steps: 173 },
+/**
+ * The workspace a run drives: `multi` multitasking, one reservation per task; `single`
+ * single-tasking, with queues that move a reserved or assigned worker to another activity;
+ * `multi-reserve` multitasking with queues whose max_reserved_workers is above 1.
+ */
+type Mode = 'multi' | 'single' | 'multi-reserve';
+const MODES: Mode[] = ['multi', 'single', 'multi-reserve'];
+const FIXED_SEEDS: { seed: number; steps: number; mode: Mode }[] = [
+  { seed: 1, steps: STEPS, mode: 'multi' },
+  { seed: 2, steps: STEPS, mode: 'multi' },
+  { seed: 3, steps: STEPS, mode: 'multi' },
+  { seed: 4, steps: STEPS, mode: 'multi' },
+  { seed: 2071249367, steps: 125, mode: 'multi' },
+  { seed: 1821576246, steps: 75, mode: 'multi' },
+  { seed: 2002135605, steps: 173, mode: 'multi' },
+  ...[5, 6, 7].map((seed) => ({ seed, steps: STEPS, mode: 'single' as const })),
+  // 150 steps: fewer runs reach two free workers for one task.
+  ...[8, 9, 10].map((seed) => ({ seed, steps: 150, mode: 'multi-reserve' as const })),
 ];
-const SEEDS: { seed: number; steps: number }[] = process.env.ROSTER_MODEL_SEED
-  ? [{ seed: Number(process.env.ROSTER_MODEL_SEED), steps: STEPS }]
+/** ROSTER_MODEL_MODE runs only that mode; random seeds take the modes in turn. */
+const ONLY_MODE = process.env.ROSTER_MODEL_MODE as Mode | undefined;
+const SEEDS: { seed: number; steps: number; mode: Mode }[] = process.env.ROSTER_MODEL_SEED
+  ? [{ seed: Number(process.env.ROSTER_MODEL_SEED), steps: STEPS, mode: ONLY_MODE ?? 'multi' }]
   : process.env.ROSTER_MODEL_SEEDS
-    ? Array.from({ length: Number(process.env.ROSTER_MODEL_SEEDS) }, () => ({
+    ? Array.from({ length: Number(process.env.ROSTER_MODEL_SEEDS) }, (_, i) => ({
         seed: Math.floor(Math.random() * 2 ** 31),
         steps: STEPS,
+        mode: ONLY_MODE ?? MODES[i % MODES.length]!,
       }))
-    : FIXED_SEEDS;
+    : FIXED_SEEDS.filter((x) => ONLY_MODE === undefined || x.mode === ONLY_MODE);
 const RESERVATION_TIMEOUT_S = 25;
 const WORKERS: { name: string; skills: string[]; level: number; chat: number }[] = [
   { name: 'Ana', skills: ['en'], level: 3, chat: 2 },
@@ -56,7 +69,8 @@ const WORKERS: { name: string; skills: string[]; level: number; chat: number }[]
   { name: 'Di', skills: ['fr'], level: 2, chat: 1 },
   { name: 'Ed', skills: ['en', 'fr'], level: 4, chat: 0 },
 ];
-const LANGUAGES = ['en', 'es', 'fr', 'de'];
+const LANGUAGES = ['en', 'es', 'fr', 'de', 'it', 'pt'];
+const SKILLS = ['en', 'es', 'fr'];
 
 /** mulberry32: a small seeded generator, enough to replay a run. */
 function random(seed: number) {
@@ -116,8 +130,13 @@ describe(`routing against a reference model (${testBackend()})`, () => {
   const v1 = (path: string) => `/v1/Workspaces/${ws}${path}`;
 
   /** A fresh workspace, its workers and the model that mirrors it. */
-  async function setUp(): Promise<{ model: RoutingModel; workers: ModelWorker[] }> {
-    ws = (await call<{ sid: string }>('POST', '/v1/Workspaces', { FriendlyName: 'Model' })).sid;
+  async function setUp(mode: Mode): Promise<{ model: RoutingModel; workers: ModelWorker[] }> {
+    ws = (
+      await call<{ sid: string }>('POST', '/v1/Workspaces', {
+        FriendlyName: 'Model',
+        MultiTaskEnabled: mode === 'single' ? 'false' : 'true',
+      })
+    ).sid;
     const acts = await call<{ activities: { sid: string; friendly_name: ActivityName }[] }>(
       'GET',
       v1('/Activities'),
@@ -128,11 +147,25 @@ describe(`routing against a reference model (${testBackend()})`, () => {
     }
     await call('POST', `/v1/Workspaces/${ws}`, { TimeoutActivitySid: activity.Unavailable });
     const targets = { en: "skills HAS 'en'", es: "skills HAS 'es'", fr: "skills HAS 'fr'", any: '1==1' };
+    // single: en moves a reserved worker to Unavailable and an assigned one to Offline; es moves a
+    // reserved one to Unavailable. multi-reserve: any offers a task to 2 workers at once, es to 3.
+    const queueActivities: Partial<
+      Record<keyof typeof queue, { reservation?: ActivityName; assignment?: ActivityName }>
+    > =
+      mode === 'single'
+        ? { en: { reservation: 'Unavailable', assignment: 'Offline' }, es: { reservation: 'Unavailable' } }
+        : {};
+    const maxReserved: Partial<Record<keyof typeof queue, number>> =
+      mode === 'multi-reserve' ? { any: 2, es: 3 } : {};
     for (const [key, expression] of Object.entries(targets) as [keyof typeof queue, string][]) {
+      const moves = queueActivities[key];
       queue[key] = (
         await call<{ sid: string }>('POST', v1('/TaskQueues'), {
           FriendlyName: `Q-${key}`,
           TargetWorkers: expression,
+          ...(moves?.reservation ? { ReservationActivitySid: activity[moves.reservation] } : {}),
+          ...(moves?.assignment ? { AssignmentActivitySid: activity[moves.assignment] } : {}),
+          ...(maxReserved[key] ? { MaxReservedWorkers: String(maxReserved[key]) } : {}),
         })
       ).sid;
     }
@@ -158,7 +191,37 @@ describe(`routing against a reference model (${testBackend()})`, () => {
           {
             filter_friendly_name: 'French',
             expression: "lang == 'fr'",
-            targets: [{ queue: queue.fr, timeout: 45, order_by: 'worker.level ASC' }],
+            targets: [
+              {
+                queue: queue.fr,
+                timeout: 45,
+                order_by: 'worker.level ASC',
+                skip_if: 'workers.available == 0',
+              },
+              { queue: queue.any, timeout: 60, order_by: 'worker.level DESC' },
+            ],
+          },
+          {
+            filter_friendly_name: 'Italian',
+            expression: "lang == 'it'",
+            targets: [
+              { queue: queue.any, known_worker_sid: 'task.agent', timeout: 40 },
+              { queue: queue.any },
+            ],
+          },
+          {
+            filter_friendly_name: 'Portuguese',
+            expression: "lang == 'pt'",
+            targets: [
+              { queue: queue.es, known_worker_friendly_name: 'task.agent_name', timeout: 35 },
+              { queue: queue.any, timeout: 100, order_by: 'worker.level ASC' },
+            ],
+          },
+          {
+            // No order_by: longest idle first, along routing's candidate index.
+            filter_friendly_name: 'German',
+            expression: "lang == 'de'",
+            targets: [{ queue: queue.any, timeout: 70 }, { queue: queue.en }],
           },
           {
             filter_friendly_name: 'Rest',
@@ -197,12 +260,46 @@ describe(`routing against a reference model (${testBackend()})`, () => {
               { queue: queue.any, timeout: 120, order: 'desc' },
             ],
           },
-          { matches: (a) => a.lang === 'fr', steps: [{ queue: queue.fr, timeout: 45, order: 'asc' }] },
+          {
+            matches: (a) => a.lang === 'fr',
+            steps: [
+              { queue: queue.fr, timeout: 45, order: 'asc', skipIfNoneAvailable: true },
+              { queue: queue.any, timeout: 60, order: 'desc' },
+            ],
+          },
+          {
+            matches: (a) => a.lang === 'it',
+            steps: [
+              { queue: queue.any, timeout: 40, order: 'idle', known: 'sid' },
+              { queue: queue.any, order: 'idle' },
+            ],
+          },
+          {
+            matches: (a) => a.lang === 'pt',
+            steps: [
+              { queue: queue.es, timeout: 35, order: 'idle', known: 'name' },
+              { queue: queue.any, timeout: 100, order: 'asc' },
+            ],
+          },
+          {
+            matches: (a) => a.lang === 'de',
+            steps: [
+              { queue: queue.any, timeout: 70, order: 'idle' },
+              { queue: queue.en, order: 'idle' },
+            ],
+          },
           { matches: () => true, steps: [{ queue: queue.any, order: 'desc' }] },
         ],
         reservationTimeoutS: RESERVATION_TIMEOUT_S,
         timeoutActivity: 'Unavailable',
         movedReservationStatus: 'canceled',
+        multitasking: mode !== 'single',
+        queueActivities: Object.fromEntries(
+          Object.entries(queueActivities).map(([key, moves]) => [queue[key as keyof typeof queue], moves]),
+        ),
+        maxReserved: Object.fromEntries(
+          Object.entries(maxReserved).map(([key, n]) => [queue[key as keyof typeof queue], n]),
+        ),
       },
       clock.now(),
     );
@@ -217,6 +314,7 @@ describe(`routing against a reference model (${testBackend()})`, () => {
       await call('POST', v1(`/Workers/${sid}/Channels/chat`), { Capacity: String(w.chat) });
       const mw: ModelWorker = {
         sid,
+        name: w.name,
         level: w.level,
         skills: w.skills,
         activity: 'Offline',
@@ -226,6 +324,15 @@ describe(`routing against a reference model (${testBackend()})`, () => {
       model.addWorker(mw);
     }
     return { model, workers };
+  }
+
+  /** A task's attributes: a language, and for known-worker steps the worker they name (sometimes none). */
+  function taskAttributes(rnd: Random, workers: ModelWorker[]): Record<string, unknown> {
+    const lang = rnd.pick(LANGUAGES);
+    const attributes: Record<string, unknown> = { lang, n: rnd.int(0, 999) };
+    if (lang === 'it') attributes.agent = rnd.chance(0.9) ? rnd.pick(workers).sid : 'WK' + '0'.repeat(32);
+    if (lang === 'pt') attributes.agent_name = rnd.chance(0.9) ? rnd.pick(workers).name : 'Nobody';
+    return attributes;
   }
 
   /** One random step, on Roster and on the model; returns what it did, for the failure message. */
@@ -246,11 +353,10 @@ describe(`routing against a reference model (${testBackend()})`, () => {
     const choice = rnd.int(0, 99);
 
     if (choice < 22) {
-      const lang = rnd.pick(LANGUAGES);
+      const attributes = taskAttributes(rnd, workers);
       const channel: Channel = rnd.chance(0.6) ? 'voice' : 'chat';
       const priority = rnd.int(0, 3);
       const ttlS = rnd.pick([86_400, 200, 400]);
-      const attributes = { lang, n: rnd.int(0, 999) };
       const created = await call<{ sid: string }>('POST', v1('/Tasks'), {
         Attributes: JSON.stringify(attributes),
         TaskChannel: channel,
@@ -310,12 +416,21 @@ describe(`routing against a reference model (${testBackend()})`, () => {
       model.cancelTask(task.sid);
       return `${did}; cancel task ${task.sid}`;
     }
-    if (choice < 96 && waiting.length > 0) {
+    if (choice < 94 && waiting.length > 0) {
       const task = rnd.pick(waiting);
-      const attributes = { lang: rnd.pick(LANGUAGES), n: rnd.int(0, 999) };
+      const attributes = taskAttributes(rnd, workers);
       await call('POST', v1(`/Tasks/${task.sid}`), { Attributes: JSON.stringify(attributes) });
       model.updateAttributes(task.sid, attributes);
       return `${did}; task ${task.sid} attributes ${JSON.stringify(attributes)}`;
+    }
+    if (choice < 98) {
+      // New attributes: the worker moves in or out of the language queues; its level changes.
+      const w = rnd.pick(workers);
+      const skills = SKILLS.filter(() => rnd.chance(0.5));
+      const level = rnd.int(1, 6);
+      await call('POST', v1(`/Workers/${w.sid}`), { Attributes: JSON.stringify({ skills, level }) });
+      model.updateWorker(w.sid, { skills, level });
+      return `${did}; worker ${w.sid} attributes skills ${skills.join(',')} level ${level}`;
     }
     // Past the next timeout.
     const ms2 = rnd.int(20_000, 70_000);
@@ -386,7 +501,17 @@ describe(`routing against a reference model (${testBackend()})`, () => {
       }
     }
     for (const [task, n] of holding) expect(n, `accepted reservations of ${task}`).toBeLessThanOrEqual(1);
-    // A worker never holds more than its channel's capacity; assigned_tasks counts its assigned tasks.
+    // Single-tasking: a worker holds one task at most, whatever its channels.
+    if (!model.config.multitasking) {
+      for (const w of workers) {
+        const holds = reservations.filter(
+          (r) => r.worker_sid === w.sid && ['pending', 'accepted', 'wrapping'].includes(r.reservation_status),
+        ).length;
+        expect(holds, `tasks held by ${w.sid} (single-tasking)`).toBeLessThanOrEqual(1);
+      }
+    }
+    // A worker never holds more than its channel's capacity (multitasking); assigned_tasks counts
+    // its assigned tasks.
     for (const w of workers) {
       for (const c of channels.get(w.sid)!) {
         const mine = reservations.filter(
@@ -395,7 +520,9 @@ describe(`routing against a reference model (${testBackend()})`, () => {
         const holds = mine.filter((r) =>
           ['pending', 'accepted', 'wrapping'].includes(r.reservation_status),
         ).length;
-        expect(holds, `tasks held by ${w.sid} on ${c.unique}`).toBeLessThanOrEqual(c.capacity);
+        if (model.config.multitasking) {
+          expect(holds, `tasks held by ${w.sid} on ${c.unique}`).toBeLessThanOrEqual(c.capacity);
+        }
         const assigned = mine.filter((r) => ['accepted', 'wrapping'].includes(r.reservation_status)).length;
         expect(c.assigned, `assigned_tasks of ${w.sid} on ${c.unique}`).toBe(assigned);
       }
@@ -467,10 +594,10 @@ describe(`routing against a reference model (${testBackend()})`, () => {
     }
   }
 
-  for (const { seed, steps } of SEEDS) {
-    it(`seed ${seed}: ${steps} steps`, async () => {
+  for (const { seed, steps, mode } of SEEDS) {
+    it(`seed ${seed}: ${steps} steps (${mode})`, async () => {
       const rnd = random(seed);
-      const { model, workers } = await setUp();
+      const { model, workers } = await setUp(mode);
       const log: string[] = [];
       let eventsSeen = 0;
       for (let i = 0; i < steps; i++) {
@@ -490,7 +617,7 @@ describe(`routing against a reference model (${testBackend()})`, () => {
             );
           const message = `${err instanceof Error ? err.message : String(err)}\nRoster's events in that step:\n  ${events.join('\n  ')}`;
           throw new Error(
-            `Model test failed at step ${i} of seed ${seed} (replay: ROSTER_MODEL_SEED=${seed} npx vitest run test/routing/model.test.ts)\n` +
+            `Model test failed at step ${i} of seed ${seed} (replay: ROSTER_MODEL_SEED=${seed} ROSTER_MODEL_MODE=${mode} npx vitest run test/routing/model.test.ts)\n` +
               `last steps:\n  ${log.slice(-8).join('\n  ')}\n${message}`,
             { cause: err },
           );

@@ -76,8 +76,22 @@ export interface ReservationFilter {
   status?: ReservationStatus;
 }
 
+/** Where a walk of a queue's members by idle time stopped. */
+export interface IdleCursor {
+  idleMs: number;
+  workerSid: string;
+}
+
+export interface IdleQueueMember {
+  worker: Worker;
+  channel: { available: boolean; capacity: number } | null;
+  idleMs: number;
+}
+
 export interface RoutingReads {
   getTask(workspaceSid: string, sid: string): Promise<Task | null>;
+  /** The SIDs of the workspace's first two workflows (enough to tell whether it has exactly one). */
+  firstWorkflowSids(workspaceSid: string): Promise<string[]>;
   /** Whether any task of the workspace is pending (waits for a worker). */
   hasWaitingTasks(workspaceSid: string): Promise<boolean>;
   /** Whether a reserved task of the workspace is in a queue with max_reserved_workers above 1. */
@@ -116,6 +130,17 @@ export interface RoutingReads {
     queueSid: string,
     taskChannelSid: string,
   ): Promise<{ worker: Worker; channel: { available: boolean; capacity: number } | null }[]>;
+  /**
+   * A queue's available members in routing's worker order without `order_by`: longest idle
+   * first (the later of the activity change and the last freed load), then by SID; each with its
+   * channel for the task channel (null: none) and its idle time. A page at a time, along one
+   * index: `after` is the previous page's `next`, which is null after the last page.
+   */
+  idleQueueMembersOn(
+    queueSid: string,
+    taskChannelSid: string,
+    after: IdleCursor | null,
+  ): Promise<{ members: IdleQueueMember[]; next: IdleCursor | null }>;
   /** The members of a queue with their activity (for skip_if's counters). */
   queueMemberActivities(queueSid: string): Promise<{ activitySid: string; available: boolean }[]>;
 }
