@@ -17,13 +17,13 @@
  * `RESULT {json}` last, which bench/run.ts puts into BENCHMARKS.md.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { newAuthToken, newSid, SidPrefix } from '../src/domain/sid.js';
 import { SseClient, type SseEvent } from '../test/http/stream-client.js';
 import { startServer, stopServer } from './servers.js';
+import { freePort, percentile } from './stream.js';
 
 export interface SubscribersOptions {
   subscribers: number;
@@ -52,22 +52,6 @@ export const DEFAULT_SUBSCRIBERS_OPTIONS: SubscribersOptions = {
 const DRAIN_MS = 10_000;
 
 const log = (text: string) => process.stderr.write(text + '\n');
-
-/** The server prints its public URL, which names the port it was given: give it a free one. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 function summary(xs: number[]): { p50: number; p99: number; max: number } {
   const sorted = [...xs].sort((a, b) => a - b);
