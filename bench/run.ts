@@ -3,13 +3,14 @@
  * the same bytes from memory, with the same autocannon settings, interleaved. Writes the
  * results into BENCHMARKS.md. Only ever talks to 127.0.0.1.
  *
- *   npm run bench [-- --duration 5 --rounds 5 --slices 5 --connections 10 --workers 1000000 --profile --no-write --no-postgres --no-streams --no-queues --no-routing --no-scale --no-rt-statistics --scale-postgres-workers N]
+ *   npm run bench [-- --duration 5 --rounds 5 --slices 5 --connections 10 --workers 1000000 --profile --no-write --no-postgres --no-streams --no-queues --no-routing --no-scale --no-rt-statistics --no-subscribers --scale-postgres-workers N]
  *   npm run bench -- --only-routing     (only the routing section, bench/routing.ts)
  *
  * The issue-11 section (TaskQueues at 100,000 workers × 1,000 queues, bench/queues.ts) and the
  * routing section are written into BENCHMARKS.md apart from the main results; `--no-queues` and
  * `--no-routing` skip them; so does `--no-rt-statistics` for issue 14's real-time reads
- * (bench/statistics-realtime.ts). The issue-15 section (administrative writes on the big workspace,
+ * (bench/statistics-realtime.ts), and `--no-subscribers` for its 1,000 statistics subscribers while
+ * routing runs (bench/statistics-subscribers.ts). The issue-15 section (administrative writes on the big workspace,
  * bench/scale.ts) is part of the main results; `--no-scale` skips it.
  */
 import Database from 'better-sqlite3';
@@ -24,6 +25,7 @@ import { startServer, stopServer, type Server } from './servers.js';
 import { runQueuesBench, writeQueuesSection } from './queues.js';
 import type { RoutingRun } from './routing.js';
 import { runScaleBench } from './scale.js';
+import { runSubscribersBench, subscribersSection } from './statistics-subscribers.js';
 import { runStreamBench } from './stream.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -48,7 +50,7 @@ const USAGE = `npm run bench [-- options]: Roster against a bare Fastify ceiling
   --scale-postgres-workers N  workers seeded into PostgreSQL for the scale section (default 100,000)
   --profile                   CPU-profile the server during the worker-update runs
   --no-write                  print the results, leave BENCHMARKS.md alone
-  --no-postgres --no-streams --no-queues --no-routing --no-scale --no-rt-statistics
+  --no-postgres --no-streams --no-queues --no-routing --no-scale --no-rt-statistics --no-subscribers
                               skip a section
   --only-routing              only the routing section (bench/routing.ts)
   --help                      this text`;
@@ -62,6 +64,7 @@ const FLAGS = new Set([
   'no-routing',
   'no-scale',
   'no-rt-statistics',
+  'no-subscribers',
   'only-routing',
 ]);
 {
@@ -558,6 +561,11 @@ ${postgres}${streams}${scale}${scalePostgres}${profiles ? `\n### Profiles of thi
   if (routing !== null) writeRoutingSection(routing);
   if (!flag('no-rt-statistics')) {
     writeMarkedSection('rt-statistics', 'Real-time statistics (issue 14)', realtimeStatisticsSection());
+  }
+  if (!flag('no-subscribers')) {
+    const commit = git(['rev-parse', '--short', 'HEAD']) || 'unknown';
+    const section = subscribersSection(await runSubscribersBench(), commit);
+    writeMarkedSection('subscribers', 'Real-time statistics subscribers while routing (issue 14)', section);
   }
 }
 

@@ -29,7 +29,7 @@ const SUBSCRIBERS = arg('subscribers', 1000);
 const WRITES = arg('writes', 200);
 const INTERVAL_MS = 100;
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer().listen(0, '127.0.0.1', () => {
       const { port } = s.address() as { port: number };
@@ -39,7 +39,7 @@ function freePort(): Promise<number> {
   });
 }
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 

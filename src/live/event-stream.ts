@@ -5,13 +5,9 @@ import type { ChangeBus, WorkspaceChange } from '../services/changes.js';
 import type { EventLog, EventStreamRequest } from '../services/events.js';
 import type { Services } from '../services/index.js';
 import type { DomainEvent, PositionedEvent, LogPosition } from '../services/ports/store.js';
-import { HEARTBEAT, RETRY, startEventStream } from './sse.js';
+import { SseStreams, type SseObserver, type SseStreamOptions } from './sse.js';
 
-export interface EventStreamOptions {
-  /** A comment line this often keeps proxies from closing idle streams. */
-  heartbeatMs: number;
-  /** A subscriber whose socket has not drained for this long is disconnected. */
-  stallTimeoutMs: number;
+export interface EventStreamOptions extends SseStreamOptions {
   /** Events each followed workspace keeps in memory for subscribers a little behind. */
   bufferEvents: number;
   /** Events read from the log at once. */
@@ -28,9 +24,7 @@ export const DEFAULT_EVENT_STREAM_OPTIONS: EventStreamOptions = {
   heldBackRetryMs: 20,
 };
 
-export interface EventStreamObserver {
-  opened?(): void;
-  closed?(): void;
+export interface EventStreamObserver extends SseObserver {
   /** Events written to a stream. */
   sent?(count: number): void;
   /** A subscriber behind the buffer read the log itself. */
@@ -70,6 +64,10 @@ class Feed {
     public workspaceName: string,
   ) {
     this.from = position;
+  }
+
+  get key(): string {
+    return this.workspaceSid;
   }
 
   /** Something committed in the workspace (or a poll): read what follows, once at a time. */
@@ -187,7 +185,7 @@ class EventSubscriber {
       this.position = b.position;
       if (!this.matches(b.event)) continue;
       sent++;
-      if (!this.write(feed.frameOf(b))) break;
+      if (!this.send(feed.frameOf(b))) break;
     }
     if (sent > 0) feed.streams.observer.sent?.(sent);
   }
@@ -205,7 +203,7 @@ class EventSubscriber {
           this.position = e.position;
           if (!this.matches(e.event)) continue;
           sent++;
-          if (!this.write(this.feed.streams.frame(e.event, this.feed.workspaceName))) break;
+          if (!this.send(this.feed.streams.frame(e.event, this.feed.workspaceName))) break;
         }
         if (sent > 0) observer.sent?.(sent);
         // The log holds nothing more before the buffer (retention took it): go on from there.
@@ -224,7 +222,7 @@ class EventSubscriber {
     this.pump();
   }
 
-  write(frame: Buffer): boolean {
+  send(frame: Buffer): boolean {
     if (this.gone) return false;
     if (this.raw.write(frame)) return true;
     this.blockedSince = this.feed.streams.clock();
@@ -241,37 +239,24 @@ class EventSubscriber {
  * notifications (which cross nodes on PostgreSQL) say when to read the log; a poll at each
  * heartbeat covers a notification lost on the way.
  */
-export class EventStreams {
-  private readonly feeds = new Map<string, Feed>();
+export class EventStreams extends SseStreams<EventSubscriber, Feed, EventStreamOptions, EventStreamObserver> {
   private readonly opening = new Map<string, Promise<Feed>>();
-  private readonly unsubscribe: () => void;
-  private readonly heartbeat: NodeJS.Timeout;
-  private closing = false;
 
   constructor(
     changes: ChangeBus,
     readonly log: EventLog,
     private readonly encode: EncodeEvent,
-    readonly options: EventStreamOptions = DEFAULT_EVENT_STREAM_OPTIONS,
-    readonly observer: EventStreamObserver = {},
-    readonly clock: () => number = () => performance.now(),
+    options: EventStreamOptions = DEFAULT_EVENT_STREAM_OPTIONS,
+    observer: EventStreamObserver = {},
+    clock?: () => number,
   ) {
-    this.unsubscribe = changes.subscribe((c) => this.onChange(c));
-    this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs);
-    this.heartbeat.unref();
-  }
-
-  /** Open event streams on this node. */
-  get size(): number {
-    let n = 0;
-    for (const f of this.feeds.values()) n += f.subscribers.size;
-    return n;
+    super(changes, options, observer, clock);
   }
 
   /** Bytes written to event streams that their sockets have not taken yet. */
   get bufferedBytes(): number {
     let n = 0;
-    for (const f of this.feeds.values()) for (const s of f.subscribers) n += s.raw.writableLength;
+    for (const f of this.groups.values()) for (const s of f.subscribers) n += s.raw.writableLength;
     return n;
   }
 
@@ -282,18 +267,10 @@ export class EventStreams {
   /** Answers the request with the stream (errors were thrown before, by the service). */
   async open(reply: FastifyReply, request: EventStreamRequest): Promise<void> {
     const feed = await this.feedOf(request);
-    const raw = startEventStream(reply);
-    const sub = new EventSubscriber(raw, feed, request.matches, request.start ?? feed.position);
-    feed.subscribers.add(sub);
-    this.observer.opened?.();
-    raw.on('close', () => {
-      if (!feed.subscribers.delete(sub)) return;
-      this.observer.closed?.();
-      if (feed.subscribers.size === 0) this.drop(feed);
-    });
-    sub.write(RETRY);
+    const start = request.start ?? feed.position;
+    const sub = this.attach(reply, feed, (raw) => new EventSubscriber(raw, feed, request.matches, start));
     if (this.closing) {
-      raw.end();
+      sub.raw.end();
       return;
     }
     sub.pump();
@@ -309,14 +286,14 @@ export class EventStreams {
 
   private openFeed(request: EventStreamRequest): Promise<Feed> {
     const ws = request.workspaceSid;
-    const open = this.feeds.get(ws);
+    const open = this.groups.get(ws);
     if (open) return Promise.resolve(open);
     let opening = this.opening.get(ws);
     if (!opening) {
       opening = (async () => {
         const head = await this.log.head(ws);
         const feed = new Feed(this, ws, head, request.workspaceName);
-        this.feeds.set(ws, feed);
+        this.groups.set(ws, feed);
         return feed;
       })().finally(() => this.opening.delete(ws));
       this.opening.set(ws, opening);
@@ -324,40 +301,17 @@ export class EventStreams {
     return opening;
   }
 
-  private onChange(change: WorkspaceChange): void {
-    const feed = this.feeds.get(change.workspaceSid);
+  protected onChange(change: WorkspaceChange): void {
+    const feed = this.groups.get(change.workspaceSid);
     if (!feed) return;
-    if (change.kind === 'deleted') this.endFeed(feed);
+    if (change.kind === 'deleted') this.end(feed);
     else feed.changed();
   }
 
-  private endFeed(feed: Feed): void {
-    for (const s of feed.subscribers) s.raw.end();
-    this.drop(feed);
-  }
-
-  private drop(feed: Feed): void {
-    feed.close();
-    if (this.feeds.get(feed.workspaceSid) === feed) this.feeds.delete(feed.workspaceSid);
-  }
-
-  private beat(): void {
-    const now = this.clock();
-    for (const feed of this.feeds.values()) {
-      for (const s of feed.subscribers) {
-        if (s.blockedSince && now - s.blockedSince > this.options.stallTimeoutMs) s.raw.destroy();
-        else if (!s.blockedSince) s.write(HEARTBEAT);
-      }
-      feed.changed();
-    }
-  }
-
-  /** Ends every stream, so that the server can close. */
-  close(): void {
-    this.closing = true;
-    this.unsubscribe();
-    clearInterval(this.heartbeat);
-    for (const feed of [...this.feeds.values()]) this.endFeed(feed);
+  /** Each heartbeat also reads the logs: it covers a notification lost on the way. */
+  protected override beat(): void {
+    super.beat();
+    for (const feed of this.groups.values()) feed.changed();
   }
 }
 

@@ -1,8 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { NotFoundError } from '../domain/errors.js';
-import type { ChangeBus, WorkspaceChange } from '../services/changes.js';
-import { HEARTBEAT, lastEventIdOf, RETRY, startEventStream } from './sse.js';
+import type { WorkspaceChange } from '../services/changes.js';
+import { lastEventIdOf, SseStreams, type SseObserver, type SseStreamOptions } from './sse.js';
 
 export { wantsEventStream } from './sse.js';
 
@@ -25,13 +25,9 @@ export interface TopicKey {
 /** Computes the payload: the very bytes the GET serves. Throws NotFoundError when it is gone. */
 export type LoadPayload = () => Promise<string>;
 
-export interface StreamOptions {
+export interface StreamOptions extends SseStreamOptions {
   /** At most one event per topic per this many ms; bursts in between are coalesced. */
   intervalMs: number;
-  /** A comment line this often keeps proxies from closing idle streams. */
-  heartbeatMs: number;
-  /** A subscriber whose socket has not drained for this long is disconnected. */
-  stallTimeoutMs: number;
 }
 
 export const DEFAULT_STREAM_OPTIONS: StreamOptions = {
@@ -40,9 +36,7 @@ export const DEFAULT_STREAM_OPTIONS: StreamOptions = {
   stallTimeoutMs: 30_000,
 };
 
-export interface StreamObserver {
-  opened?(): void;
-  closed?(): void;
+export interface StreamObserver extends SseObserver {
   /** Recomputing a topic failed for another reason than the workspace being gone. */
   loadFailed?(err: unknown): void;
 }
@@ -168,30 +162,8 @@ class Topic {
  * of. So ids keep growing across restarts, and a `Last-Event-ID` from another node or an
  * earlier process is simply not the current one.
  */
-export class StatisticsStreams {
-  private readonly topics = new Map<string, Topic>();
+export class StatisticsStreams extends SseStreams<Subscriber, Topic, StreamOptions, StreamObserver> {
   private readonly versions = new Map<string, number>();
-  private readonly unsubscribe: () => void;
-  private readonly heartbeat: NodeJS.Timeout;
-  private closing = false;
-
-  constructor(
-    changes: ChangeBus,
-    readonly options: StreamOptions = DEFAULT_STREAM_OPTIONS,
-    readonly observer: StreamObserver = {},
-    readonly clock: () => number = () => performance.now(),
-  ) {
-    this.unsubscribe = changes.subscribe((c) => this.onChange(c));
-    this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs);
-    this.heartbeat.unref();
-  }
-
-  /** Open streams on this node. */
-  get size(): number {
-    let n = 0;
-    for (const t of this.topics.values()) n += t.subscribers.size;
-    return n;
-  }
 
   /**
    * Bytes of events written to streams but not yet taken by the sockets, plus events held back:
@@ -199,7 +171,7 @@ export class StatisticsStreams {
    */
   get bufferedBytes(): number {
     const frames = new Set<Buffer>();
-    for (const t of this.topics.values()) {
+    for (const t of this.groups.values()) {
       for (const s of t.subscribers) {
         if (s.raw.writableLength === 0) s.held.clear();
         for (const frame of s.held) frames.add(frame);
@@ -220,10 +192,10 @@ export class StatisticsStreams {
     return v;
   }
 
-  private onChange(change: WorkspaceChange): void {
+  protected onChange(change: WorkspaceChange): void {
     if (change.kind === 'deleted') this.versions.delete(change.workspaceSid);
     else this.versions.set(change.workspaceSid, this.versionOf(change.workspaceSid) + 1);
-    for (const topic of this.topics.values()) {
+    for (const topic of this.groups.values()) {
       if (topic.workspaceSid === change.workspaceSid) topic.changed();
     }
   }
@@ -234,10 +206,10 @@ export class StatisticsStreams {
    */
   async open(req: FastifyRequest, reply: FastifyReply, key: TopicKey, load: LoadPayload): Promise<void> {
     const id = `${key.accountSid}|${key.workspaceSid}|${key.resource ?? 'Workers/RealTimeStatistics'}|${key.taskChannel}`;
-    let topic = this.topics.get(id);
+    let topic = this.groups.get(id);
     if (!topic) {
       topic = new Topic(this, id, key.workspaceSid, load);
-      this.topics.set(id, topic);
+      this.groups.set(id, topic);
     }
     try {
       await topic.ready();
@@ -247,51 +219,16 @@ export class StatisticsStreams {
     }
     if (this.closing || topic.closed) throw new NotFoundError('Workspace', key.workspaceSid);
 
-    const raw = startEventStream(reply);
-    const sub = new Subscriber(raw, this.clock);
-    topic.subscribers.add(sub);
-    this.observer.opened?.();
-    const gone = () => {
-      if (!topic.subscribers.delete(sub)) return;
-      this.observer.closed?.();
-      if (topic.subscribers.size === 0) this.drop(topic);
-    };
-    raw.on('close', gone);
-
-    // Tell EventSource-like clients how soon to come back, then the state unless they have it.
-    sub.send(RETRY);
+    // Tells EventSource-like clients how soon to come back, then the state unless they have it.
+    const sub = this.attach(reply, topic, (raw) => new Subscriber(raw, this.clock));
     const lastEventId = lastEventIdOf(req);
     if (lastEventId === undefined || lastEventId !== String(topic.id)) {
       sub.send(topic.frame!);
     }
   }
 
-  /** The workspace is gone (or the server stops): its streams end. */
+  /** The workspace is gone: its streams end. */
   endTopic(topic: Topic): void {
-    for (const s of topic.subscribers) s.raw.end();
-    this.drop(topic);
-  }
-
-  private drop(topic: Topic): void {
-    topic.close();
-    if (this.topics.get(topic.key) === topic) this.topics.delete(topic.key);
-  }
-
-  private beat(): void {
-    const now = this.clock();
-    for (const topic of this.topics.values()) {
-      for (const s of topic.subscribers) {
-        if (s.blockedSince && now - s.blockedSince > this.options.stallTimeoutMs) s.raw.destroy();
-        else if (!s.blockedSince) s.send(HEARTBEAT);
-      }
-    }
-  }
-
-  /** Ends every stream, so that the server can close. */
-  close(): void {
-    this.closing = true;
-    this.unsubscribe();
-    clearInterval(this.heartbeat);
-    for (const topic of [...this.topics.values()]) this.endTopic(topic);
+    this.end(topic);
   }
 }
