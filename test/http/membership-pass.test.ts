@@ -224,8 +224,9 @@ describe("an activity's rename pass", () => {
     const workers = await allWorkers();
     const names = ['Resting', 'Idle', 'Away', 'Lunch'];
     const expressions = ["activity_name == 'Idle'", "activity_name IN ['Away', 'Lunch']", 'level >= 3'];
-    const queue = (await post('/TaskQueues', { FriendlyName: 'Names', TargetWorkers: expressions[0]! })).json()
-      .sid;
+    const queue = (
+      await post('/TaskQueues', { FriendlyName: 'Names', TargetWorkers: expressions[0]! })
+    ).json().sid;
     let seed = 11;
     const next = (n: number) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
     for (let round = 0; round < 4; round++) {

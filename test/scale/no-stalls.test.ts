@@ -302,9 +302,9 @@ describe(`No operation on a big workspace holds up other requests (${testBackend
     const busiest = (await recount.counts(big)).reduce((a, b) => (b.workers > a.workers ? b : a));
     expect(busiest.workers).toBeGreaterThan(4_000);
     const queueStatistics = async () =>
-      (
-        await t.request({ url: `/v1/Workspaces/${big}/TaskQueues/${queue}/RealTimeStatistics` })
-      ).json() as { total_eligible_workers: number };
+      (await t.request({ url: `/v1/Workspaces/${big}/TaskQueues/${queue}/RealTimeStatistics` })).json() as {
+        total_eligible_workers: number;
+      };
     expect((await queueStatistics()).total_eligible_workers).toBe(0);
     // Each chunk of the pass is a transaction of its own: count their commits.
     let commits = 0;
