@@ -3,6 +3,7 @@ import { compileTargetWorkers, matchesQueue, workerDocument } from '../domain/ta
 import { SidPrefix } from '../domain/sid.js';
 import type { Worker } from '../domain/types.js';
 import type { MemberCandidate, QueueExpression, Store, StoreTx, Timer } from './ports/store.js';
+import { yieldToRequests } from './reclaimer.js';
 
 /**
  * Workers read per statement while a queue is evaluated against its whole workspace, and per
@@ -191,6 +192,8 @@ export class QueueMembership {
           if (last === DONE) await tx.cancelTimer(MEMBERSHIP_TIMER, sid);
           return last;
         });
+        // What arrived during the chunk is served before the next one starts.
+        if (after >= 0) await yieldToRequests();
       }
     } finally {
       const left = (this.running.get(sid) ?? 1) - 1;
