@@ -1,6 +1,7 @@
 /**
  * Issue 15: administrative writes on the big seeded workspace (task channel create and delete,
- * activity delete, workspace delete) while a reader asks for another workspace's statistics,
+ * activity delete, a queue's create and an activity's rename with their membership passes,
+ * workspace delete) while a reader asks for another workspace's statistics,
  * one request after another. Reports each operation's response time, how long its background
  * reclamation took, and the reader's latencies from the operation's start until nothing is
  * left to reclaim.
@@ -225,6 +226,33 @@ export async function runScaleBench(
       await measure(
         'Delete an activity',
         async () => (await call('DELETE', `${big}/Activities/${spare}`)).status,
+      ),
+    );
+    // A queue reading activity_name, so that a rename changes its members: its own pass first
+    // (over every worker, none of which matches yet), then the rename of the busiest activity.
+    results.push(
+      await measure(
+        'Create a TaskQueue reading activity_name (its pass over every worker)',
+        async () =>
+          (
+            await call('POST', `${big}/TaskQueues`, {
+              FriendlyName: 'Resting',
+              TargetWorkers: "activity_name == 'Resting'",
+            })
+          ).status,
+      ),
+    );
+    const busiest = (
+      (await call('GET', `${big}/Workers/RealTimeStatistics`)).body.activity_statistics as {
+        sid: string;
+        workers: number;
+      }[]
+    ).reduce((a, b) => (b.workers > a.workers ? b : a));
+    results.push(
+      await measure(
+        `Rename an activity (its ${busiest.workers.toLocaleString('en')} workers join that queue)`,
+        async () =>
+          (await call('POST', `${big}/Activities/${busiest.sid}`, { FriendlyName: 'Resting' })).status,
       ),
     );
     results.push(await measure('Delete the workspace', async () => (await call('DELETE', big)).status));

@@ -56,28 +56,46 @@ export class ActivityService {
     });
   }
 
-  update(
+  /**
+   * A rename is written in one transaction, then the activity's workers are evaluated against
+   * the queues reading worker fields in chunks (see `QueueMembership.activityPassOf`), and an
+   * available activity's workers are offered the waiting tasks of those queues; the answer
+   * waits for all of it, so membership is exact once it returns.
+   */
+  async update(
     accountSid: string,
     workspaceSid: string,
     sid: string,
     friendlyName: string | undefined,
   ): Promise<Activity> {
-    return this.deps.store.transaction(async (tx) => {
-      const ws = await requireWorkspace(tx, accountSid, workspaceSid);
+    let renamed = false;
+    const updated = await this.deps.store.transaction(async (tx) => {
+      renamed = false;
+      await requireWorkspace(tx, accountSid, workspaceSid);
       const activity = await requireActivity(tx, workspaceSid, sid);
       if (friendlyName === undefined) return activity;
       await tx.updateActivity(sid, friendlyName, wholeSeconds(this.deps.now()));
-      // Queues reading activity_name may now take or drop this activity's workers, and
-      // (for an available activity) offer them their waiting tasks.
+      // Queues reading activity_name may now take or drop this activity's workers.
       if (friendlyName !== activity.friendlyName) {
-        if (activity.available) await tx.holdRouting(workspaceSid);
-        await this.membership.evaluateActivity(tx, workspaceSid, sid);
-        if (activity.available) await this.routing.queuesReadingWorkerFieldsChanged(tx, ws);
+        await this.membership.beginPass(tx, workspaceSid, sid, this.deps.clock.now());
+        renamed = true;
       }
       const updated = await requireActivity(tx, workspaceSid, sid);
       await record(tx, this.deps, activityEvent('activity.updated', updated));
       return updated;
     });
+    if (renamed) {
+      await this.membership.activityPassOf(this.deps.store, workspaceSid, sid, updated.friendlyName);
+      // The workers of an available activity may take the waiting tasks of the queues they joined.
+      if (updated.available) {
+        await this.deps.store.transaction(async (tx) => {
+          await tx.holdRouting(workspaceSid);
+          const ws = await tx.getWorkspace(accountSid, workspaceSid);
+          if (ws) await this.routing.queuesReadingWorkerFieldsChanged(tx, ws);
+        });
+      }
+    }
+    return updated;
   }
 
   /** Refused while workers are in the activity or the workspace uses it as default or timeout. */

@@ -1,7 +1,9 @@
 import type { CompiledExpression } from '../domain/expressions/index.js';
 import { compileTargetWorkers, matchesQueue, workerDocument } from '../domain/task-queues.js';
+import { SidPrefix } from '../domain/sid.js';
 import type { Worker } from '../domain/types.js';
 import type { MemberCandidate, QueueExpression, Store, StoreTx, Timer } from './ports/store.js';
+import { yieldToRequests } from './reclaimer.js';
 
 /**
  * Workers read per statement while a queue is evaluated against its whole workspace, and per
@@ -14,6 +16,9 @@ export const MEMBERSHIP_TIMER = 'task-queue.membership';
 const PASS_BACKSTOP_MS = 60_000;
 /** Compiled expressions kept; a queue's entry is replaced when its text changes. */
 const CACHE_LIMIT = 100_000;
+/** A pass's chunk answers: the pass is over (its backstop goes), or a later write made it moot. */
+const DONE = -1;
+const SUPERSEDED = -2;
 
 /**
  * Keeps the (queue, worker) membership table exact, in the transaction of each change:
@@ -88,16 +93,17 @@ export class QueueMembership {
   }
 
   /**
-   * In the transaction of a queue's create or TargetWorkers change: orders it after the passes
-   * under way in the workspace, and schedules the backstop that finishes its own pass should the
-   * write not get to (the process dies, the database goes away between chunks).
+   * In the transaction of a queue's create or TargetWorkers change, or an activity's rename:
+   * orders it after the passes under way in the workspace, and schedules the backstop that
+   * finishes its own pass (keyed by the queue's or activity's SID) should the write not get to
+   * (the process dies, the database goes away between chunks).
    */
-  async beginPass(tx: StoreTx, workspaceSid: string, queueSid: string, nowMs: number): Promise<void> {
+  async beginPass(tx: StoreTx, workspaceSid: string, sid: string, nowMs: number): Promise<void> {
     await tx.holdWorkspace(workspaceSid, 'exclusive');
     await tx.scheduleTimer({
       workspaceSid,
       kind: MEMBERSHIP_TIMER,
-      resourceSid: queueSid,
+      resourceSid: sid,
       dueAtMs: nowMs + PASS_BACKSTOP_MS,
     });
   }
@@ -128,36 +134,79 @@ export class QueueMembership {
    * If a chunk fails, the error is the write's answer; the backstop timer (scheduled by
    * `beginPass`, cancelled by the last chunk) evaluates the queue again in one transaction.
    */
-  async passOf(store: Store, workspaceSid: string, queueSid: string, source: string): Promise<void> {
-    this.running.set(queueSid, (this.running.get(queueSid) ?? 0) + 1);
+  passOf(store: Store, workspaceSid: string, queueSid: string, source: string): Promise<void> {
+    return this.inChunks(store, workspaceSid, queueSid, async (tx, from) => {
+      const queue = await tx.getTaskQueue(workspaceSid, queueSid);
+      if (!queue || queue.targetWorkers !== source) return SUPERSEDED;
+      const expression = this.expression(queue);
+      const candidates = await tx.memberCandidates(workspaceSid, from, CANDIDATE_PAGE);
+      const last = candidates.length < CANDIDATE_PAGE ? null : candidates[candidates.length - 1]!.id;
+      await tx.clearQueueMembers(queueSid, { afterId: from, throughId: last });
+      await tx.addQueueMembers(workspaceSid, queueSid, this.membersOf(expression, candidates));
+      return last ?? DONE;
+    });
+  }
+
+  /**
+   * An activity's pass after its rename: its workers, CANDIDATE_PAGE at a time by row id, each
+   * chunk a transaction of its own, against the queues reading worker fields (activity_name is
+   * one), so a rename over a million workers is some five hundred short transactions rather than
+   * one that holds every other request up. The rename's response waits for the last chunk.
+   *
+   * Exact as `passOf` is: each chunk re-reads the activity under the workspace's exclusive hold
+   * and goes on only while its name is still `source` (a later rename runs a pass of its own);
+   * it sets the membership of its workers (those in the activity now) to what the queues as they
+   * are now say. A worker that enters or leaves the activity between chunks, or whose attributes
+   * change, is evaluated by its own write against the new name (committed before the first chunk);
+   * a queue changed meanwhile evaluates every worker by its own pass. The window while the pass
+   * runs is `passOf`'s: workers after its position show the membership of the old name.
+   * A pass cut short is finished by the same backstop timer, keyed by the activity's SID.
+   */
+  activityPassOf(store: Store, workspaceSid: string, activitySid: string, source: string): Promise<void> {
+    return this.inChunks(store, workspaceSid, activitySid, async (tx, from) => {
+      const activity = await tx.getActivity(workspaceSid, activitySid);
+      if (!activity || activity.friendlyName !== source) return SUPERSEDED;
+      return (await this.activityChunk(tx, workspaceSid, activitySid, from)) ?? DONE;
+    });
+  }
+
+  /**
+   * Runs a pass as a series of transactions, each under the workspace's exclusive hold: `chunk`
+   * does the work after row id `from` and answers the last id it covered, DONE when the pass is
+   * over (its backstop timer is cancelled in that chunk's transaction), or SUPERSEDED when a later
+   * write (which scheduled the same timer, for a pass of its own) or a delete made it moot.
+   */
+  private async inChunks(
+    store: Store,
+    workspaceSid: string,
+    sid: string,
+    chunk: (tx: StoreTx, from: number) => Promise<number>,
+  ): Promise<void> {
+    this.running.set(sid, (this.running.get(sid) ?? 0) + 1);
     try {
-      for (let after = 0; after !== -1;) {
+      for (let after = 0; after >= 0;) {
         const from = after;
         after = await store.transaction(async (tx) => {
           await tx.holdWorkspace(workspaceSid, 'exclusive');
-          const queue = await tx.getTaskQueue(workspaceSid, queueSid);
-          if (!queue || queue.targetWorkers !== source) return -1;
-          const expression = this.expression(queue);
-          const candidates = await tx.memberCandidates(workspaceSid, from, CANDIDATE_PAGE);
-          const last = candidates.length < CANDIDATE_PAGE ? null : candidates[candidates.length - 1]!.id;
-          await tx.clearQueueMembers(queueSid, { afterId: from, throughId: last });
-          await tx.addQueueMembers(workspaceSid, queueSid, this.membersOf(expression, candidates));
-          if (last !== null) return last;
-          await tx.cancelTimer(MEMBERSHIP_TIMER, queueSid);
-          return -1;
+          const last = await chunk(tx, from);
+          if (last === DONE) await tx.cancelTimer(MEMBERSHIP_TIMER, sid);
+          return last;
         });
+        // What arrived during the chunk is served before the next one starts.
+        if (after >= 0) await yieldToRequests();
       }
     } finally {
-      const left = (this.running.get(queueSid) ?? 1) - 1;
-      if (left === 0) this.running.delete(queueSid);
-      else this.running.set(queueSid, left);
+      const left = (this.running.get(sid) ?? 1) - 1;
+      if (left === 0) this.running.delete(sid);
+      else this.running.set(sid, left);
     }
   }
 
   /**
-   * The backstop timer's firing: the queue's pass was not finished by its write, so evaluate it
-   * now, whole. While this process still runs a pass of the queue, wait for it instead (again
-   * later): that pass is on its way to the same end.
+   * The backstop timer's firing: the pass (of a queue, or of an activity's rename: the timer's
+   * resource SID says which) was not finished by its write, so run it now, whole. While this
+   * process still runs a pass of that resource, wait for it instead (again later): that pass is
+   * on its way to the same end.
    */
   async finishPass(tx: StoreTx, timer: Timer, nowMs: number): Promise<void> {
     if (this.running.has(timer.resourceSid)) {
@@ -166,6 +215,10 @@ export class QueueMembership {
       return;
     }
     await tx.holdWorkspace(timer.workspaceSid, 'exclusive');
+    if (timer.resourceSid.startsWith(SidPrefix.activity)) {
+      await this.evaluateActivity(tx, timer.workspaceSid, timer.resourceSid);
+      return;
+    }
     const queue = await tx.getTaskQueue(timer.workspaceSid, timer.resourceSid);
     if (!queue) return;
     await this.evaluateQueue(tx, timer.workspaceSid, queue.sid, this.expression(queue));
@@ -177,21 +230,37 @@ export class QueueMembership {
     return candidates.filter((k) => matchesQueue(expression, workerDocument(k)));
   }
 
-  /** After an activity's rename: its workers against the queues that read worker fields. */
+  /**
+   * An activity's workers against the queues that read worker fields, all in the caller's
+   * transaction: what the backstop timer does when a rename's pass was cut short.
+   */
   async evaluateActivity(tx: StoreTx, workspaceSid: string, activitySid: string): Promise<void> {
     await tx.holdWorkspace(workspaceSid, 'exclusive');
-    const queues = await tx.queueExpressions(workspaceSid, true);
-    if (queues.length === 0) return;
-    const sids = queues.map((q) => q.sid);
-    for (let after = 0; ;) {
-      const candidates = await tx.memberCandidates(workspaceSid, after, CANDIDATE_PAGE, activitySid);
-      if (candidates.length === 0) return;
-      for (const k of candidates) {
-        const doc = workerDocument(k);
-        const members = queues.filter((q) => matchesQueue(this.expression(q), doc)).map((q) => q.sid);
-        await tx.setWorkerMembership(workspaceSid, k.sid, sids, members);
-      }
-      after = candidates[candidates.length - 1]!.id;
+    for (let after: number | null = 0; after !== null;) {
+      after = await this.activityChunk(tx, workspaceSid, activitySid, after);
     }
+  }
+
+  /**
+   * Sets the membership of up to CANDIDATE_PAGE of the activity's workers (after row id `from`)
+   * in the queues reading worker fields to what those queues say now: per queue, one delete and
+   * one insert for the whole chunk. Answers the last worker's id, or null when none may follow.
+   */
+  private async activityChunk(
+    tx: StoreTx,
+    workspaceSid: string,
+    activitySid: string,
+    from: number,
+  ): Promise<number | null> {
+    const queues = await tx.queueExpressions(workspaceSid, true);
+    if (queues.length === 0) return null;
+    const candidates = await tx.memberCandidates(workspaceSid, from, CANDIDATE_PAGE, activitySid);
+    if (candidates.length === 0) return null;
+    const workerIds = candidates.map((k) => k.id);
+    for (const q of queues) {
+      await tx.clearQueueMembers(q.sid, { workerIds });
+      await tx.addQueueMembers(workspaceSid, q.sid, this.membersOf(this.expression(q), candidates));
+    }
+    return candidates.length < CANDIDATE_PAGE ? null : candidates[candidates.length - 1]!.id;
   }
 }

@@ -17,7 +17,7 @@ export interface ReclaimerOptions {
 const LEAVES_RECLAIM = new Set(['workspace.deleted', 'task-channel.deleted']);
 
 /** Lets the requests that arrived meanwhile be served before the next batch. */
-const yieldToRequests = () => new Promise<void>((resolve) => setImmediate(resolve));
+export const yieldToRequests = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Deletes what large deletes left behind (a workspace's workers, a task channel's worker

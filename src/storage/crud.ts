@@ -1254,12 +1254,15 @@ export abstract class CrudQueries implements Omit<StoreTx, keyof RoutingReads | 
 
   async clearQueueMembers(
     queueSid: string,
-    range?: { afterId: number; throughId: number | null },
+    range?: { afterId: number; throughId: number | null } | { workerIds: readonly number[] },
   ): Promise<void> {
     let members = this.db
       .deleteFrom('task_queue_members')
       .where('queue_id', '=', (eb) => eb.selectFrom('task_queues').select('id').where('sid', '=', queueSid));
-    if (range) {
+    if (range && 'workerIds' in range) {
+      if (range.workerIds.length === 0) return;
+      members = members.where('worker_id', 'in', range.workerIds);
+    } else if (range) {
       members = members.where('worker_id', '>', range.afterId);
       if (range.throughId !== null) members = members.where('worker_id', '<=', range.throughId);
     }

@@ -9,11 +9,13 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
  * A queue's create or TargetWorkers change evaluates the workspace's workers in chunks, each a
  * transaction of its own (2,000 workers): other writes are served between the chunks, the
  * write's answer waits for the last, and membership is exact once it has returned; a pass cut
- * short is finished by a durable timer.
+ * short is finished by a durable timer. An activity's rename evaluates its workers against the
+ * queues reading worker fields the same way.
  */
 let t: TestApp;
 let ws: string;
 let base: string;
+let defaultActivity: string;
 let clock = new Date('2026-03-01T00:00:00Z');
 const WORKERS = 4_500; // three chunks
 
@@ -23,6 +25,7 @@ beforeAll(async () => {
     await t.request({ method: 'POST', url: '/v1/Workspaces', form: { FriendlyName: 'Passes' } })
   ).json();
   ws = workspace.sid;
+  defaultActivity = workspace.default_activity_sid;
   base = `/v1/Workspaces/${ws}`;
   await t.store.transaction((tx) =>
     tx.insertWorkers(
@@ -165,6 +168,97 @@ describe("a queue's membership pass", () => {
       });
     });
     expect(await membersOf(queue)).toEqual([]);
+    expect(await t.services.timers.fireDue()).toBe(0);
+    clock = new Date(clock.getTime() + 60_000);
+    expect(await t.services.timers.fireDue()).toBe(1);
+    await expectRecounted();
+    expect(await t.store.nextTimerDue()).toBeNull();
+  });
+});
+
+describe("an activity's rename pass", () => {
+  const activities = async () =>
+    (await t.request({ url: `${base}/Activities?PageSize=50` })).json().activities as {
+      sid: string;
+      friendly_name: string;
+      available: boolean;
+    }[];
+
+  it('serves worker writes between its chunks, and is exact when the rename returns', async () => {
+    await post('/TaskQueues', { FriendlyName: 'ByName', TargetWorkers: "activity_name == 'Resting'" });
+    await post('/TaskQueues', { FriendlyName: 'NotByName', TargetWorkers: "activity_name != 'Resting'" });
+    const other = (await activities()).find((a) => a.sid !== defaultActivity)!;
+    const mover = (await post('/Workers', { FriendlyName: 'mover', ActivitySid: other.sid })).json().sid;
+    const workers = (await allWorkers()).filter((w) => w.activitySid === defaultActivity);
+    expect(workers.length).toBeGreaterThan(4_000); // three chunks
+    const last = workers[workers.length - 1]!;
+    const order: string[] = [];
+    let writes: Promise<unknown> | undefined;
+    // Right after the rename's own transaction commits, before its first chunk: one worker of
+    // the activity leaves it, one enters it.
+    const stop = t.store.onEvents((events) => {
+      if (!writes && events.some((e) => e.type === 'activity.updated')) {
+        writes = Promise.all([
+          post(`/Workers/${last.sid}`, { ActivitySid: other.sid }),
+          post(`/Workers/${mover}`, { ActivitySid: defaultActivity }),
+        ]).then((res) => {
+          for (const r of res) expect(r.statusCode, r.body).toBe(200);
+          order.push('worker updates');
+        });
+      }
+    });
+    const rename = post(`/Activities/${defaultActivity}`, { FriendlyName: 'Resting' }).then((res) => {
+      expect(res.statusCode, res.body).toBe(200);
+      order.push('rename');
+    });
+    await rename;
+    stop();
+    await writes;
+    expect(order).toEqual(['worker updates', 'rename']);
+    await expectRecounted();
+    expect(await t.store.nextTimerDue()).toBeNull();
+  });
+
+  it('stays exact under concurrent renames, worker moves and queue changes', async () => {
+    const list = await activities();
+    const workers = await allWorkers();
+    const names = ['Resting', 'Idle', 'Away', 'Lunch'];
+    const expressions = ["activity_name == 'Idle'", "activity_name IN ['Away', 'Lunch']", 'level >= 3'];
+    const queue = (
+      await post('/TaskQueues', { FriendlyName: 'Names', TargetWorkers: expressions[0]! })
+    ).json().sid;
+    let seed = 11;
+    const next = (n: number) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+    for (let round = 0; round < 4; round++) {
+      const writes: Promise<{ statusCode: number; body: string }>[] = [];
+      writes.push(post(`/Activities/${defaultActivity}`, { FriendlyName: names[next(names.length)]! }));
+      writes.push(post(`/Activities/${defaultActivity}`, { FriendlyName: names[next(names.length)]! }));
+      writes.push(post(`/TaskQueues/${queue}`, { TargetWorkers: expressions[next(expressions.length)]! }));
+      for (let i = 0; i < 10; i++) {
+        const w = workers[next(workers.length)]!;
+        writes.push(post(`/Workers/${w.sid}`, { ActivitySid: list[next(list.length)]!.sid }));
+      }
+      const results = await Promise.all(writes);
+      // Two renames may race for a name another activity holds: a conflict is a fine answer.
+      for (const r of results) expect([200, 201, 409], r.body).toContain(r.statusCode);
+      await expectRecounted();
+    }
+    expect(await t.store.nextTimerDue()).toBeNull();
+  });
+
+  it('is finished by its timer when the rename could not finish it', async () => {
+    // As a rename leaves it when the process dies after its transaction: the name changed,
+    // members as they were for the old one, the timer due later.
+    await t.store.transaction(async (tx) => {
+      await tx.updateActivity(defaultActivity, 'Elsewhere', clock);
+      await tx.scheduleTimer({
+        workspaceSid: ws,
+        kind: MEMBERSHIP_TIMER,
+        resourceSid: defaultActivity,
+        dueAtMs: clock.getTime() + 60_000,
+      });
+    });
+    await expect(expectRecounted()).rejects.toThrow();
     expect(await t.services.timers.fireDue()).toBe(0);
     clock = new Date(clock.getTime() + 60_000);
     expect(await t.services.timers.fireDue()).toBe(1);

@@ -15,7 +15,8 @@ import { bulkWorkers, prng } from './recount.js';
  * Large administrative writes on a big workspace (sized for CI) never hold up other requests
  * for more than a batch of their work: task channel create writes no row per worker; task
  * channel, workspace and activity delete answer at once and leave what is large to the
- * reclaimer, which deletes it a batch at a time, yielding in between. Meanwhile a reader asks
+ * reclaimer, which deletes it a batch at a time, yielding in between; an activity's rename
+ * evaluates its workers' queue membership a chunk at a time. Meanwhile a reader asks
  * for another workspace's statistics in a loop; every answer equals a recount, and the
  * reclaimer's batches and the reads interleave (counted, not timed).
  */
@@ -131,15 +132,16 @@ async function expectExactStatistics(ws: string, channel?: string): Promise<void
  */
 async function readWhile(
   operation: () => Promise<void>,
+  progress: () => number = () => batches.length,
 ): Promise<{ reads: number; batchesPerRead: number[] }> {
   let done = false;
   const batchesPerRead: number[] = [];
   const reader = (async () => {
     while (!done) {
-      const before = batches.length;
+      const before = progress();
       await expectExactStatistics(small);
       await expectExactStatistics(small, smallChannels.voice);
-      batchesPerRead.push(batches.length - before);
+      batchesPerRead.push(progress() - before);
       // The next request arrives as a client's would, through the event loop (inject alone
       // may answer from memory in microtasks, never letting anything else run).
       await new Promise((resolve) => setImmediate(resolve));
@@ -286,6 +288,49 @@ describe(`No operation on a big workspace holds up other requests (${testBackend
     });
     expect(reads).toBeGreaterThan(0);
     expect(batches).toEqual([]);
+    await expectExactStatistics(big);
+    await expectExactStatistics(big, bigChannels.voice);
+  });
+
+  it("renames an activity in chunks of its workers' membership, reads going on between them", async () => {
+    const queue = (
+      await post(`/v1/Workspaces/${big}/TaskQueues`, {
+        FriendlyName: 'Resting',
+        TargetWorkers: "activity_name == 'Resting'",
+      })
+    ).sid as string;
+    const busiest = (await recount.counts(big)).reduce((a, b) => (b.workers > a.workers ? b : a));
+    expect(busiest.workers).toBeGreaterThan(4_000);
+    const queueStatistics = async () =>
+      (await t.request({ url: `/v1/Workspaces/${big}/TaskQueues/${queue}/RealTimeStatistics` })).json() as {
+        total_eligible_workers: number;
+      };
+    expect((await queueStatistics()).total_eligible_workers).toBe(0);
+    // Each chunk of the pass is a transaction of its own: count their commits.
+    let commits = 0;
+    const store = t.store as { transaction: Store['transaction'] };
+    const transaction = store.transaction.bind(t.store);
+    store.transaction = async (work) => {
+      const result = await transaction(work);
+      commits++;
+      return result;
+    };
+    try {
+      const { reads, batchesPerRead } = await readWhile(
+        async () => {
+          await post(`/v1/Workspaces/${big}/Activities/${busiest.activitySid}`, { FriendlyName: 'Resting' });
+        },
+        () => commits,
+      );
+      // The rename's own transaction and a chunk per 2,000 of its workers.
+      expect(commits).toBeGreaterThanOrEqual(1 + Math.ceil(busiest.workers / 2_000));
+      expect(reads).toBeGreaterThan(commits / 2);
+      expect(Math.max(...batchesPerRead)).toBeLessThanOrEqual(2);
+    } finally {
+      store.transaction = transaction;
+    }
+    expect((await queueStatistics()).total_eligible_workers).toBe(busiest.workers);
+    expect(await t.store.nextTimerDue()).toBeNull();
     await expectExactStatistics(big);
     await expectExactStatistics(big, bigChannels.voice);
   });

@@ -76,10 +76,14 @@ export interface TaskQueueWrites {
   /** Also removes its membership. */
   deleteTaskQueue(sid: string): Promise<void>;
   /**
-   * Drops the queue's members (before they are evaluated again): all, or those whose worker row
-   * id is in the range (after `afterId`, through `throughId`; no upper bound when it is null).
+   * Drops the queue's members (before they are evaluated again): all, those whose worker row id
+   * is in the range (after `afterId`, through `throughId`; no upper bound when it is null), or
+   * those among the workers of the given row ids.
    */
-  clearQueueMembers(queueSid: string, range?: { afterId: number; throughId: number | null }): Promise<void>;
+  clearQueueMembers(
+    queueSid: string,
+    range?: { afterId: number; throughId: number | null } | { workerIds: readonly number[] },
+  ): Promise<void>;
   addQueueMembers(workspaceSid: string, queueSid: string, workers: readonly MemberCandidate[]): Promise<void>;
   /**
    * Sets a worker's membership of the queues `evaluated` to exactly `members` (a subset of them);
