@@ -23,6 +23,8 @@ beforeAll(async () => {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
   page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  // Under the test's own timeout, so that a wait that never ends names what it waited for.
+  page.setDefaultTimeout(20_000);
 });
 afterAll(async () => {
   await browser?.close();
@@ -147,5 +149,5 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in chromium', () => {
       () => Number(document.querySelector('#history')?.getAttribute('data-samples')) >= 3,
     );
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-routing.png`, fullPage: true });
-  });
+  }, 90_000);
 });
