@@ -188,9 +188,9 @@ export class CumulativeStatisticsService {
   /**
    * `activity_durations` of the workers of these scopes (the workspace's workers, or workers),
    * from the same rollups as the other figures: the window's tally (`tally` when it was read of
-   * these scopes, unless for a task channel: worker events have none), and for the workers without events in it,
-   * the tally from the window's end on (nothing to read when the window ends now) or else the
-   * worker as it is now (`workers`, read before either tally).
+   * these scopes, unless for a task channel: worker events have none) and, for the workers
+   * without events in it, the tally from the window's end on (nothing to read when the window
+   * ends now) or else the worker as it is now (`workers`, read before either tally).
    */
   private async durations(
     workspaceSid: string,

@@ -136,6 +136,25 @@ describe('tallies by minute', () => {
     const tally = emptyTally();
     addFact(tally, { kind: 'reservation-accepted', waitSeconds: 4, waitInQueueSeconds: 2 });
     addFact(tally, { kind: 'task-canceled', waitSeconds: 7 });
+    addFact(tally, {
+      kind: 'worker-event',
+      workerSid: 'WK1',
+      at: { t: 5_000, id: 3 },
+      closes: { activitySid: 'WA1', ms: 2_000 },
+      now: 'WA2',
+    });
+    addFact(tally, {
+      kind: 'worker-event',
+      workerSid: 'WK1',
+      at: { t: 9_000, id: 4 },
+      closes: null,
+      now: null,
+    });
+    expect(tally.workers.get('WK1')).toEqual({
+      ms: { WA1: 2_000 },
+      first: { at: { t: 5_000, id: 3 }, closes: { activitySid: 'WA1', startMs: 3_000 } },
+      last: { at: { t: 9_000, id: 4 }, now: null },
+    });
     expect(tallyFromText(tallyToText(tally))).toEqual(tally);
   });
 });
