@@ -3,14 +3,15 @@
  * the same bytes from memory, with the same autocannon settings, interleaved. Writes the
  * results into BENCHMARKS.md. Only ever talks to 127.0.0.1.
  *
- *   npm run bench [-- --duration 5 --rounds 5 --slices 5 --connections 10 --workers 1000000 --profile --no-write --no-postgres --no-streams --no-queues --no-routing --no-scale --no-rt-statistics --no-subscribers --scale-postgres-workers N]
+ *   npm run bench [-- --duration 5 --rounds 5 --slices 5 --connections 10 --workers 1000000 --profile --no-write --no-postgres --no-streams --no-queues --no-routing --no-scale --no-rt-statistics --no-subscribers --no-cumulative --scale-postgres-workers N]
  *   npm run bench -- --only-routing     (only the routing section, bench/routing.ts)
  *
  * The issue-11 section (TaskQueues at 100,000 workers × 1,000 queues, bench/queues.ts) and the
  * routing section are written into BENCHMARKS.md apart from the main results; `--no-queues` and
  * `--no-routing` skip them; so does `--no-rt-statistics` for issue 14's real-time reads
- * (bench/statistics-realtime.ts), and `--no-subscribers` for its 1,000 statistics subscribers while
- * routing runs (bench/statistics-subscribers.ts). The issue-15 section (administrative writes on the big workspace,
+ * (bench/statistics-realtime.ts), `--no-subscribers` for its 1,000 statistics subscribers while
+ * routing runs (bench/statistics-subscribers.ts), and `--no-cumulative` for its cumulative reads
+ * (bench/statistics-cumulative.ts, 100,000 events over 30 days). The issue-15 section (administrative writes on the big workspace,
  * bench/scale.ts) is part of the main results; `--no-scale` skips it.
  */
 import Database from 'better-sqlite3';
@@ -51,6 +52,7 @@ const USAGE = `npm run bench [-- options]: Roster against a bare Fastify ceiling
   --profile                   CPU-profile the server during the worker-update runs
   --no-write                  print the results, leave BENCHMARKS.md alone
   --no-postgres --no-streams --no-queues --no-routing --no-scale --no-rt-statistics --no-subscribers
+                              --no-cumulative
                               skip a section
   --only-routing              only the routing section (bench/routing.ts)
   --help                      this text`;
@@ -65,6 +67,7 @@ const FLAGS = new Set([
   'no-scale',
   'no-rt-statistics',
   'no-subscribers',
+  'no-cumulative',
   'only-routing',
 ]);
 {
@@ -567,6 +570,9 @@ ${postgres}${streams}${scale}${scalePostgres}${profiles ? `\n### Profiles of thi
     const section = subscribersSection(await runSubscribersBench(), commit);
     writeMarkedSection('subscribers', 'Real-time statistics subscribers while routing (issue 14)', section);
   }
+  if (!flag('no-cumulative')) {
+    writeMarkedSection('cumulative', 'Cumulative statistics (issue 14)', cumulativeStatisticsSection());
+  }
 }
 
 /**
@@ -657,6 +663,48 @@ function realtimeStatisticsSection(): string {
   if (run.status !== 0 || !run.stdout) return `Not measured (the run failed, exit ${run.status}).\n`;
   const commit = git(['rev-parse', '--short', 'HEAD']) || 'unknown';
   return `Run of ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}, commit ${commit} (target ≥ 0.5× each). ${run.stdout}`;
+}
+
+/** Issue 14: cumulative statistics reads at 100,000 events over 30 days (bench/statistics-cumulative.ts). */
+function cumulativeStatisticsSection(): string {
+  log('Cumulative statistics: 100,000 events over 30 days...');
+  const run = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'bench', 'statistics-cumulative.ts'), '--events', '100000'],
+    { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 1_800_000 },
+  );
+  const line = (run.stdout ?? '').split('\n').find((l) => l.startsWith('RESULT '));
+  if (run.status !== 0 || line === undefined) return `Not measured (the run failed, exit ${run.status}).\n`;
+  return cumulativeRow(JSON.parse(line.slice('RESULT '.length)) as CumulativeResult);
+}
+
+type Percentiles = { p50: number; p99: number };
+interface CumulativeResult {
+  events: number;
+  days: number;
+  seedSeconds: number;
+  rollSeconds: number;
+  rollupRows: number;
+  workspace15m: Percentiles;
+  workspace30d: Percentiles;
+  queue15m: Percentiles;
+  queue30d: Percentiles;
+  workspace30dOneChannel: Percentiles;
+  workers15m: Percentiles;
+  workers30d: Percentiles;
+  worker30d: Percentiles;
+}
+
+/** The `npm run bench` run's row: the reads' p50 / p99 in ms. */
+function cumulativeRow(r: CumulativeResult): string {
+  const commit = git(['rev-parse', '--short', 'HEAD']) || 'unknown';
+  const p = (x: Percentiles) => `${x.p50} / ${x.p99}`;
+  return `Last \`npm run bench\` run: ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}, commit ${commit}, ${os.cpus().length} cores, Node ${process.version}; reads p50 / p99 in ms.
+
+| Events | Over | Seed | Catch-up roll (rows) | Workspace 15 min | Workspace 30 days | Queue 15 min | Queue 30 days | Workspace 30 days, one channel | Workers 15 min | Workers 30 days | A worker 30 days |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| ${r.events.toLocaleString('en')} | ${r.days} d | ${r.seedSeconds} s | ${r.rollSeconds} s (${r.rollupRows.toLocaleString('en')}) | ${p(r.workspace15m)} | ${p(r.workspace30d)} | ${p(r.queue15m)} | ${p(r.queue30d)} | ${p(r.workspace30dOneChannel)} | ${p(r.workers15m)} | ${p(r.workers30d)} | ${p(r.worker30d)} |
+`;
 }
 
 /** Issue 15: administrative writes on the big workspace while another's statistics are read (bench/scale.ts). */

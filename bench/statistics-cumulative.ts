@@ -1,11 +1,13 @@
 /**
  * Cumulative statistics' reads (issue 14: p99 < 50 ms on SQLite for a 15-minute and a 30-day
  * window with 10 million events in the log). Seeds a workspace's log with task lifecycles spread
- * evenly over 30 days (7 events each: workflow.entered, task-queue.entered, task.created,
- * reservation.created, reservation.accepted, task.completed, reservation.completed; 10 queues, 2
- * task channels, 100 workers), rolls every closed minute (timed), then reads Workspace and
- * TaskQueue CumulativeStatistics through the app (inject: the HTTP pipeline without sockets) over
- * the last 15 minutes and the last 30 days, and reports p50/p99 per read. SQLite only.
+ * evenly over 30 days (8 events each: workflow.entered, task-queue.entered, task.created,
+ * reservation.created, reservation.accepted, the worker's worker.activity.update (it alternates
+ * between two activities), task.completed, reservation.completed; 10 queues, 2 task channels, 100
+ * workers), rolls every closed minute (timed), then reads Workspace, TaskQueue and Workers
+ * CumulativeStatistics and a worker's Statistics (activity durations) through the app (inject: the
+ * HTTP pipeline without sockets) over the last 15 minutes and the last 30 days, and reports
+ * p50/p99 per read. SQLite only.
  *
  *   npx tsx bench/statistics-cumulative.ts [--events 1000000] [--days 30] [--reads 200] [--no-cumulative]
  *
@@ -68,10 +70,21 @@ async function main() {
     headers: { authorization: auth },
   });
   const channels = (listed.json() as { channels: { sid: string }[] }).channels.slice(0, 2).map((c) => c.sid);
-  const workers = Array.from({ length: 100 }, () => newSid(SidPrefix.worker));
+  const workers: string[] = [];
+  for (let i = 0; i < 100; i++)
+    workers.push((await post(`/v1/Workspaces/${ws}/Workers`, { FriendlyName: `w${i}` })).sid);
+  const listedActivities = await app.inject({
+    url: `/v1/Workspaces/${ws}/Activities`,
+    headers: { authorization: auth },
+  });
+  const activities = (listedActivities.json() as { activities: { sid: string }[] }).activities
+    .slice(0, 2)
+    .map((a) => a.sid);
+  /** Each worker's activity (index into `activities`) and since when. */
+  const stints = new Map(workers.map((w) => [w, { activity: 0, since: clock.now() }]));
 
   // ---- seed
-  const tasks = Math.ceil(EVENTS / 7);
+  const tasks = Math.ceil(EVENTS / 8);
   const step = (END - START) / tasks;
   const seedStarted = performance.now();
   let batch: NewDomainEvent[] = [];
@@ -117,9 +130,25 @@ async function main() {
       ...r,
       task_age: (accepted - created) / 1000,
     });
+    const stint = stints.get(worker)!;
+    batch.push({
+      type: 'worker.activity.update',
+      accountSid,
+      workspaceSid: ws,
+      resourceType: 'Worker',
+      resourceSid: worker,
+      actor: 'bench',
+      timeMs: accepted,
+      data: {
+        activity_sid: activities[1 - stint.activity],
+        previous_activity_sid: activities[stint.activity],
+        time_in_previous_activity_ms: accepted - stint.since,
+      },
+    });
+    stints.set(worker, { activity: 1 - stint.activity, since: accepted });
     e('task.completed', 'Task', task, completed, { age: (completed - created) / 1000 });
     e('reservation.completed', 'Reservation', reservation, completed, r);
-    if (batch.length >= 7_000) await flush();
+    if (batch.length >= 8_000) await flush();
   }
   await flush();
   const seedSeconds = (performance.now() - seedStarted) / 1000;
@@ -146,7 +175,7 @@ async function main() {
   };
   const base = `/v1/Workspaces/${ws}`;
   const result = {
-    events: tasks * 7,
+    events: tasks * 8,
     days: DAYS,
     seedSeconds: Math.round(seedSeconds),
     rollSeconds: Math.round(rollSeconds * 10) / 10,
@@ -158,6 +187,9 @@ async function main() {
     workspace30dOneChannel: await read(
       `${base}/CumulativeStatistics?Minutes=43200&TaskChannel=${channels[0]}`,
     ),
+    workers15m: await read(`${base}/Workers/CumulativeStatistics?Minutes=15`),
+    workers30d: await read(`${base}/Workers/CumulativeStatistics?Minutes=43200`),
+    worker30d: await read(`${base}/Workers/${workers[0]}/Statistics?Minutes=43200`),
   };
   await app.close();
   await store.close();

@@ -25,7 +25,37 @@ export type CumulativeFact =
   /** A task canceled, `waitSeconds` after it was created. */
   | { kind: 'task-canceled'; waitSeconds: number }
   /** A reservation accepted, that long after its task was created and after it entered its queue. */
-  | { kind: 'reservation-accepted'; waitSeconds: number; waitInQueueSeconds: number };
+  | { kind: 'reservation-accepted'; waitSeconds: number; waitInQueueSeconds: number }
+  /** A worker event that begins or ends a stint (see `WorkerStints`). */
+  | {
+      kind: 'worker-event';
+      workerSid: string;
+      at: EventOrder;
+      /** The stint it ends: its activity and length (created: none). */
+      closes: { activitySid: string; ms: number } | null;
+      /** The activity the worker is in after it (deleted: none). */
+      now: string | null;
+    };
+
+/** Where an event is in the log: its time, then its id (0 when unknown). */
+export interface EventOrder {
+  t: number;
+  id: number;
+}
+
+/**
+ * One worker's stints as far as some events tell (a minute's, an hour's, a window's): the total
+ * length of the stints they end, by activity, and the first and last of them. Merges exactly, so
+ * that a window's time in each activity comes from rollups: the stints ended in the window, less
+ * the part before the window of the first one (the one the worker was in at the window's start),
+ * plus the stint the last one began, up to the window's end (see `workerActivityMs`).
+ */
+export interface WorkerStints {
+  /** Activity SID → ms of the stints ended, in whole. */
+  ms: Record<string, number>;
+  first: { at: EventOrder; closes: { activitySid: string; startMs: number } | null };
+  last: { at: EventOrder; now: string | null };
+}
 
 export interface DurationTally {
   count: number;
@@ -59,6 +89,8 @@ export interface CumulativeTally {
    */
   acceptedByWait: Map<number, number>;
   canceledByWait: Map<number, number>;
+  /** Worker SID → its stints (activity durations), for the workers whose events were tallied. */
+  workers: Map<string, WorkerStints>;
 }
 
 export function emptyTally(): CumulativeTally {
@@ -81,6 +113,7 @@ export function emptyTally(): CumulativeTally {
     waitUntilCanceled: emptyDuration(),
     acceptedByWait: new Map(),
     canceledByWait: new Map(),
+    workers: new Map(),
   };
 }
 
@@ -116,6 +149,19 @@ export function addFact(tally: CumulativeTally, fact: CumulativeFact): void {
       bump(tally.acceptedByWait, wait, 1);
       return;
     }
+    case 'worker-event': {
+      const closes = fact.closes;
+      mergeStints(tally.workers, fact.workerSid, {
+        ms: closes === null ? {} : { [closes.activitySid]: closes.ms },
+        first: {
+          at: fact.at,
+          closes:
+            closes === null ? null : { activitySid: closes.activitySid, startMs: fact.at.t - closes.ms },
+        },
+        last: { at: fact.at, now: fact.now },
+      });
+      return;
+    }
     default:
       tally[COUNTED[fact.kind]] += 1;
   }
@@ -131,6 +177,23 @@ export function mergeTally(into: CumulativeTally, from: CumulativeTally): void {
   mergeDuration(into.waitUntilCanceled, from.waitUntilCanceled);
   for (const [wait, n] of from.acceptedByWait) bump(into.acceptedByWait, wait, n);
   for (const [wait, n] of from.canceledByWait) bump(into.canceledByWait, wait, n);
+  for (const [workerSid, stints] of from.workers) mergeStints(into.workers, workerSid, stints);
+}
+
+function mergeStints(into: Map<string, WorkerStints>, workerSid: string, from: WorkerStints): void {
+  const mine = into.get(workerSid);
+  if (mine === undefined) {
+    into.set(workerSid, { ms: { ...from.ms }, first: from.first, last: from.last });
+    return;
+  }
+  for (const [activitySid, ms] of Object.entries(from.ms))
+    mine.ms[activitySid] = (mine.ms[activitySid] ?? 0) + ms;
+  if (before(from.first.at, mine.first.at)) mine.first = from.first;
+  if (before(mine.last.at, from.last.at)) mine.last = from.last;
+}
+
+function before(a: EventOrder, b: EventOrder): boolean {
+  return a.t < b.t || (a.t === b.t && a.id < b.id);
 }
 
 export interface DurationFigures {
@@ -332,6 +395,8 @@ function wholeSeconds(seconds: number): number {
 
 /** What a cumulative statistic needs of a logged event. */
 export interface StatisticsEvent {
+  /** The event's log id, which orders events of the same time (0 when unknown). */
+  id?: number;
   type: string;
   resourceSid: string;
   timeMs: number;
@@ -362,6 +427,9 @@ export const FACT_EVENT_TYPES = [
   'reservation.timeout',
   'reservation.canceled',
   'reservation.rescinded',
+  'worker.created',
+  'worker.activity.update',
+  'worker.deleted',
 ] as const;
 
 /** The queue entries of a task, which set where its wait in queue starts. */
@@ -423,6 +491,10 @@ export function factsOf(
       return at([e.resourceSid], { kind: 'task-entered' });
     case 'workflow.timeout':
       return at(taskScopes, { kind: 'task-timed-out-in-workflow' });
+    case 'worker.created':
+    case 'worker.activity.update':
+    case 'worker.deleted':
+      return at([workersScopeSid(workspaceSid), e.resourceSid], workerFact(e));
     case 'reservation.accepted': {
       const waitSeconds = numberOr(d.task_age, 0);
       const waitInQueueSeconds =
@@ -431,6 +503,48 @@ export function factsOf(
     }
     default:
       return [];
+  }
+}
+
+/**
+ * Where the stints of a workspace's workers are tallied, apart from its own scope so that the
+ * workspace's other figures do not read them.
+ */
+export function workersScopeSid(workspaceSid: string): string {
+  return `${workspaceSid}/Workers`;
+}
+
+/**
+ * A worker event's part in its stints: `worker.activity.update` ends a stint in the activity it
+ * names as previous, `time_in_previous_activity_ms` long, and begins one in its activity;
+ * `worker.created` begins one; `worker.deleted` ends one in its activity,
+ * `time_in_activity_ms` long (0 in logs older than that field).
+ */
+function workerFact(e: StatisticsEvent): CumulativeFact {
+  const d = e.data;
+  const at = { t: e.timeMs, id: e.id ?? 0 };
+  const activity = sidOrEmpty(d.activity_sid);
+  const ends = (activitySid: string, ms: number) =>
+    activitySid === '' ? null : { activitySid, ms: Math.max(0, ms) };
+  switch (e.type) {
+    case 'worker.created':
+      return { kind: 'worker-event', workerSid: e.resourceSid, at, closes: null, now: activity || null };
+    case 'worker.deleted':
+      return {
+        kind: 'worker-event',
+        workerSid: e.resourceSid,
+        at,
+        closes: ends(activity, numberOr(d.time_in_activity_ms, 0)),
+        now: null,
+      };
+    default:
+      return {
+        kind: 'worker-event',
+        workerSid: e.resourceSid,
+        at,
+        closes: ends(sidOrEmpty(d.previous_activity_sid), numberOr(d.time_in_previous_activity_ms, 0)),
+        now: activity || null,
+      };
   }
 }
 
@@ -477,87 +591,64 @@ export function tallyToText(t: CumulativeTally): string {
     ...t,
     acceptedByWait: [...t.acceptedByWait],
     canceledByWait: [...t.canceledByWait],
+    workers: [...t.workers],
   });
 }
 
 export function tallyFromText(text: string): CumulativeTally {
-  const raw = JSON.parse(text) as Omit<CumulativeTally, 'acceptedByWait' | 'canceledByWait'> & {
+  const raw = JSON.parse(text) as Omit<CumulativeTally, 'acceptedByWait' | 'canceledByWait' | 'workers'> & {
     acceptedByWait: [number, number][];
     canceledByWait: [number, number][];
+    workers?: [string, WorkerStints][];
   };
   return {
     ...emptyTally(),
     ...raw,
     acceptedByWait: new Map(raw.acceptedByWait),
     canceledByWait: new Map(raw.canceledByWait),
+    workers: new Map(raw.workers ?? []),
   };
 }
 
 // ---- activity durations
 
-/** A worker's stay in one activity, [startMs, endMs); a start of -Infinity is "before the log read". */
-export interface Stint {
-  workerSid: string;
-  activitySid: string;
-  startMs: number;
-  endMs: number;
-}
-
-/** The worker events that begin (created) and end (activity update, deleted) stints. */
-export const STINT_EVENT_TYPES = ['worker.created', 'worker.activity.update', 'worker.deleted'] as const;
-
 /**
- * A workspace's (or worker's) stints that end at or after `fromMs`, from the worker events
- * logged since `fromMs` (time order) and the workers there are now, each in its activity since
- * its `date_status_changed`. Each `worker.activity.update` closes a stint in the activity it
- * names as previous, `time_in_previous_activity_ms` long; a `worker.deleted` closes one in the
- * worker's last activity, begun at the worker's previous event read (or before `fromMs`); a
- * worker there now is in a stint until now. Nothing else is read: no scan of older events.
- * A worker row read before an event of it (the event's version is newer) is stale: its stint
- * then runs from that event, in the activity the event names, unless the event deleted it.
+ * The ms one worker spent in each activity within the window [startMs, endMs] (its end
+ * included), from `inWindow`, the stints its events in the window tell (undefined: it had none),
+ * and, for a worker without any, `across`: the stint it was in all through the window, from its
+ * first event after the window (`after`, which ends that stint or creates the worker) or else
+ * the worker as it is now (`current`; undefined: deleted). Each stint is clipped to the window:
+ * the stints ended in it count whole, less the part before the window of the first (the one the
+ * worker was in at its start); the stint begun by the last runs to the window's end.
  */
-export function stintsSince(
-  events: readonly StatisticsEvent[],
-  current: readonly { workerSid: string; activitySid: string; sinceMs: number; version: number }[],
-  nowMs: number,
-): Stint[] {
-  const stints: Stint[] = [];
-  const lastSeen = new Map<string, StatisticsEvent>();
-  for (const e of events) {
-    if (e.type === 'worker.activity.update') {
-      const previous = sidOrEmpty(e.data.previous_activity_sid);
-      const spent = numberOr(e.data.time_in_previous_activity_ms, 0);
-      if (previous !== '') {
-        stints.push({
-          workerSid: e.resourceSid,
-          activitySid: previous,
-          startMs: e.timeMs - spent,
-          endMs: e.timeMs,
-        });
-      }
-    } else if (e.type === 'worker.deleted') {
-      const activity = sidOrEmpty(e.data.activity_sid);
-      if (activity !== '') {
-        stints.push({
-          workerSid: e.resourceSid,
-          activitySid: activity,
-          startMs: lastSeen.get(e.resourceSid)?.timeMs ?? -Infinity,
-          endMs: e.timeMs,
-        });
-      }
+export function workerActivityMs(
+  inWindow: WorkerStints | undefined,
+  after: WorkerStints | undefined,
+  current: { activitySid: string; sinceMs: number } | undefined,
+  window: StatisticsWindow,
+): Map<string, number> {
+  const out = new Map<string, number>();
+  const add = (activitySid: string, ms: number) => {
+    if (ms > 0) out.set(activitySid, (out.get(activitySid) ?? 0) + ms);
+  };
+  if (inWindow !== undefined) {
+    const spent = { ...inWindow.ms };
+    const first = inWindow.first.closes;
+    if (first !== null && first.startMs < window.startMs) {
+      spent[first.activitySid] = (spent[first.activitySid] ?? 0) - (window.startMs - first.startMs);
     }
-    lastSeen.set(e.resourceSid, e);
+    for (const [activitySid, ms] of Object.entries(spent)) add(activitySid, ms);
+    if (inWindow.last.now !== null) add(inWindow.last.now, window.endMs - inWindow.last.at.t);
+    return out;
   }
-  for (const w of current) {
-    const last = lastSeen.get(w.workerSid);
-    if (last === undefined || numberOr(last.data.version, -1) <= w.version) {
-      stints.push({ workerSid: w.workerSid, activitySid: w.activitySid, startMs: w.sinceMs, endMs: nowMs });
-    } else if (last.type !== 'worker.deleted') {
-      const activity = sidOrEmpty(last.data.activity_sid);
-      stints.push({ workerSid: w.workerSid, activitySid: activity, startMs: last.timeMs, endMs: nowMs });
-    }
-  }
-  return stints;
+  const across =
+    after !== undefined
+      ? after.first.closes
+      : current === undefined
+        ? null
+        : { activitySid: current.activitySid, startMs: current.sinceMs };
+  if (across !== null) add(across.activitySid, window.endMs - Math.max(across.startMs, window.startMs));
+  return out;
 }
 
 export interface ActivityDuration {
@@ -571,28 +662,28 @@ export interface ActivityDuration {
 
 /**
  * `activity_durations`: for every activity (in the order given, zeros included), the seconds
- * each worker spent in it inside the window (its stints clipped to the window, summed per
- * worker, whole seconds), as the total over workers and the avg/min/max per worker that spent
- * any time in it. One worker's figures are then avg = min = max = total, as Twilio shows them.
+ * each worker spent in it inside the window (`workerActivityMs` of each worker, whole seconds),
+ * as the total over workers and the avg/min/max per worker that spent any time in it. One
+ * worker's figures are then avg = min = max = total, as Twilio shows them.
  */
 export function activityDurations(
-  stints: readonly Stint[],
+  perWorker: Iterable<ReadonlyMap<string, number>>,
   activities: readonly { sid: string; friendlyName: string }[],
-  window: StatisticsWindow,
 ): ActivityDuration[] {
-  const perWorker = new Map<string, Map<string, number>>();
-  for (const s of stints) {
-    const ms = Math.min(s.endMs, window.endMs) - Math.max(s.startMs, window.startMs);
-    if (ms <= 0) continue;
-    let byWorker = perWorker.get(s.activitySid);
-    if (!byWorker) perWorker.set(s.activitySid, (byWorker = new Map()));
-    byWorker.set(s.workerSid, (byWorker.get(s.workerSid) ?? 0) + ms);
+  const byActivity = new Map<string, DurationTally>();
+  for (const spent of perWorker) {
+    for (const [activitySid, ms] of spent) {
+      if (ms <= 0) continue;
+      let d = byActivity.get(activitySid);
+      if (!d) byActivity.set(activitySid, (d = emptyDuration()));
+      addDuration(d, Math.floor(ms / 1000));
+    }
   }
-  return activities.map((a) => {
-    const d = emptyDuration();
-    for (const ms of perWorker.get(a.sid)?.values() ?? []) addDuration(d, Math.floor(ms / 1000));
-    return { sid: a.sid, friendlyName: a.friendlyName, ...durationFigures(d) };
-  });
+  return activities.map((a) => ({
+    sid: a.sid,
+    friendlyName: a.friendlyName,
+    ...durationFigures(byActivity.get(a.sid) ?? emptyDuration()),
+  }));
 }
 
 function sidOrEmpty(v: unknown): string {

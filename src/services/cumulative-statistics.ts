@@ -10,14 +10,14 @@ import {
   planWindow,
   queueEntryMs,
   statisticsWindow,
-  STINT_EVENT_TYPES,
-  stintsSince,
   tallyFromText,
   taskSidOf,
   type ActivityDuration,
   type CumulativeFigures,
   type CumulativeTally,
   type StatisticsWindow,
+  workerActivityMs,
+  workersScopeSid,
 } from '../domain/cumulative-statistics.js';
 import { NotFoundError } from '../domain/errors.js';
 import {
@@ -38,6 +38,8 @@ export const ROLLUP_SPANS = [1, 60, 1440] as const;
 const SCOPE_CHUNK = 500;
 /** Workers read per page while gathering a filtered set. */
 const WORKER_PAGE = 1_000;
+/** The last time a Date can hold: "from then on" reads every event after a time. */
+const LAST_MS = 8.64e15 - 1;
 
 /** A cumulative statistics request's parameters, as given (strings parsed by the wire layer). */
 export interface CumulativeParams {
@@ -137,23 +139,21 @@ export class CumulativeStatisticsService {
       filter.taskQueueName !== undefined;
     const ask = await this.request(workspaceSid, params);
     const activities = await store.activityCounts(workspaceSid);
+    // Read before the log: an event committed since is then in the tallies read after.
     const workers = await allWorkers(store, workspaceSid, filtered ? filter : {});
     const scopes = filtered ? workers.map((w) => w.sid) : [workspaceSid];
     const tally = await this.tally(workspaceSid, scopes, ask.channelSid, ask.window);
-    let events = await store.statisticsEvents({
-      workspaceSid,
-      fromMs: ask.window.startMs,
-      toMs: Number.MAX_SAFE_INTEGER,
-      types: STINT_EVENT_TYPES,
-    });
-    if (filtered) {
-      const sids = new Set(scopes);
-      events = events.filter((e) => sids.has(e.resourceSid));
-    }
     const answer = {
       window: ask.window,
       figures: cumulativeFigures(tally, []),
-      activityDurations: this.durations(events, workers, activities, ask.window),
+      activityDurations: await this.durations(
+        workspaceSid,
+        filtered ? scopes : [workersScopeSid(workspaceSid)],
+        filtered ? tally : undefined,
+        ask,
+        workers,
+        activities,
+      ),
     };
     if (!filtered) return answer;
     const counts = countWorkers(
@@ -177,37 +177,52 @@ export class CumulativeStatisticsService {
     if (!worker) throw new NotFoundError('Worker', workerSid);
     const ask = await this.request(workspaceSid, params);
     const tally = await this.tally(workspaceSid, [workerSid], ask.channelSid, ask.window);
-    const events = await store.statisticsEvents({
-      workspaceSid,
-      workerSid,
-      fromMs: ask.window.startMs,
-      toMs: Number.MAX_SAFE_INTEGER,
-      types: STINT_EVENT_TYPES,
-    });
     const activities = await store.activityCounts(workspaceSid);
     return {
       window: ask.window,
       figures: cumulativeFigures(tally, []),
-      activityDurations: this.durations(events, [worker], activities, ask.window),
+      activityDurations: await this.durations(workspaceSid, [workerSid], tally, ask, [worker], activities),
     };
   }
 
-  private durations(
-    events: readonly LoggedEvent[],
+  /**
+   * `activity_durations` of the workers of these scopes (the workspace's workers, or workers),
+   * from the same rollups as the other figures: the window's tally (`tally` when it was read of
+   * these scopes, unless for a task channel: worker events have none) and, for the workers
+   * without events in it, the tally from the window's end on (nothing to read when the window
+   * ends now) or else the worker as it is now (`workers`, read before either tally).
+   */
+  private async durations(
+    workspaceSid: string,
+    scopes: readonly string[],
+    tally: CumulativeTally | undefined,
+    ask: { window: StatisticsWindow; channelSid: string | undefined },
     workers: readonly Worker[],
     activities: readonly { activitySid: string; friendlyName: string }[],
-    window: StatisticsWindow,
-  ): ActivityDuration[] {
-    const current = workers.map((w) => ({
-      workerSid: w.sid,
-      activitySid: w.activitySid,
-      sinceMs: w.dateStatusChanged.getTime(),
-      version: w.version,
-    }));
+  ): Promise<ActivityDuration[]> {
+    const { window } = ask;
+    const inWindow =
+      tally !== undefined && ask.channelSid === undefined
+        ? tally
+        : await this.tally(workspaceSid, scopes, undefined, window);
+    const after = await this.tally(workspaceSid, scopes, undefined, {
+      startMs: window.endMs + 1,
+      endMs: LAST_MS,
+    });
+    const current = new Map(workers.map((w) => [w.sid, w]));
+    const sids = new Set([...inWindow.workers.keys(), ...after.workers.keys(), ...current.keys()]);
+    const perWorker = [...sids].map((sid) => {
+      const w = current.get(sid);
+      return workerActivityMs(
+        inWindow.workers.get(sid),
+        after.workers.get(sid),
+        w === undefined ? undefined : { activitySid: w.activitySid, sinceMs: w.dateStatusChanged.getTime() },
+        window,
+      );
+    });
     return activityDurations(
-      stintsSince(events, current, window.endMs),
+      perWorker,
       activities.map((a) => ({ sid: a.activitySid, friendlyName: a.friendlyName })),
-      window,
     );
   }
 

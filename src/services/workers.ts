@@ -149,7 +149,13 @@ export class WorkerService {
       // Deleted first, so that the tasks it held route to others.
       await tx.deleteWorker(sid);
       await this.routing.workerDeleted(tx, ws, sid);
-      await this.recordWorker(tx, 'worker.deleted', worker);
+      // Time in its last activity, as an activity update tells it: its activity durations end here.
+      await this.recordWorker(tx, 'worker.deleted', worker, {
+        time_in_activity_ms: Math.max(
+          0,
+          wholeSeconds(this.deps.now()).getTime() - worker.dateStatusChanged.getTime(),
+        ),
+      });
     });
   }
 

@@ -5,11 +5,13 @@ import {
   emptyTally,
   factsOf,
   queueEntryMs,
-  stintsSince,
   tallyByMinute,
   tallyFromText,
   tallyToText,
+  workerActivityMs,
+  workersScopeSid,
   type StatisticsEvent,
+  type StatisticsWindow,
 } from '../../src/domain/cumulative-statistics.js';
 
 const WS = 'WS1';
@@ -94,7 +96,12 @@ describe('factsOf', () => {
     ],
     ['reservation.completed', reservation, 'WR1', []],
     ['task.updated', task, 'WT1', []],
-    ['worker.activity.update', { activity_sid: 'WA1' }, 'WK1', []],
+    [
+      'worker.activity.update',
+      { activity_sid: 'WA1' },
+      'WK1',
+      ['WS1/Workers::worker-event', 'WK1::worker-event'],
+    ],
   ])('%s', (type, data, resourceSid, expected) => {
     expect(facts(ev(type, data, resourceSid))).toEqual(expected);
   });
@@ -129,6 +136,25 @@ describe('tallies by minute', () => {
     const tally = emptyTally();
     addFact(tally, { kind: 'reservation-accepted', waitSeconds: 4, waitInQueueSeconds: 2 });
     addFact(tally, { kind: 'task-canceled', waitSeconds: 7 });
+    addFact(tally, {
+      kind: 'worker-event',
+      workerSid: 'WK1',
+      at: { t: 5_000, id: 3 },
+      closes: { activitySid: 'WA1', ms: 2_000 },
+      now: 'WA2',
+    });
+    addFact(tally, {
+      kind: 'worker-event',
+      workerSid: 'WK1',
+      at: { t: 9_000, id: 4 },
+      closes: null,
+      now: null,
+    });
+    expect(tally.workers.get('WK1')).toEqual({
+      ms: { WA1: 2_000 },
+      first: { at: { t: 5_000, id: 3 }, closes: { activitySid: 'WA1', startMs: 3_000 } },
+      last: { at: { t: 9_000, id: 4 }, now: null },
+    });
     expect(tallyFromText(tallyToText(tally))).toEqual(tally);
   });
 });
@@ -176,14 +202,35 @@ describe('stints and activity durations', () => {
       want: { WA_ON: [20, 10, 30, 40], WA_BUSY: [30, 30, 30, 30], WA_OFF: [10, 10, 10, 10] },
     },
     {
-      name: 'a deleted worker stops counting; its stint began at its last event read',
+      name: 'a deleted worker stops counting; its last stint is as long as its deletion says',
       events: [
         ev('worker.created', { activity_sid: 'WA_ON', version: 0 }, 'WK3', 110_000),
-        ev('worker.deleted', { activity_sid: 'WA_ON', version: 0 }, 'WK3', 140_000),
+        ev(
+          'worker.deleted',
+          { activity_sid: 'WA_ON', version: 0, time_in_activity_ms: 30_000 },
+          'WK3',
+          140_000,
+        ),
       ],
       current: [],
       window: { startMs: 100_000, endMs: 160_000 },
       want: { WA_ON: [30, 30, 30, 30] },
+    },
+    {
+      name: 'a worker without events in the window spent it in the stint its next event ends',
+      events: [update('WK1', 200_000, 'WA_BUSY', 150_000, 'WA_ON', 3)],
+      current: [{ workerSid: 'WK1', activitySid: 'WA_ON', sinceMs: 200_000, version: 3 }],
+      window: { startMs: 100_000, endMs: 160_000 },
+      want: { WA_BUSY: [60, 60, 60, 60] },
+    },
+    {
+      name: 'a worker deleted after the window spent it in its last activity',
+      events: [
+        ev('worker.deleted', { activity_sid: 'WA_OFF', time_in_activity_ms: 120_000 }, 'WK4', 200_000),
+      ],
+      current: [],
+      window: { startMs: 100_000, endMs: 160_000 },
+      want: { WA_OFF: [60, 60, 60, 60] },
     },
     {
       name: 'a worker row read before an update of it gives way to the update',
@@ -193,7 +240,7 @@ describe('stints and activity durations', () => {
       want: { WA_ON: [50, 50, 50, 50], WA_BUSY: [10, 10, 10, 10] },
     },
   ])('$name', ({ events, current, window, want }) => {
-    const durations = activityDurations(stintsSince(events, current, window.endMs), activities, window);
+    const durations = activityDurations(spentByWorker(events, current, window), activities);
     const got = Object.fromEntries(
       durations.filter((d) => d.total > 0).map((d) => [d.sid, [d.avg, d.min, d.max, d.total]]),
     );
@@ -201,3 +248,28 @@ describe('stints and activity durations', () => {
     expect(durations.map((d) => d.friendlyName)).toEqual(['Offline', 'Available', 'Unavailable']);
   });
 });
+
+/**
+ * Each worker's ms per activity in the window, as the service reckons them: from the tallies of
+ * the workspace's worker events in the window and after it, and the workers now.
+ */
+function spentByWorker(
+  events: readonly StatisticsEvent[],
+  current: readonly { workerSid: string; activitySid: string; sinceMs: number }[],
+  window: StatisticsWindow,
+): Map<string, number>[] {
+  const tallyOf = (keep: (e: StatisticsEvent) => boolean) => {
+    const tally = emptyTally();
+    for (const e of events.filter(keep)) {
+      for (const f of factsOf(WS, e)) if (f.scopeSid === workersScopeSid(WS)) addFact(tally, f.fact);
+    }
+    return tallyFromText(tallyToText(tally));
+  };
+  const inWindow = tallyOf((e) => e.timeMs >= window.startMs && e.timeMs <= window.endMs);
+  const after = tallyOf((e) => e.timeMs > window.endMs);
+  const now = new Map(current.map((w) => [w.workerSid, w]));
+  const sids = new Set([...inWindow.workers.keys(), ...after.workers.keys(), ...now.keys()]);
+  return [...sids].map((sid) =>
+    workerActivityMs(inWindow.workers.get(sid), after.workers.get(sid), now.get(sid), window),
+  );
+}

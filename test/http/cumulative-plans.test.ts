@@ -3,11 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  FACT_EVENT_TYPES,
-  QUEUE_ENTRY_TYPES,
-  STINT_EVENT_TYPES,
-} from '../../src/domain/cumulative-statistics.js';
+import { FACT_EVENT_TYPES, QUEUE_ENTRY_TYPES } from '../../src/domain/cumulative-statistics.js';
 import { queryBuilder } from '../../src/storage/schema.js';
 import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
 import * as q from '../../src/storage/statistics-rollups.js';
@@ -29,8 +25,7 @@ describe.skipIf(testBackend() !== 'sqlite')('cumulative statistics query plans (
     const window = { workspaceSid: 'WS', fromMs: 0, toMs: 10 };
     const plans = {
       facts: plan(q.statisticsEventsQuery(b, { ...window, types: FACT_EVENT_TYPES })),
-      stints: plan(q.statisticsEventsQuery(b, { ...window, types: STINT_EVENT_TYPES })),
-      worker: plan(q.statisticsEventsQuery(b, { ...window, workerSid: 'WK', types: STINT_EVENT_TYPES })),
+      worker: plan(q.statisticsEventsQuery(b, { ...window, workerSid: 'WK', types: FACT_EVENT_TYPES })),
       entry: plan(q.lastQueueEntryQuery(b, 'WT', 5, QUEUE_ENTRY_TYPES)),
       rollups: plan(q.rollupsQuery(b, ['WS', 'WQ'], 'TC', 60, 0, 10)),
       minutes: plan(q.spanRowsQuery(b, 60, 0, 10)),
