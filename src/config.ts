@@ -160,7 +160,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     corsOrigins,
     stream: {
-      intervalMs: intVar(env, 'ROSTER_STREAM_INTERVAL_MS', 100, 0, 60_000),
+      intervalMs: intVar(env, 'ROSTER_STREAM_INTERVAL_MS', 50, 0, 60_000),
       heartbeatMs: intVar(env, 'ROSTER_STREAM_HEARTBEAT_MS', 15_000, 100, 3_600_000),
     },
     metricsToken: env.ROSTER_METRICS_TOKEN || null,

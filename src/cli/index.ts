@@ -44,7 +44,7 @@ Environment:
   ROSTER_KEEP_ALIVE_TIMEOUT_MS
                               idle keep-alive connections close after this (default 72000)
   ROSTER_MAX_CONNECTIONS      connections beyond this are refused (default 10000)
-  ROSTER_STREAM_INTERVAL_MS   statistics streams: at most one event per this many ms (default 100)
+  ROSTER_STREAM_INTERVAL_MS   statistics streams: at most one event per this many ms (default 50)
   ROSTER_STREAM_HEARTBEAT_MS  statistics streams: heartbeat comment interval (default 15000)
   ROSTER_METRICS_TOKEN        when set, GET /metrics needs Authorization: Bearer <token>
   ROSTER_CALLBACK_TIMEOUT_MS  event callbacks: an attempt waits this long for an answer (default 15000)

@@ -31,7 +31,7 @@ export interface StreamOptions extends SseStreamOptions {
 }
 
 export const DEFAULT_STREAM_OPTIONS: StreamOptions = {
-  intervalMs: 100,
+  intervalMs: 50,
   heartbeatMs: 15_000,
   stallTimeoutMs: 30_000,
 };
