@@ -79,6 +79,12 @@ interface QueueReads {
 
 export class StatisticsService {
   /**
+   * The answer last shaped from a remembered store read, with the ages (whole seconds) it holds:
+   * while both are the same, the same object is answered again, and so the wire layer reuses its
+   * encoded body. Exact: an answer is a function of the read and its ages alone.
+   */
+  private readonly shaped = new WeakMap<object, { ages: string; stats: object }>();
+  /**
    * A store that caches (SQLite) hands back the same counts until something changes; the same
    * statistics object then lets the wire layer reuse its encoded body too.
    */
@@ -140,7 +146,8 @@ export class StatisticsService {
         tasks: await taskReads(store, workspaceSid, { workspaceSid, taskChannelSid: channelSid }),
       };
     });
-    return workspaceRealTimeStatistics(reads.workers, reads.tasks, this.deps.clock.now());
+    const stats = workspaceRealTimeStatistics(reads.workers, reads.tasks, this.deps.clock.now());
+    return this.reuse(reads, stats, [stats.longestTaskWaitingAge]);
   }
 
   /**
@@ -198,8 +205,12 @@ export class StatisticsService {
           };
         },
       );
-      if (reads) out.push(taskQueueRealTimeStatistics(sid, reads.members, reads.tasks, now));
-      else if (requireAll) await requireTaskQueue(store, workspaceSid, sid);
+      if (reads) {
+        const stats = taskQueueRealTimeStatistics(sid, reads.members, reads.tasks, now);
+        out.push(
+          this.reuse(reads, stats, [stats.longestTaskWaitingAge, stats.longestRelativeTaskAgeInQueue]),
+        );
+      } else if (requireAll) await requireTaskQueue(store, workspaceSid, sid);
     }
     return out;
   }
@@ -222,7 +233,16 @@ export class StatisticsService {
         return taskReads(store, workflowSid, { workspaceSid, workflowSid, taskChannelSid: channelSid });
       },
     );
-    return workflowRealTimeStatistics(workflowSid, reads, this.deps.clock.now());
+    const stats = workflowRealTimeStatistics(workflowSid, reads, this.deps.clock.now());
+    return this.reuse(reads, stats, [stats.longestTaskWaitingAge]);
+  }
+
+  private reuse<T extends object>(reads: object, stats: T, ages: readonly number[]): T {
+    const key = ages.join(',');
+    const known = this.shaped.get(reads);
+    if (known?.ages === key) return known.stats as T;
+    this.shaped.set(reads, { ages: key, stats });
+    return stats;
   }
 
   private async channelSid(

@@ -207,6 +207,31 @@ describe('RealTimeStatistics of the workspace, task queues and workflows', () =>
     expect(ws).toMatchObject({ total_tasks: 0, longest_task_waiting_sid: null });
   });
 
+  it('answers the same body while nothing changes, and a grown age once the clock has moved a second', async () => {
+    const s = await h.workspace();
+    const task = await h.post(`/v1/Workspaces/${s.ws}/Tasks`, { WorkflowSid: s.workflow });
+    const urls = [
+      `/v1/Workspaces/${s.ws}/RealTimeStatistics`,
+      `/v1/Workspaces/${s.ws}/TaskQueues/${s.queue}/RealTimeStatistics`,
+      `/v1/Workspaces/${s.ws}/Workflows/${s.workflow}/RealTimeStatistics`,
+    ];
+    const bodies = async () => Promise.all(urls.map(async (url) => (await t.request({ url })).body));
+    clock.advance(2000);
+    const before = await bodies();
+    expect(await bodies()).toEqual(before);
+    clock.advance(999);
+    expect(await bodies()).toEqual(before);
+    clock.advance(1);
+    for (const body of await bodies()) {
+      expect(JSON.parse(body)).toMatchObject({
+        longest_task_waiting_sid: task.sid,
+        longest_task_waiting_age: 3,
+      });
+    }
+    const queue = JSON.parse((await t.request({ url: urls[1]! })).body);
+    expect(queue.longest_relative_task_age_in_queue).toBe(3);
+  });
+
   it('refuses what names nothing: unknown queues, workflows and channels; a bulk body without queues', async () => {
     const s = await h.workspace();
     const unknownQueue = `WQ${'0'.repeat(32)}`;

@@ -65,16 +65,31 @@ export function realTimeStatisticsRoutes(app: FastifyInstance, deps: RouteDeps):
   const { statistics } = deps.services;
   const base = '/v1/Workspaces/:WorkspaceSid';
 
+  /**
+   * Bodies by answer: the service answers the same object while nothing it shows has changed (the
+   * store's counts and the ages in whole seconds), and an answer belongs to one workspace and
+   * account, so its body is encoded once.
+   */
+  const bodies = new WeakMap<object, string>();
+  const encodeOnce = (stats: object, toJson: () => unknown): string => {
+    let body = bodies.get(stats);
+    if (body === undefined) {
+      body = JSON.stringify(toJson());
+      bodies.set(stats, body);
+    }
+    return body;
+  };
+
   /** The JSON body, or the stream of it under `resource` (the path below the workspace). */
   const serve = (
     req: FastifyRequest,
     reply: FastifyReply,
     resource: string,
-    load: (taskChannel: string | undefined) => Promise<unknown>,
+    load: (taskChannel: string | undefined) => Promise<string>,
   ) => {
     const workspaceSid = workspaceOf(req);
     const asked = optionalString(queryParams(req), 'TaskChannel');
-    const encode = async () => JSON.stringify(await load(asked === '' ? undefined : asked));
+    const encode = () => load(asked === '' ? undefined : asked);
     // HEAD is answered as the GET it stands for, never as a stream that would never end.
     if (req.method === 'GET' && wantsEventStream(req)) {
       const key = { accountSid: req.accountSid, workspaceSid, resource, taskChannel: asked ?? '' };
@@ -86,40 +101,28 @@ export function realTimeStatisticsRoutes(app: FastifyInstance, deps: RouteDeps):
 
   app.get(`${base}/RealTimeStatistics`, (req, reply) => {
     const ws = workspaceOf(req);
-    return serve(req, reply, 'RealTimeStatistics', async (channel) =>
-      toWorkspaceRealTimeStatisticsJson(
-        await statistics.workspaceRealTime(req.accountSid, ws, channel),
-        req.accountSid,
-        ws,
-        deps.urls,
-      ),
-    );
+    return serve(req, reply, 'RealTimeStatistics', async (channel) => {
+      const stats = await statistics.workspaceRealTime(req.accountSid, ws, channel);
+      return encodeOnce(stats, () => toWorkspaceRealTimeStatisticsJson(stats, req.accountSid, ws, deps.urls));
+    });
   });
 
   app.get(`${base}/TaskQueues/:TaskQueueSid/RealTimeStatistics`, (req, reply) => {
     const ws = workspaceOf(req);
     const queue = pathSid(pathParams(req).TaskQueueSid, SidPrefix.taskQueue, 'TaskQueue');
-    return serve(req, reply, `TaskQueues/${queue}/RealTimeStatistics`, async (channel) =>
-      toTaskQueueRealTimeStatisticsJson(
-        await statistics.taskQueueRealTime(req.accountSid, ws, queue, channel),
-        req.accountSid,
-        ws,
-        deps.urls,
-      ),
-    );
+    return serve(req, reply, `TaskQueues/${queue}/RealTimeStatistics`, async (channel) => {
+      const stats = await statistics.taskQueueRealTime(req.accountSid, ws, queue, channel);
+      return encodeOnce(stats, () => toTaskQueueRealTimeStatisticsJson(stats, req.accountSid, ws, deps.urls));
+    });
   });
 
   app.get(`${base}/Workflows/:WorkflowSid/RealTimeStatistics`, (req, reply) => {
     const ws = workspaceOf(req);
     const workflow = pathSid(pathParams(req).WorkflowSid, SidPrefix.workflow, 'Workflow');
-    return serve(req, reply, `Workflows/${workflow}/RealTimeStatistics`, async (channel) =>
-      toWorkflowRealTimeStatisticsJson(
-        await statistics.workflowRealTime(req.accountSid, ws, workflow, channel),
-        req.accountSid,
-        ws,
-        deps.urls,
-      ),
-    );
+    return serve(req, reply, `Workflows/${workflow}/RealTimeStatistics`, async (channel) => {
+      const stats = await statistics.workflowRealTime(req.accountSid, ws, workflow, channel);
+      return encodeOnce(stats, () => toWorkflowRealTimeStatisticsJson(stats, req.accountSid, ws, deps.urls));
+    });
   });
 
   // No cap on the number of queues (Twilio's is 50 a request).
