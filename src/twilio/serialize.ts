@@ -223,17 +223,27 @@ export function toWorkersRealTimeStatisticsJson(
 }
 
 /**
+ * JSON bodies kept by the answer object they encode (weakly): an answer a service hands out again,
+ * unchanged, is encoded once. The caller keys by an object that fixes everything the body shows.
+ */
+export function bodyCache(): (answer: object, toJson: () => unknown) => string {
+  const bodies = new WeakMap<object, string>();
+  return (answer, toJson) => {
+    let body = bodies.get(answer);
+    if (body === undefined) {
+      body = JSON.stringify(toJson());
+      bodies.set(answer, body);
+    }
+    return body;
+  };
+}
+
+/**
  * The statistics body, encoded once per statistics object: every way of serving the statistics
  * (the route and the event streams) sends exactly this text.
  */
 export function statisticsEncoder(urls: Urls) {
-  const bodies = new WeakMap<WorkersRealTimeStatistics, string>();
-  return (stats: WorkersRealTimeStatistics, accountSid: string, workspaceSid: string): string => {
-    let body = bodies.get(stats);
-    if (body === undefined) {
-      body = JSON.stringify(toWorkersRealTimeStatisticsJson(stats, accountSid, workspaceSid, urls));
-      bodies.set(stats, body);
-    }
-    return body;
-  };
+  const encode = bodyCache();
+  return (stats: WorkersRealTimeStatistics, accountSid: string, workspaceSid: string): string =>
+    encode(stats, () => toWorkersRealTimeStatisticsJson(stats, accountSid, workspaceSid, urls));
 }

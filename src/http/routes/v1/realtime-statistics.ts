@@ -3,6 +3,7 @@ import { InvalidParameterError } from '../../../domain/errors.js';
 import { isSid, SidPrefix } from '../../../domain/sid.js';
 import { wantsEventStream } from '../../../live/index.js';
 import { optionalString } from '../../../twilio/params.js';
+import { bodyCache } from '../../../twilio/serialize.js';
 import {
   toTaskQueueRealTimeStatisticsJson,
   toTaskQueuesBulkRealTimeStatisticsJson,
@@ -70,15 +71,7 @@ export function realTimeStatisticsRoutes(app: FastifyInstance, deps: RouteDeps):
    * store's counts and the ages in whole seconds), and an answer belongs to one workspace and
    * account, so its body is encoded once.
    */
-  const bodies = new WeakMap<object, string>();
-  const encodeOnce = (stats: object, toJson: () => unknown): string => {
-    let body = bodies.get(stats);
-    if (body === undefined) {
-      body = JSON.stringify(toJson());
-      bodies.set(stats, body);
-    }
-    return body;
-  };
+  const encodeOnce = bodyCache();
 
   /** The JSON body, or the stream of it under `resource` (the path below the workspace). */
   const serve = (
