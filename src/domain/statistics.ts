@@ -134,7 +134,7 @@ export interface TaskReads {
 }
 
 /** Whole seconds since `sinceMs` at `nowMs` (0 for none): the ages the statistics report. */
-function waitedSeconds(task: WaitingTask | null, nowMs: number): number {
+export function waitedSeconds(task: WaitingTask | null, nowMs: number): number {
   return task === null ? 0 : taskAgeSeconds({ createdMs: task.sinceMs }, nowMs);
 }
 

@@ -10,8 +10,8 @@ import {
   type WorkersRealTimeStatistics,
   type WorkflowRealTimeStatistics,
   type WorkspaceRealTimeStatistics,
+  waitedSeconds,
 } from '../domain/statistics.js';
-import type { ActivityCount } from '../domain/types.js';
 import { requireWorkspace, type ServiceDeps } from './context.js';
 import type { Store, StoreReader, WaitingScope } from './ports/store.js';
 import { requireTaskChannel } from './task-channels.js';
@@ -79,16 +79,12 @@ interface QueueReads {
 
 export class StatisticsService {
   /**
-   * The answer last shaped from a remembered store read, with the ages (whole seconds) it holds:
-   * while both are the same, the same object is answered again, and so the wire layer reuses its
-   * encoded body. Exact: an answer is a function of the read and its ages alone.
+   * The answer last shaped from a store read (a remembered one, or counts a caching store hands
+   * back unchanged), with the ages in whole seconds it shows: while both are the same, the same
+   * object is answered again without shaping it, and the wire layer reuses its encoded body.
+   * Exact: an answer is a function of the read and its ages alone.
    */
   private readonly shaped = new WeakMap<object, { ages: string; stats: object }>();
-  /**
-   * A store that caches (SQLite) hands back the same counts until something changes; the same
-   * statistics object then lets the wire layer reuse its encoded body too.
-   */
-  private readonly computed = new WeakMap<readonly ActivityCount[], WorkersRealTimeStatistics>();
   private readonly memo: GenerationMemo;
 
   constructor(private readonly deps: ServiceDeps) {
@@ -118,11 +114,7 @@ export class StatisticsService {
     await requireWorkspace(store, accountSid, workspaceSid);
     const channelSid = await this.channelSid(workspaceSid, taskChannel);
     const counts = await store.activityCounts(workspaceSid, channelSid);
-    let stats = this.computed.get(counts);
-    if (!stats) {
-      stats = workersRealTimeStatistics(counts);
-      this.computed.set(counts, stats);
-    }
+    const stats = this.shape(counts, [], () => workersRealTimeStatistics(counts));
     this.memo.set(accountSid, memoKey('Workers', workspaceSid, taskChannel), stats, generation);
     return stats;
   }
@@ -146,8 +138,10 @@ export class StatisticsService {
         tasks: await taskReads(store, workspaceSid, { workspaceSid, taskChannelSid: channelSid }),
       };
     });
-    const stats = workspaceRealTimeStatistics(reads.workers, reads.tasks, this.deps.clock.now());
-    return this.reuse(reads, stats, [stats.longestTaskWaitingAge]);
+    const now = this.deps.clock.now();
+    return this.shape(reads, [waitedSeconds(reads.tasks.longestWaiting, now)], () =>
+      workspaceRealTimeStatistics(reads.workers, reads.tasks, now),
+    );
   }
 
   /**
@@ -206,9 +200,12 @@ export class StatisticsService {
         },
       );
       if (reads) {
-        const stats = taskQueueRealTimeStatistics(sid, reads.members, reads.tasks, now);
+        const ages = [
+          waitedSeconds(reads.tasks.longestWaiting, now),
+          waitedSeconds(reads.tasks.longestInQueue, now),
+        ];
         out.push(
-          this.reuse(reads, stats, [stats.longestTaskWaitingAge, stats.longestRelativeTaskAgeInQueue]),
+          this.shape(reads, ages, () => taskQueueRealTimeStatistics(sid, reads.members, reads.tasks, now)),
         );
       } else if (requireAll) await requireTaskQueue(store, workspaceSid, sid);
     }
@@ -233,14 +230,17 @@ export class StatisticsService {
         return taskReads(store, workflowSid, { workspaceSid, workflowSid, taskChannelSid: channelSid });
       },
     );
-    const stats = workflowRealTimeStatistics(workflowSid, reads, this.deps.clock.now());
-    return this.reuse(reads, stats, [stats.longestTaskWaitingAge]);
+    const now = this.deps.clock.now();
+    return this.shape(reads, [waitedSeconds(reads.longestWaiting, now)], () =>
+      workflowRealTimeStatistics(workflowSid, reads, now),
+    );
   }
 
-  private reuse<T extends object>(reads: object, stats: T, ages: readonly number[]): T {
+  private shape<T extends object>(reads: object, ages: readonly number[], build: () => T): T {
     const key = ages.join(',');
     const known = this.shaped.get(reads);
     if (known?.ages === key) return known.stats as T;
+    const stats = build();
     this.shaped.set(reads, { ages: key, stats });
     return stats;
   }
